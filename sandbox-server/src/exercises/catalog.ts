@@ -1,0 +1,88 @@
+// Reads exercises/<id>/ folders. Each folder describes itself (Exercism style):
+//   exercise.json     metadata, validated below
+//   instructions.md   what to build
+//   starter.ts        the code the learner starts from
+//   solution.ts       a correct solution (never sent with the exercise)
+//   hints.md          one hint per top-level "- " bullet
+//   grade.test.ts     grading tests (vitest API + the grading kit)
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+
+export const EXERCISE_ID = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
+export const exerciseMetaSchema = z.object({
+  id: z.string().regex(EXERCISE_ID, 'lower-case letters, digits and dashes'),
+  title: z.string().min(3),
+  /** Slug of the lesson that embeds it, e.g. "03-tcp-sockets/echo-server". */
+  lesson: z.string().min(1),
+  kind: z.enum(['server', 'client', 'module']),
+  difficulty: z.enum(['easy', 'medium', 'hard']),
+  /** Position in the course overview. */
+  order: z.number().int().nonnegative(),
+  limits: z
+    .object({
+      timeoutMs: z.number().int().min(500).max(60_000).optional(),
+      memoryMb: z.number().int().min(64).max(2048).optional(),
+    })
+    .strict()
+    .default({}),
+});
+
+export type ExerciseMeta = z.infer<typeof exerciseMetaSchema>;
+
+export interface Exercise extends ExerciseMeta {
+  dir: string;
+  instructions: string;
+  starter: string;
+  solution: string;
+  hints: string[];
+  testFile: string;
+}
+
+export class ExerciseError extends Error {}
+
+export function parseHints(markdown: string): string[] {
+  const hints: string[] = [];
+  for (const line of markdown.split('\n')) {
+    if (line.startsWith('- ')) hints.push(line.slice(2));
+    else if (hints.length && /^\s+\S/.test(line)) hints[hints.length - 1] += '\n' + line.trim();
+  }
+  return hints;
+}
+
+export class ExerciseCatalog {
+  constructor(readonly dir: string) {}
+
+  async ids(): Promise<string[]> {
+    const entries = await readdir(this.dir, { withFileTypes: true }).catch(() => []);
+    return entries.filter((e) => e.isDirectory() && EXERCISE_ID.test(e.name)).map((e) => e.name).sort();
+  }
+
+  /** Reads from disk every time: instructors' edits show up without a restart, and reads are cheap. */
+  async get(id: string): Promise<Exercise | undefined> {
+    if (!EXERCISE_ID.test(id)) return undefined; // also rules out "..", "/" and every other path trick
+    const dir = path.join(this.dir, id);
+    if (!(await stat(dir).catch(() => undefined))?.isDirectory()) return undefined;
+    const read = (file: string) => readFile(path.join(dir, file), 'utf8');
+    let raw: unknown;
+    try {
+      raw = JSON.parse(await read('exercise.json'));
+    } catch (err) {
+      throw new ExerciseError(`exercises/${id}/exercise.json: ${(err as Error).message}`);
+    }
+    const parsed = exerciseMetaSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+      throw new ExerciseError(`exercises/${id}/exercise.json: ${issues}`);
+    }
+    if (parsed.data.id !== id) throw new ExerciseError(`exercises/${id}/exercise.json: id "${parsed.data.id}" must equal the folder name`);
+    const [instructions, starter, solution, hints] = await Promise.all([read('instructions.md'), read('starter.ts'), read('solution.ts'), read('hints.md').catch(() => '')]);
+    return { ...parsed.data, dir, instructions, starter, solution, hints: parseHints(hints), testFile: path.join(dir, 'grade.test.ts') };
+  }
+
+  async list(): Promise<Exercise[]> {
+    const all = await Promise.all((await this.ids()).map((id) => this.get(id)));
+    return all.filter((e): e is Exercise => !!e).sort((a, b) => a.order - b.order || a.id.localeCompare(b.id));
+  }
+}

@@ -1,0 +1,30 @@
+// The grading context of the test that is running now. The grader runs each test inside
+// `gradingContext.run(...)`, so concurrent gradings never see each other's session.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Session } from '../harness/session.ts';
+import type { LearnerProcess } from '../runner/learner-process.ts';
+
+export interface GradeContext {
+  session: Session;
+  exerciseId: string;
+  kind: 'server' | 'client' | 'module';
+  /** Memoised per grade: the learner process started by learnerServer() / learnerModule(). */
+  shared: Map<string, Promise<unknown>>;
+  /** Every learner process started in this grade (their output is attached to failing tests). */
+  processes: LearnerProcess[];
+  /** Closed by the grader when the grade ends. */
+  cleanups: Array<() => void>;
+}
+
+export const gradingContext = new AsyncLocalStorage<GradeContext>();
+
+export function currentGrade(): GradeContext {
+  const ctx = gradingContext.getStore();
+  if (!ctx) throw new Error('the grading kit can only be used inside a grading test');
+  return ctx;
+}
+
+/** Thrown for a failure whose message is written for the learner. */
+export class GradingFailure extends Error {
+  override name = 'GradingFailure';
+}

@@ -1,0 +1,33 @@
+// The grading kit: what an exercise's grade.test.ts imports besides vitest's describe/it/expect.
+// See AUTHORING notes in sandbox-server/README.md.
+export { GradingFailure, currentGrade } from './context.ts';
+export { describeBytes, describeLines } from './describe-bytes.ts';
+export { TestClient, DEFAULT_WAIT_MS } from './test-client.ts';
+export { learnerServer, startLearner, expectOutputLine, expectExit, describeExit, outputTail, type LearnerServer } from './learner.ts';
+export { learnerModule, type LearnerModule, type RemoteObject } from './learner-module.ts';
+
+import { currentGrade } from './context.ts';
+import { TestClient } from './test-client.ts';
+import type { ReferenceServers } from '../reference-servers/index.ts';
+
+/** This grade's own reference servers (fresh for each grade); instrumented, e.g. `chat.seen`. */
+export function referenceServers(): ReferenceServers {
+  return currentGrade().session.servers;
+}
+
+/** A test client connected to one of this grade's reference servers (e.g. to chat with the learner's client). */
+export async function connectToReference(name: 'echo' | 'chat', label: string): Promise<TestClient> {
+  const ctx = currentGrade();
+  const client = await TestClient.connect(ctx.session.servers.ports[name], label, ctx.session.traffic);
+  ctx.cleanups.push(() => client.destroy());
+  return client;
+}
+
+import { GradingFailure } from './context.ts';
+import { describeBytes, firstDifference } from './describe-bytes.ts';
+
+/** Fails unless `got` is exactly `sent`, saying what was sent, what came back and where they differ. */
+export function expectSameBytes(what: string, sent: Buffer, got: Buffer): void {
+  const diff = firstDifference(sent, got);
+  if (diff) throw new GradingFailure(`${what}: sent ${describeBytes(sent, 48)}, expected the same bytes back, got ${describeBytes(got, 48)}; ${diff}`);
+}

@@ -1,0 +1,129 @@
+// Starting the learner's program inside a grade and waiting until it is ready: a server that
+// accepts connections on PORT, or a client program whose output and exit the test observes.
+import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { LearnerProcess } from '../runner/learner-process.ts';
+import { currentGrade, GradingFailure } from './context.ts';
+import { TestClient } from './test-client.ts';
+
+export const READY_WITHIN_MS = 3000;
+
+/** Starts a fresh run of the learner's program (client exercises start one per test). */
+export function startLearner(): LearnerProcess {
+  const ctx = currentGrade();
+  const learner = ctx.session.startLearner();
+  ctx.processes.push(learner);
+  return learner;
+}
+
+/** The last lines of a process's output, for failure messages. */
+export function outputTail(learner: LearnerProcess, max = 600): string {
+  const text = (learner.stderr.trim() || learner.stdout.trim()).slice(-max);
+  return text ? ` Its output ended with:\n${text}` : ' It printed nothing.';
+}
+
+export function describeExit(learner: LearnerProcess, exit: { exitCode: number | null; signal: string | null; limit?: string }): string {
+  const how = exit.limit ?? (exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.exitCode}`);
+  return `your program ${how}.${outputTail(learner)}`;
+}
+
+export interface LearnerServer {
+  port: number;
+  process: LearnerProcess;
+  /** A new client connection to the learner's server. */
+  connect(label?: string): Promise<TestClient>;
+}
+
+/**
+ * The learner's server for this grade, started once and shared by the tests. Resolves when it
+ * accepts a TCP connection on PORT (polling, no fixed sleep); fails with the reason if it exits
+ * first or never listens.
+ */
+export function learnerServer(): Promise<LearnerServer> {
+  const ctx = currentGrade();
+  let started = ctx.shared.get('server') as Promise<LearnerServer> | undefined;
+  if (!started) {
+    started = bootServer();
+    ctx.shared.set('server', started);
+  }
+  return started;
+}
+
+async function bootServer(): Promise<LearnerServer> {
+  const ctx = currentGrade();
+  const port = ctx.session.learnerPort;
+  const learner = startLearner();
+  await waitForListening(learner, port);
+  let clients = 0;
+  return {
+    port,
+    process: learner,
+    async connect(label) {
+      if (learner.hasExited) throw new GradingFailure(`your server is no longer running: ${describeExit(learner, await learner.exited)}`);
+      const client = await TestClient.connect(port, label ?? `client ${++clients}`, ctx.session.traffic).catch((err: Error) => {
+        throw new GradingFailure(`could not connect to your server on port ${port}: ${err.message}`);
+      });
+      ctx.cleanups.push(() => client.destroy());
+      return client;
+    },
+  };
+}
+
+async function waitForListening(learner: LearnerProcess, port: number): Promise<void> {
+  const deadline = Date.now() + READY_WITHIN_MS;
+  while (Date.now() < deadline) {
+    if (learner.hasExited) {
+      throw new GradingFailure(`your server stopped before it listened on port ${port} (process.env.PORT): ${describeExit(learner, await learner.exited)}`);
+    }
+    if (await canConnect(port)) return;
+    await sleep(10); // a retry interval, not a guess at start-up time
+  }
+  throw new GradingFailure(
+    `your server did not accept connections on port ${port} (process.env.PORT) within ${READY_WITHIN_MS / 1000} s. ` +
+      `Does it call server.listen(Number(process.env.PORT))?${outputTail(learner)}`,
+  );
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.connect(port, '127.0.0.1');
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+}
+
+/** Waits until the learner's stdout has a line matching `match`. */
+export async function expectOutputLine(learner: LearnerProcess, match: RegExp, what: string, within = READY_WITHIN_MS): Promise<string> {
+  const find = () => learner.stdout.split('\n').find((line) => match.test(line));
+  const found = find();
+  if (found !== undefined) return found;
+  return new Promise((resolve, reject) => {
+    const stop = learner.onOutput(() => {
+      const line = find();
+      if (line !== undefined) finish(() => resolve(line));
+    });
+    const timer = setTimeout(() => finish(() => reject(new GradingFailure(`expected your program to print ${what} within ${within / 1000} s, but it did not.${outputTail(learner)}`))), within);
+    void learner.exited.then(async (exit) => {
+      const line = find();
+      finish(() => (line !== undefined ? resolve(line) : reject(new GradingFailure(`expected your program to print ${what}, but ${describeExit(learner, exit)}`))));
+    });
+    let done = false;
+    function finish(settle: () => void) {
+      if (done) return;
+      done = true;
+      stop();
+      clearTimeout(timer);
+      settle();
+    }
+  });
+}
+
+/** Waits for the learner's program to end by itself; fails if it is still running after `within`. */
+export async function expectExit(learner: LearnerProcess, within = READY_WITHIN_MS) {
+  const exit = await Promise.race([learner.exited, sleep(within).then(() => undefined)]);
+  if (!exit) throw new GradingFailure(`expected your program to finish by itself within ${within / 1000} s, but it was still running. Did you close the socket?${outputTail(learner)}`);
+  return exit;
+}

@@ -1,0 +1,92 @@
+// Runs a learner program once ("Run" in the editor): compile, open a fresh session, start the
+// process, stream its output, and report how it ended.
+import { compileTypeScript, type CompileError } from '../compile/compile.ts';
+import type { Config, RunLimits } from '../config.ts';
+import type { Sandbox } from '../runner/learner-process.ts';
+import type { OutputListener } from '../runner/output-capture.ts';
+import { Session } from './session.ts';
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  /** Plain-words description of the limit that stopped the program. */
+  limit?: string;
+  compileError?: CompileError;
+  durationMs: number;
+}
+
+export interface RunOptions {
+  code: string;
+  limits?: Partial<RunLimits>;
+  onOutput?: OutputListener;
+  /** Aborting stops the program (the editor's Stop, or a closed WebSocket). */
+  signal?: AbortSignal;
+}
+
+export class Harness {
+  private readonly live = new Set<Session>();
+
+  constructor(
+    readonly config: Config,
+    readonly sandbox: Sandbox,
+  ) {}
+
+  limitsFor(overrides: Partial<RunLimits> = {}): RunLimits {
+    return { ...this.config.limits, ...overrides };
+  }
+
+  /** Opens a session that shutdown() will close if it is still open. */
+  async openSession(js: string, limits: RunLimits, files?: Record<string, string>): Promise<Session> {
+    const session = await Session.open(this.sandbox, { js, limits, tmpDir: this.config.tmpDir, files });
+    this.live.add(session);
+    return session;
+  }
+
+  async closeSession(session: Session): Promise<void> {
+    this.live.delete(session);
+    await session.dispose();
+  }
+
+  async run(options: RunOptions): Promise<RunResult> {
+    const started = Date.now();
+    const compiled = await compileTypeScript(options.code);
+    if (!compiled.ok) {
+      return { stdout: '', stderr: compiled.error.message + '\n', exitCode: null, signal: null, timedOut: false, compileError: compiled.error, durationMs: Date.now() - started };
+    }
+    const session = await this.openSession(compiled.js, this.limitsFor(options.limits));
+    try {
+      session.outputListener = options.onOutput;
+      const learner = session.startLearner();
+      const stop = () => learner.kill('stopped on request');
+      options.signal?.addEventListener('abort', stop, { once: true });
+      const exit = await learner.exited;
+      options.signal?.removeEventListener('abort', stop);
+      return { stdout: learner.stdout, stderr: learner.stderr, ...exit, durationMs: Date.now() - started };
+    } finally {
+      await this.closeSession(session);
+    }
+  }
+
+  /** Kills every running learner process and closes every session (server shutdown). */
+  async shutdown(): Promise<void> {
+    await Promise.allSettled([...this.live].map((s) => this.closeSession(s)));
+  }
+}
+
+let defaultHarness: Harness | undefined;
+
+/** Runs a program with the default configuration (scripts and tests that need no server). */
+export async function runProgram(options: RunOptions & { exerciseId?: string }): Promise<RunResult> {
+  if (!defaultHarness) {
+    const { loadConfig } = await import('../config.ts');
+    const { createSandbox } = await import('../runner/index.ts');
+    const { mkdir } = await import('node:fs/promises');
+    const config = loadConfig({});
+    await mkdir(config.tmpDir, { recursive: true });
+    defaultHarness = new Harness(config, createSandbox(config));
+  }
+  return defaultHarness.run(options);
+}

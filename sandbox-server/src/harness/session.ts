@@ -1,0 +1,91 @@
+// One run or one grade: a private directory holding the compiled program, a fresh set of reference
+// servers, a traffic log, the environment the learner sees, and every learner process started for
+// it. dispose() leaves nothing behind: processes killed, servers closed, directory removed.
+import { mkdtemp, writeFile, symlink, rm, chown, chmod } from 'node:fs/promises';
+import path from 'node:path';
+import { PROJECT_ROOT, type RunLimits } from '../config.ts';
+import { startReferenceServers, type ReferenceServers } from '../reference-servers/index.ts';
+import type { LearnerProcess, Sandbox } from '../runner/learner-process.ts';
+import type { OutputListener } from '../runner/output-capture.ts';
+import { TrafficLog } from './traffic.ts';
+import { freePort } from './free-port.ts';
+
+export const PROGRAM_FILE = 'main.mjs';
+
+export interface SessionOptions {
+  js: string;
+  limits: RunLimits;
+  tmpDir: string;
+  /** Extra trusted files to place beside the program (e.g. a driver for module exercises). */
+  files?: Record<string, string>;
+}
+
+export class Session {
+  readonly processes: LearnerProcess[] = [];
+  /** Receives the output of every learner process of this session, as it happens. */
+  outputListener?: OutputListener;
+  private disposed = false;
+
+  private constructor(
+    private readonly sandbox: Sandbox,
+    readonly runDir: string,
+    readonly servers: ReferenceServers,
+    /** The port a learner's server must listen on (PORT). */
+    readonly learnerPort: number,
+    readonly limits: RunLimits,
+    readonly traffic: TrafficLog,
+  ) {}
+
+  static async open(sandbox: Sandbox & { learnerUid?: number }, options: SessionOptions): Promise<Session> {
+    const runDir = await mkdtemp(path.join(options.tmpDir, 'run-'));
+    try {
+      await writeFile(path.join(runDir, PROGRAM_FILE), options.js);
+      for (const [name, text] of Object.entries(options.files ?? {})) await writeFile(path.join(runDir, name), text);
+      // Packages (ws, socket.io-client) resolve through this link; the permission model allows reading them.
+      await symlink(path.join(PROJECT_ROOT, 'node_modules'), path.join(runDir, 'node_modules'));
+      if (sandbox.learnerUid !== undefined) {
+        await chmod(runDir, 0o755);
+        await chown(runDir, sandbox.learnerUid, sandbox.learnerUid);
+      }
+      const traffic = new TrafficLog();
+      const servers = await startReferenceServers({ traffic });
+      return new Session(sandbox, runDir, servers, await freePort(), options.limits, traffic);
+    } catch (err) {
+      await rm(runDir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /** What the learner's process sees as process.env: this and nothing else. */
+  get env(): Record<string, string> {
+    return {
+      HOST: '127.0.0.1',
+      PORT: String(this.learnerPort),
+      ECHO_PORT: String(this.servers.ports.echo),
+      CHAT_PORT: String(this.servers.ports.chat),
+      UDP_ECHO_PORT: String(this.servers.ports.udpEcho),
+    };
+  }
+
+  startLearner(options: { entry?: string; env?: Record<string, string> } = {}): LearnerProcess {
+    if (this.disposed) throw new Error('session already disposed');
+    const learner = this.sandbox.start({
+      runDir: this.runDir,
+      entry: options.entry ?? PROGRAM_FILE,
+      env: { ...this.env, ...options.env },
+      limits: this.limits,
+    });
+    this.processes.push(learner);
+    if (this.outputListener) learner.onOutput(this.outputListener);
+    return learner;
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const p of this.processes) p.kill();
+    await Promise.all(this.processes.map((p) => p.exited));
+    await this.servers.close();
+    await rm(this.runDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,147 @@
+// The course's TCP chat server (CHAT-PROTOCOL.md). It also reports what it saw (connections, lines,
+// registrations, departures) so graders can judge a learner's chat client by its effect on a server.
+import { EventEmitter } from 'node:events';
+import { ReferenceTcpServer, type Connection } from './tcp-server-base.ts';
+import { LineDecoder, LineTooLongError } from './line-decoder.ts';
+import type { TrafficLog } from '../harness/traffic.ts';
+
+export type ChatEvent =
+  | { type: 'connect'; connection: number }
+  | { type: 'line'; connection: number; user: string | null; line: string }
+  | { type: 'registered'; connection: number; user: string }
+  | { type: 'left'; connection: number; user: string | null };
+
+interface Member {
+  conn: Connection;
+  decoder: LineDecoder;
+  user: string | null;
+}
+
+export const MAX_LINE_BYTES = 4096;
+
+const COMMAND_HELP = [
+  'Commands:',
+  '  /users - list online users',
+  '  /whisper <user> <message> - private message',
+  '  /pm <user> <message> - same as /whisper',
+  '  /help - this list',
+  '  /quit - leave the chat',
+];
+
+export class TcpChatServer extends ReferenceTcpServer {
+  /** Every ChatEvent is emitted as 'event' and kept in `seen`. */
+  readonly observer = new EventEmitter();
+  readonly seen: ChatEvent[] = [];
+  private readonly members = new Map<number, Member>();
+
+  constructor(traffic?: TrafficLog) {
+    super('chat', traffic);
+  }
+
+  /** Registered user names, in the order they registered. */
+  users(): string[] {
+    return [...this.members.values()].flatMap((m) => (m.user ? [m.user] : []));
+  }
+
+  protected onConnection(conn: Connection): void {
+    this.members.set(conn.id, { conn, decoder: new LineDecoder(MAX_LINE_BYTES), user: null });
+    this.note({ type: 'connect', connection: conn.id });
+    this.tell(conn, 'Welcome to TCP Chat!');
+    this.tell(conn, 'Please enter your username:');
+  }
+
+  protected onData(conn: Connection, chunk: Buffer): void {
+    const member = this.members.get(conn.id);
+    if (!member) return;
+    let lines: string[];
+    try {
+      lines = member.decoder.push(chunk);
+    } catch (err) {
+      if (!(err instanceof LineTooLongError)) throw err;
+      this.tell(conn, 'Error: line too long');
+      conn.socket.end();
+      return;
+    }
+    for (const line of lines) {
+      if (!this.members.has(conn.id) || conn.socket.writableEnded) return; // after /quit
+      this.note({ type: 'line', connection: conn.id, user: member.user, line });
+      if (member.user === null) this.register(member, line.trim());
+      else this.handle(member, line);
+    }
+  }
+
+  protected onGone(conn: Connection): void {
+    const member = this.members.get(conn.id);
+    if (!member) return;
+    this.members.delete(conn.id);
+    this.note({ type: 'left', connection: conn.id, user: member.user });
+    if (member.user) this.broadcast(`* ${member.user} left the chat`);
+  }
+
+  private register(member: Member, name: string): void {
+    const { conn } = member;
+    if (name.length < 2 || name.length > 20) return this.tell(conn, 'Error: username must be 2 to 20 characters long');
+    if (/\s/.test(name)) return this.tell(conn, 'Error: username may not contain spaces');
+    if (this.find(name)) return this.tell(conn, `Error: username "${name}" is already taken, try another:`);
+    member.user = name;
+    this.note({ type: 'registered', connection: conn.id, user: name });
+    this.tell(conn, `Welcome, ${name}!`);
+    this.tell(conn, 'Commands: /users, /whisper <user> <message>, /pm <user> <message>, /help, /quit');
+    this.broadcast(`* ${name} joined the chat`, member);
+  }
+
+  private handle(member: Member, line: string): void {
+    const text = line.trim();
+    if (!text) return;
+    if (!text.startsWith('/')) return this.broadcast(`${member.user}: ${text}`, member);
+    // Only the command word is case-insensitive; the rest keeps its case.
+    const [word, ...rest] = text.split(/\s+/);
+    const command = word.toLowerCase();
+    switch (command) {
+      case '/users': {
+        const users = this.users();
+        return this.tell(member.conn, `Online users (${users.length}): ${users.join(', ')}`);
+      }
+      case '/help':
+        return COMMAND_HELP.forEach((l) => this.tell(member.conn, l));
+      case '/whisper':
+      case '/pm':
+        return this.whisper(member, text.slice(word.length).trim(), rest);
+      case '/quit':
+        this.tell(member.conn, 'Goodbye!');
+        member.conn.socket.end();
+        return;
+      default:
+        return this.tell(member.conn, `Error: unknown command ${word}, type /help for the list`);
+    }
+  }
+
+  private whisper(member: Member, argText: string, args: string[]): void {
+    if (args.length < 2) return this.tell(member.conn, 'Error: usage: /whisper <user> <message>');
+    const targetName = args[0];
+    const message = argText.slice(targetName.length).trim();
+    const target = this.find(targetName);
+    if (!target) return this.tell(member.conn, `Error: no user named "${targetName}"`);
+    if (target === member) return this.tell(member.conn, 'Error: you cannot whisper to yourself');
+    this.tell(target.conn, `[whisper from ${member.user}]: ${message}`);
+    this.tell(member.conn, `[whisper to ${target.user}]: ${message}`);
+  }
+
+  private find(name: string): Member | undefined {
+    const wanted = name.toLowerCase();
+    return [...this.members.values()].find((m) => m.user?.toLowerCase() === wanted);
+  }
+
+  private broadcast(line: string, except?: Member): void {
+    for (const m of this.members.values()) if (m.user && m !== except) this.tell(m.conn, line);
+  }
+
+  private tell(conn: Connection, line: string): void {
+    conn.send(`${line}\n`);
+  }
+
+  private note(event: ChatEvent): void {
+    this.seen.push(event);
+    this.observer.emit('event', event);
+  }
+}

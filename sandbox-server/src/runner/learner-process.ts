@@ -1,0 +1,52 @@
+// The contract between the harness and an isolation layer: start one learner program as one OS
+// process, capture its output, enforce limits, report how it ended. The process-level layer below
+// implements it today; an OS-isolated layer (bubblewrap + namespaces + cgroups) slots in beside it.
+import type { RunLimits } from '../config.ts';
+import type { OutputListener } from './output-capture.ts';
+
+export interface ExitInfo {
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  /** Plain-words description of the limit that stopped the program, if one did. */
+  limit?: string;
+}
+
+export interface StartOptions {
+  /** Directory holding the compiled program; the only place the program may read besides packages. */
+  runDir: string;
+  /** Entry file inside runDir. */
+  entry: string;
+  /** The complete environment of the process (nothing is inherited). */
+  env: Record<string, string>;
+  limits: RunLimits;
+}
+
+export interface LearnerProcess {
+  readonly pid: number | undefined;
+  readonly startedAt: number;
+  /** Output so far (capped). */
+  readonly stdout: string;
+  readonly stderr: string;
+  onOutput(listener: OutputListener): () => void;
+  readonly exited: Promise<ExitInfo>;
+  readonly hasExited: boolean;
+  /** Kill the process and everything it started. Idempotent. */
+  kill(limit?: string): void;
+}
+
+export interface Sandbox {
+  /** Reported by /api/health: how strongly learner code is isolated. */
+  readonly isolation: string;
+  start(options: StartOptions): LearnerProcess;
+}
+
+export function formatLimitMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1_000_000) return `${+(bytes / 1_000_000).toFixed(1)} MB`;
+  if (bytes >= 1_000) return `${+(bytes / 1_000).toFixed(1)} kB`;
+  return `${bytes} bytes`;
+}

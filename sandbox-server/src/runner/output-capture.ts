@@ -1,0 +1,53 @@
+// Captures one process's stdout and stderr up to a shared byte cap, decoding UTF-8 per stream so a
+// character split across chunks is never mangled, and tells listeners about each piece as it comes.
+import { StringDecoder } from 'node:string_decoder';
+import type { Readable } from 'node:stream';
+
+export type StreamName = 'stdout' | 'stderr';
+export type OutputListener = (stream: StreamName, text: string) => void;
+
+export class OutputCapture {
+  readonly text: Record<StreamName, string> = { stdout: '', stderr: '' };
+  private bytes = 0;
+  private overflowed = false;
+  private readonly listeners = new Set<OutputListener>();
+
+  constructor(
+    private readonly capBytes: number,
+    private readonly onOverflow: () => void,
+  ) {}
+
+  get truncated(): boolean {
+    return this.overflowed;
+  }
+
+  onOutput(listener: OutputListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  attach(stream: StreamName, readable: Readable): void {
+    const decoder = new StringDecoder('utf8');
+    readable.on('data', (chunk: Buffer) => {
+      if (this.overflowed) return;
+      const room = this.capBytes - this.bytes;
+      const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
+      this.bytes += kept.length;
+      this.emit(stream, decoder.write(kept));
+      if (kept.length < chunk.length) {
+        this.overflowed = true;
+        this.emit(stream, decoder.end());
+        this.onOverflow();
+      }
+    });
+    readable.on('end', () => {
+      if (!this.overflowed) this.emit(stream, decoder.end());
+    });
+  }
+
+  private emit(stream: StreamName, text: string): void {
+    if (!text) return;
+    this.text[stream] += text;
+    for (const listener of this.listeners) listener(stream, text);
+  }
+}
