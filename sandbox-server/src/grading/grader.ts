@@ -2,7 +2,7 @@
 // grading context, and build the verdict. Everything that decides the verdict runs here, in the
 // trusted process; the learner's process is only ever observed through sockets and its output.
 import path from 'node:path';
-import { compileTypeScript } from '../compile/compile.ts';
+import { compileTypeScript, type CompileError } from '../compile/compile.ts';
 import type { Exercise } from '../exercises/catalog.ts';
 import type { Harness } from '../harness/run-harness.ts';
 import type { OutputListener } from '../runner/output-capture.ts';
@@ -17,6 +17,8 @@ export const DEFAULT_TEST_TIMEOUT_MS = 5000;
 export interface GradeOptions {
   onTest?: (result: TestResult) => void;
   onOutput?: OutputListener;
+  /** Called with the location of a compile error (the verdict then has status "error"). */
+  onCompileError?: (error: CompileError) => void;
   signal?: AbortSignal;
 }
 
@@ -28,7 +30,10 @@ export class Grader {
     const done = (v: Omit<Verdict, 'version' | 'durationMs'>): Verdict => ({ version: 2, ...v, durationMs: Date.now() - started });
 
     const compiled = await compileTypeScript(code);
-    if (!compiled.ok) return done({ status: 'error', message: compiled.error.message, tests: [] });
+    if (!compiled.ok) {
+      options.onCompileError?.(compiled.error);
+      return done({ status: 'error', message: compiled.error.message, tests: [] });
+    }
 
     let suite;
     try {

@@ -1,0 +1,96 @@
+// Entry point: one process serving the site, the API, the WebSocket endpoint and the shared
+// reference servers. Prints its URL; stops cleanly on SIGINT/SIGTERM.
+import http from 'node:http';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { loadConfig, PROJECT_ROOT, type Config } from './config.ts';
+import { createApp } from './app.ts';
+import { attachWebSocketEndpoint } from './ws/endpoint.ts';
+import { ExerciseCatalog } from './exercises/catalog.ts';
+import { Harness } from './harness/run-harness.ts';
+import { Grader } from './grading/grader.ts';
+import { createSandbox } from './runner/index.ts';
+import { startReferenceServers } from './reference-servers/index.ts';
+import type { Services } from './services.ts';
+
+export interface RunningServer {
+  url: string;
+  services: Services;
+  close(): Promise<void>;
+}
+
+export async function startServer(config: Config): Promise<RunningServer> {
+  // Run directories of a previous process that died are removed; this process owns tmpDir.
+  await rm(config.tmpDir, { recursive: true, force: true });
+  await mkdir(config.tmpDir, { recursive: true, mode: 0o711 });
+  const version = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')).version as string;
+  const harness = new Harness(config, createSandbox(config));
+  const shared = await startReferenceServers({
+    host: config.host,
+    ports: { echo: config.echoPort, chat: config.chatPort, udpEcho: config.udpEchoPort },
+  });
+  const services: Services = { config, catalog: new ExerciseCatalog(config.exercisesDir), harness, grader: new Grader(harness), shared };
+  const server = http.createServer(createApp(services, version));
+  const wss = attachWebSocketEndpoint(server, services);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}`,
+    services,
+    close: () =>
+      (closing ??= (async () => {
+        for (const client of wss.clients) client.terminate();
+        wss.close();
+        await harness.shutdown(); // kills running learner processes
+        await shared.close();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await rm(config.tmpDir, { recursive: true, force: true });
+      })()),
+  };
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    console.error(`Configuration error: ${(err as Error).message}`);
+    process.exit(2);
+  }
+  let running: RunningServer;
+  try {
+    running = await startServer(config);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const hint = e.code === 'EADDRINUSE' ? ' (set PORT, ECHO_PORT, CHAT_PORT or UDP_ECHO_PORT to a free port, or 0 for any)' : '';
+    console.error(`Could not start: ${e.message}${hint}`);
+    process.exit(1);
+  }
+  const { services } = running;
+  const ports = services.shared!.ports;
+  if (!existsSync(path.join(config.siteDir, 'index.html'))) {
+    console.warn(`warning: no built site in ${config.siteDir}; run "npm run build" (npm start does it for you). The API works without it.`);
+  }
+  console.log(`Reference servers: TCP echo on ${config.host}:${ports.echo}, TCP chat on ${config.host}:${ports.chat}, UDP echo on ${config.host}:${ports.udpEcho}`);
+  console.log(`Learner code isolation: ${services.harness.sandbox.isolation}`);
+  console.log(`Socket Mastery listening on ${running.url}`);
+
+  const stop = (signal: string) => {
+    console.log(`${signal} received, shutting down`);
+    const force = setTimeout(() => process.exit(1), 5000);
+    force.unref();
+    running.close().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) void main();
