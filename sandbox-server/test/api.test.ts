@@ -1,0 +1,185 @@
+// Black-box tests of the JSON API against the real server process.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { getJson, postJson, ROOT, startServerProcess, type ServerProcess } from './support/server-process.ts';
+
+const echo = (file: string) => readFileSync(path.join(ROOT, 'exercises/tcp-echo-server', file), 'utf8');
+let server: ServerProcess;
+
+beforeAll(async () => {
+  server = await startServerProcess({ MAX_CODE_BYTES: '20000', RUN_TIMEOUT_MS: '2000' });
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+describe('GET /api/health', () => {
+  it('reports ok, the isolation mode and the shared reference servers', async () => {
+    const { status, json } = await getJson(`${server.url}/api/health`);
+    expect(status).toBe(200);
+    expect(json).toMatchObject({ status: 'ok', isolation: 'process' });
+    expect(json.referenceServers.echo).toBeGreaterThan(0);
+    expect(json.referenceServers.chat).toBeGreaterThan(0);
+  });
+});
+
+describe('exercises', () => {
+  it('lists exercises with id, title and lesson', async () => {
+    const { status, json } = await getJson(`${server.url}/api/exercises`);
+    expect(status).toBe(200);
+    expect(json).toContainEqual(expect.objectContaining({ id: 'tcp-echo-server', title: expect.any(String), lesson: expect.any(String) }));
+  });
+
+  it('serves an exercise without its solution', async () => {
+    const { status, json } = await getJson(`${server.url}/api/exercises/tcp-echo-server`);
+    expect(status).toBe(200);
+    expect(json.starter).toBe(echo('starter.ts'));
+    expect(json.instructions).toContain('process.env.PORT');
+    expect(json.hints.length).toBeGreaterThan(1);
+    expect(JSON.stringify(json)).not.toContain(JSON.stringify(echo('solution.ts')).slice(1, -1));
+    expect(json).not.toHaveProperty('solution');
+  });
+
+  it('serves the solution on its own route', async () => {
+    const { status, json } = await getJson(`${server.url}/api/exercises/tcp-echo-server/solution`);
+    expect(status).toBe(200);
+    expect(json.solution).toBe(echo('solution.ts'));
+  });
+
+  it.each(['nope', '..%2F..%2Fpackage.json', '..', 'TCP-ECHO-SERVER', 'tcp-echo-server%00', 'a'.repeat(300)])('answers 404 for the id %s', async (id) => {
+    const { status, json } = await getJson(`${server.url}/api/exercises/${id}`);
+    expect(status).toBe(404);
+    expect(json.error.message).toMatch(/no exercise|Nothing at|No API route/);
+  });
+});
+
+describe('bad input', () => {
+  it('400 for malformed JSON', async () => {
+    const { status, json } = await postJson(`${server.url}/api/run`, '{"code": ');
+    expect(status).toBe(400);
+    expect(json.error.code).toBe('malformed_json');
+  });
+
+  it('400 for a missing or non-string code', async () => {
+    expect((await postJson(`${server.url}/api/run`, {})).json.error.code).toBe('missing_code');
+    expect((await postJson(`${server.url}/api/run`, { code: 42 })).status).toBe(400);
+    expect((await postJson(`${server.url}/api/run`, [1, 2])).status).toBe(400);
+    expect((await postJson(`${server.url}/api/run`, 'null')).status).toBe(400);
+  });
+
+  it('415 for a body that is not JSON', async () => {
+    const res = await fetch(`${server.url}/api/run`, { method: 'POST', body: 'code=1' });
+    expect(res.status).toBe(415);
+    expect((await res.json()).error.message).toMatch(/Content-Type: application\/json/);
+  });
+
+  it('413 over the code-size cap, naming the cap', async () => {
+    const { status, json } = await postJson(`${server.url}/api/run`, { code: '//'.padEnd(20_001, 'x') });
+    expect(status).toBe(413);
+    expect(json.error.message).toContain('20000 bytes');
+  });
+
+  it('404 for an unknown exercise on submit and an unknown API route', async () => {
+    expect((await postJson(`${server.url}/api/exercises/nope/submissions`, { code: '' })).status).toBe(404);
+    expect((await getJson(`${server.url}/api/nothing-here`)).status).toBe(404);
+  });
+});
+
+describe('POST /api/run', () => {
+  it('runs TypeScript and returns its output', async () => {
+    const { status, json } = await postJson(`${server.url}/api/run`, { code: 'const n: number = 6 * 7;\nconsole.log(`answer ${n}`);\nconsole.error("to stderr");' });
+    expect(status).toBe(200);
+    expect(json).toMatchObject({ stdout: 'answer 42\n', stderr: 'to stderr\n', exitCode: 0, timedOut: false });
+    expect(json.durationMs).toBeGreaterThan(0);
+  });
+
+  it('gives the program this run’s reference servers', async () => {
+    const code = `import net from 'node:net';
+const s = net.connect(Number(process.env.ECHO_PORT), process.env.HOST);
+s.end('ping');
+s.on('data', (d) => console.log('reply', d.toString()));`;
+    expect((await postJson(`${server.url}/api/run`, { code })).json.stdout).toBe('reply ping\n');
+  });
+
+  it('reports a compile error with line and column', async () => {
+    const { json } = await postJson(`${server.url}/api/run`, { code: 'const a = 1;\nconst b = ;\n' });
+    expect(json.exitCode).toBeNull();
+    expect(json.compileError).toMatchObject({ line: 2, column: 11 });
+    expect(json.stderr).toMatch(/main\.ts:2:11: error/);
+  });
+
+  it('stops a program at the time limit and says so', async () => {
+    const { json } = await postJson(`${server.url}/api/run`, { code: 'setInterval(() => {}, 1000);' });
+    expect(json.timedOut).toBe(true);
+    expect(json.limit).toBe('stopped after 2 s (time limit)');
+  });
+
+  it('runs with an empty environment apart from the documented variables', async () => {
+    const { json } = await postJson(`${server.url}/api/run`, { code: 'console.log(Object.keys(process.env).sort().join(","))' });
+    expect(json.stdout.trim()).toBe('CHAT_PORT,ECHO_PORT,HOST,PORT,UDP_ECHO_PORT');
+  });
+});
+
+describe('POST /api/exercises/:id/submissions', () => {
+  it('passes the solution with an Exercism v2 verdict', async () => {
+    const { status, json } = await postJson(`${server.url}/api/exercises/tcp-echo-server/submissions`, { code: echo('solution.ts') });
+    expect(status).toBe(200);
+    expect(json.version).toBe(2);
+    expect(json.status).toBe('pass');
+    expect(json.tests.length).toBeGreaterThanOrEqual(5);
+    for (const t of json.tests) expect(t).toMatchObject({ name: expect.any(String), status: 'pass' });
+    expect(json.durationMs).toBeGreaterThan(0);
+  });
+
+  it('fails the starter with a message per failing test', async () => {
+    const { json } = await postJson(`${server.url}/api/exercises/tcp-echo-server/submissions`, { code: echo('starter.ts') });
+    expect(json.status).toBe('fail');
+    const failed = json.tests.filter((t: any) => t.status === 'fail');
+    expect(failed.length).toBeGreaterThan(0);
+    for (const t of failed) expect(t.message).toMatch(/expected|server/);
+  });
+
+  it('answers a compile error with status "error" and main.ts:line:column', async () => {
+    const { json } = await postJson(`${server.url}/api/exercises/tcp-echo-server/submissions`, { code: 'import net from "node:net";\nnet.createServer(.listen(1);' });
+    expect(json).toMatchObject({ version: 2, status: 'error', tests: [] });
+    expect(json.message).toMatch(/^main\.ts:2:18: error: /);
+  });
+});
+
+describe('forged verdicts do not pass', () => {
+  const forgeries: Record<string, string> = {
+    'printing a passing results.json': `console.log(JSON.stringify({ version: 2, status: 'pass', tests: [] }));`,
+    'exiting early with code 0': `process.exit(0);`,
+    'writing to inherited descriptors': `import fs from 'node:fs';
+for (const fd of [3, 4, 5]) { try { fs.writeSync(fd, '{"status":"pass"}\\n'); } catch (e) { console.error('fd', fd, (e as Error).message); } }
+setInterval(() => {}, 1000);`,
+    'patching test globals': `(globalThis as any).expect = () => ({ toBe() {} }); (globalThis as any).it = () => {};
+import net from 'node:net'; net.createServer((s) => s.end()).listen(Number(process.env.PORT));`,
+  };
+  it.each(Object.entries(forgeries))('%s', async (_name, code) => {
+    const { json } = await postJson(`${server.url}/api/exercises/tcp-echo-server/submissions`, { code });
+    expect(json.status).toBe('fail');
+    expect(json.tests.every((t: any) => t.status === 'fail')).toBe(true);
+  });
+});
+
+describe('the server survives hostile programs', () => {
+  it('floods of output are cut and reported', async () => {
+    const { json } = await postJson(`${server.url}/api/run`, { code: `const line = 'x'.repeat(1023) + '\\n'; const flood = () => process.stdout.write(line, flood); flood();` });
+    expect(json.limit).toBe('output cut at 1 MB; the program was stopped');
+    expect(json.stdout.length).toBe(1_000_000);
+    expect((await getJson(`${server.url}/api/health`)).json.status).toBe('ok');
+  });
+
+  it('a program that signals its parent does not stop the server', async () => {
+    const { json } = await postJson(`${server.url}/api/run`, { code: `for (const s of ['SIGTERM', 'SIGINT', 'SIGKILL']) { try { process.kill(process.ppid, s); } catch (e) { console.log(s, (e as NodeJS.ErrnoException).code); } }` });
+    expect(json.stdout).toContain('SIGTERM EPERM');
+    expect((await getJson(`${server.url}/api/health`)).json.status).toBe('ok');
+  });
+
+  it('a memory bomb made of Buffers is stopped at the memory limit', async () => {
+    const { json } = await postJson(`${server.url}/api/run`, { code: `const keep: Buffer[] = []; for (;;) keep.push(Buffer.alloc(16e6, 1));` });
+    expect(json.limit).toBe('memory limit 256 MB exceeded');
+  });
+});

@@ -1,0 +1,127 @@
+// The editors' WebSocket endpoint, black-box, against the real server process.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import WebSocket from 'ws';
+import { ROOT, startServerProcess, type ServerProcess } from './support/server-process.ts';
+
+let server: ServerProcess;
+beforeAll(async () => {
+  server = await startServerProcess({ RUN_TIMEOUT_MS: '3000' });
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+type Msg = { type: string; id?: string; [k: string]: any };
+
+async function openSocket(): Promise<{ ws: WebSocket; messages: Msg[]; until(pred: (m: Msg) => boolean, ms?: number): Promise<Msg> }> {
+  const ws = new WebSocket(server.url.replace('http', 'ws') + '/api/ws');
+  const messages: Msg[] = [];
+  const waiters = new Set<() => void>();
+  ws.on('message', (data) => {
+    messages.push(JSON.parse(data.toString()));
+    waiters.forEach((w) => w());
+  });
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  return {
+    ws,
+    messages,
+    until: (pred, ms = 15_000) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          const found = messages.find(pred);
+          if (found) {
+            waiters.delete(check);
+            clearTimeout(timer);
+            resolve(found);
+          }
+        };
+        const timer = setTimeout(() => reject(new Error(`no matching message; got ${JSON.stringify(messages).slice(0, 800)}`)), ms);
+        waiters.add(check);
+        check();
+      }),
+  };
+}
+
+describe('WebSocket /api/ws', () => {
+  it('streams a run’s output as it happens, then its exit', async () => {
+    const { ws, messages, until } = await openSocket();
+    const code = `console.log('first'); setTimeout(() => { console.log('second'); }, 400);`;
+    ws.send(JSON.stringify({ type: 'run', id: 'r1', code }));
+    const first = await until((m) => m.type === 'output' && m.text.includes('first'));
+    // 'first' arrives while the program is still running: before 'second' and before the exit.
+    expect(messages.some((m) => m.type === 'exit' || (m.type === 'output' && m.text.includes('second')))).toBe(false);
+    expect(first).toMatchObject({ id: 'r1', stream: 'stdout' });
+    const exit = await until((m) => m.type === 'exit');
+    expect(exit.result).toMatchObject({ exitCode: 0, stdout: 'first\nsecond\n' });
+    ws.close();
+  });
+
+  it('streams each test result of a check, then the verdict', async () => {
+    const { ws, messages, until } = await openSocket();
+    const code = readFileSync(path.join(ROOT, 'exercises/tcp-echo-server/solution.ts'), 'utf8');
+    ws.send(JSON.stringify({ type: 'check', id: 'c1', exerciseId: 'tcp-echo-server', code }));
+    const verdict = await until((m) => m.type === 'verdict');
+    const tests = messages.filter((m) => m.type === 'test');
+    expect(verdict.verdict.status).toBe('pass');
+    expect(tests.map((t) => t.test.name)).toEqual(verdict.verdict.tests.map((t: any) => t.name));
+    expect(messages.indexOf(verdict)).toBe(messages.length - 1);
+    ws.close();
+  });
+
+  it('marks a compile error with line and column', async () => {
+    const { ws, until } = await openSocket();
+    ws.send(JSON.stringify({ type: 'check', id: 'c2', exerciseId: 'tcp-echo-server', code: '\n\nlet x = (;' }));
+    const err = await until((m) => m.type === 'compile-error');
+    expect(err).toMatchObject({ id: 'c2', line: 3, column: 10 });
+    expect((await until((m) => m.type === 'verdict')).verdict.status).toBe('error');
+    ws.close();
+  });
+
+  it('stops a run on request', async () => {
+    const { ws, until } = await openSocket();
+    ws.send(JSON.stringify({ type: 'run', id: 'long', code: 'setInterval(() => console.log("tick"), 50);' }));
+    await until((m) => m.type === 'output');
+    ws.send(JSON.stringify({ type: 'stop', id: 'long' }));
+    const exit = await until((m) => m.type === 'exit');
+    expect(exit.result.limit).toBe('stopped on request');
+    ws.close();
+  });
+
+  it('answers malformed messages with an error and keeps the connection', async () => {
+    const { ws, until, messages } = await openSocket();
+    ws.send('not json');
+    await until((m) => m.type === 'error' && /Malformed/.test(m.message));
+    ws.send(JSON.stringify({ type: 'fly', id: 'x' }));
+    await until((m) => m.type === 'error' && m.id === 'x' && /Unknown message type/.test(m.message));
+    ws.send(JSON.stringify({ type: 'check', id: 'y', exerciseId: '../../etc', code: '' }));
+    await until((m) => m.type === 'error' && m.id === 'y' && /no exercise/.test(m.message));
+    ws.send(JSON.stringify({ type: 'run', id: 'z' }));
+    await until((m) => m.type === 'error' && m.id === 'z' && /"code" is missing/.test(m.message));
+    expect(ws.readyState).toBe(WebSocket.OPEN);
+    expect(messages.every((m) => m.type === 'error')).toBe(true);
+    ws.close();
+  });
+});
+
+describe('shutdown', () => {
+  it('SIGTERM stops the server and kills running learner programs', async () => {
+    const own = await startServerProcess();
+    const ws = new WebSocket(own.url.replace('http', 'ws') + '/api/ws');
+    await new Promise((resolve) => ws.once('open', resolve));
+    ws.on('error', () => {});
+    const pid = new Promise<number>((resolve) =>
+      ws.on('message', (d) => {
+        const m = JSON.parse(d.toString());
+        if (m.type === 'output') resolve(Number(m.text.trim()));
+      }),
+    );
+    ws.send(JSON.stringify({ type: 'run', id: 'forever', code: 'console.log(process.pid); setInterval(() => {}, 1000);' }));
+    const learnerPid = await pid;
+    expect(() => process.kill(learnerPid, 0)).not.toThrow();
+    expect(await own.stop('SIGTERM')).toBe(0);
+    expect(own.log()).toContain('SIGTERM received, shutting down');
+    expect(() => process.kill(learnerPid, 0)).toThrow(/ESRCH/);
+  });
+});

@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    // exercises/*/grade.test.ts are grading tests, run by the grader against learner code, not by vitest.
+    include: ['sandbox-server/test/**/*.test.ts', 'test/**/*.test.ts'],
+    exclude: ['**/node_modules/**', 'exercises/**', 'site/**'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // Tests start servers and learner processes; two files at a time suits a 2-core machine.
+    maxWorkers: 2,
+    minWorkers: 1,
+  },
+});
