@@ -1,0 +1,273 @@
+/**
+ * Shared behaviour of <course-playground> and <course-exercise>: the static code block that turns
+ * into a Monaco editor when wanted, Run with streamed output, Reset, persistence, compile errors.
+ */
+import { loadEditor, whenWanted, type EditorHandle } from './editor-loader';
+import { sandbox, type RequestHandle, type ServerMessage } from './sandbox';
+import { store } from './storage';
+
+const COMPILE_LOC_RE = /main\.ts:(\d+):(\d+)(?::\s*(?:error:\s*)?(.*))?/;
+
+export function parseCompileLocation(message: string): { line: number; column: number; text: string } | null {
+  const m = COMPILE_LOC_RE.exec(message);
+  return m ? { line: Number(m[1]), column: Number(m[2]), text: m[3] ?? message } : null;
+}
+
+export abstract class CodePanel extends HTMLElement {
+  protected editor: EditorHandle | null = null;
+  protected original = '';
+  protected storageKey = '';
+  protected exerciseId: string | undefined;
+  protected current: RequestHandle | null = null;
+  protected mountNow: () => void = () => {};
+  private saveTimer: ReturnType<typeof setTimeout> | undefined;
+  private pendingMarker: { line: number; column: number; message: string } | null = null;
+  private initialised = false;
+
+  protected $<T extends HTMLElement = HTMLElement>(sel: string): T | null {
+    return this.querySelector<T>(sel);
+  }
+  protected button(action: string): HTMLButtonElement | null {
+    return this.querySelector<HTMLButtonElement>(`button[data-action="${action}"]`);
+  }
+
+  /** Label used for the editor region and messages, e.g. "echo-client.ts". */
+  protected abstract get label(): string;
+
+  connectedCallback() {
+    if (this.initialised) return;
+    this.initialised = true;
+    const src = this.$('script[data-original]');
+    this.original = src ? JSON.parse(src.textContent || '""') : '';
+    this.setup();
+    const stat = this.$('[data-static]');
+    if (stat) this.mountNow = whenWanted(stat, () => void this.mount(stat.contains(document.activeElement)));
+    this.button('run')?.addEventListener('click', () => this.run());
+    this.button('stop')?.addEventListener('click', () => this.current?.stop());
+    this.button('reset')?.addEventListener('click', () => this.reset());
+    this.addEventListener('keydown', (e) => {
+      if ((e.ctrlKey || e.metaKey) && e.key === 'Enter' && !this.isInsideEditor(e.target)) {
+        e.preventDefault();
+        this.run();
+      }
+    });
+    if (this.saved() !== null && this.saved() !== this.original) this.setNote('Showing your edited version (stored in this browser).');
+  }
+
+  /** Element-specific setup: storage key etc. */
+  protected abstract setup(): void;
+
+  private isInsideEditor(target: EventTarget | null) {
+    return target instanceof Node && !!this.$('[data-editor]')?.contains(target);
+  }
+
+  protected saved(): string | null {
+    return store.get(this.storageKey);
+  }
+
+  getCode(): string {
+    return this.editor ? this.editor.getValue() : (this.saved() ?? this.original);
+  }
+
+  protected setCode(code: string) {
+    if (this.editor) this.editor.setValue(code);
+    this.persist(code);
+  }
+
+  private persist(code: string) {
+    if (code === this.original) store.remove(this.storageKey);
+    else store.set(this.storageKey, code);
+  }
+
+  /** Mount Monaco in place of the static block. */
+  async mount(focus = false): Promise<EditorHandle | null> {
+    if (this.editor) return this.editor;
+    const stat = this.$('[data-static]');
+    const host = this.$('[data-editor]');
+    if (!stat || !host) return null;
+    this.dataset.editor = 'loading';
+    this.setNote('Loading the editor…');
+    let mod;
+    try {
+      mod = await loadEditor();
+    } catch (err) {
+      console.error(err);
+      this.dataset.editor = 'failed';
+      this.setNote('The editor could not be loaded; you can still run the code shown.');
+      return null;
+    }
+    if (this.editor) return this.editor;
+    const code = this.saved() ?? this.original;
+    const lines = code.split('\n').length;
+    const height = Math.min(560, Math.max(160, lines * 19 + 24));
+    host.style.height = `${height}px`;
+    host.hidden = false;
+    stat.hidden = true;
+    this.editor = mod.mountEditor(host, {
+      value: code,
+      key: this.storageKey,
+      ariaLabel: `Code editor: ${this.label}. Press Control+Enter to run. Press Control+M, then Tab, to move focus out of the editor.`,
+      onChange: (v) => {
+        clearTimeout(this.saveTimer);
+        this.saveTimer = setTimeout(() => this.persist(v), 300);
+      },
+      onRun: () => this.primaryAction(),
+    });
+    this.dataset.editor = 'ready';
+    this.setNote(null);
+    if (this.pendingMarker) {
+      const { line, column, message } = this.pendingMarker;
+      this.editor.setServerMarker(line, column, message);
+      this.pendingMarker = null;
+    }
+    if (focus) this.editor.focus();
+    return this.editor;
+  }
+
+  /** What Ctrl/Cmd+Enter does: Run. */
+  protected primaryAction() {
+    this.run();
+  }
+
+  protected reset() {
+    this.current?.stop();
+    this.setCode(this.original);
+    store.remove(this.storageKey);
+    this.clearMarker();
+    this.setNote(this.editor ? 'Code reset to the original (Ctrl+Z undoes it).' : 'Code reset to the original.');
+  }
+
+  // ---- output ------------------------------------------------------------------------------
+  protected setNote(text: string | null) {
+    const el = this.$('[data-note]');
+    if (!el) return;
+    el.textContent = text ?? '';
+    el.hidden = !text;
+  }
+
+  protected setStatus(text: string | null) {
+    const el = this.$('[data-status]');
+    if (el) el.textContent = text ?? '';
+  }
+
+  protected clearOutput() {
+    const out = this.$('[data-output]');
+    if (out) {
+      out.replaceChildren();
+      out.hidden = true;
+    }
+  }
+
+  protected appendOutput(text: string, cls: 'stdout' | 'stderr' | 'meta' | 'error') {
+    const out = this.$('[data-output]');
+    if (!out) return;
+    out.hidden = false;
+    let pre = out.querySelector('pre');
+    if (!pre) {
+      pre = document.createElement('pre');
+      pre.tabIndex = 0; // scrollable region must be keyboard reachable
+      out.append(pre);
+    }
+    const span = document.createElement('span');
+    span.className = `out-${cls}`;
+    span.textContent = cls === 'meta' || cls === 'error' ? (text.endsWith('\n') ? text : text + '\n') : text;
+    pre.append(span);
+    // cap what a runaway program can put in the page
+    while (pre.childNodes.length > 2000) pre.firstChild?.remove();
+    pre.scrollTop = pre.scrollHeight;
+  }
+
+  protected showCompileError(line: number, column: number, message: string) {
+    this.dataset.marker = `${line}:${column}`;
+    const text = `main.ts:${line}:${column}: ${message.replace(/^main\.ts:\d+:\d+:\s*/, '')}`;
+    const box = this.$('[data-compile-error]');
+    if (box) {
+      box.hidden = false;
+      const pre = box.querySelector('pre');
+      if (pre) pre.textContent = text;
+      const go = box.querySelector<HTMLButtonElement>('button');
+      if (go) go.onclick = () => void this.mount(true).then((ed) => ed?.revealLine(line));
+    } else {
+      this.appendOutput(`Compile error: ${text}`, 'error');
+    }
+    if (this.editor) this.editor.setServerMarker(line, column, message);
+    else this.pendingMarker = { line, column, message };
+  }
+
+  protected clearMarker() {
+    delete this.dataset.marker;
+    const box = this.$('[data-compile-error]');
+    if (box) box.hidden = true;
+    this.pendingMarker = null;
+    this.editor?.clearServerMarkers();
+  }
+
+  protected setBusy(busy: boolean) {
+    this.toggleAttribute('data-busy', busy);
+    const stop = this.button('stop');
+    if (stop) stop.hidden = !busy;
+    for (const a of ['run', 'check']) {
+      const b = this.button(a);
+      if (b) b.disabled = busy;
+    }
+  }
+
+  // ---- run ---------------------------------------------------------------------------------
+  run() {
+    if (this.current) return;
+    this.clearOutput();
+    this.clearMarker();
+    this.setBusy(true);
+    this.setStatus('Running…');
+    const started = performance.now();
+    this.current = sandbox().request(
+      { type: 'run', code: this.getCode(), exerciseId: this.exerciseId },
+      {
+        onStatus: (s) => this.setStatus(s ?? 'Running…'),
+        onFailure: (m) => this.endRequest(m, 'error'),
+        onMessage: (msg) => this.onRunMessage(msg, started),
+      },
+    );
+  }
+
+  protected endRequest(message: string | null, cls: 'meta' | 'error' = 'meta') {
+    this.current = null;
+    this.setBusy(false);
+    if (message) {
+      this.appendOutput(message, cls);
+      this.setStatus(message);
+    }
+  }
+
+  private onRunMessage(msg: ServerMessage, started: number) {
+    switch (msg.type) {
+      case 'output':
+        this.appendOutput(msg.text, msg.stream);
+        break;
+      case 'limit':
+        this.appendOutput(`⏹ ${msg.message}`, 'error');
+        break;
+      case 'compile-error':
+        this.showCompileError(msg.line, msg.column, msg.message);
+        break;
+      case 'exit': {
+        const r = msg.result;
+        const ms = r.durationMs ?? Math.round(performance.now() - started);
+        let text: string;
+        if (r.limit) text = `Stopped: ${r.limit}.`;
+        else if (r.timedOut) text = 'Stopped: time limit reached.';
+        else if (r.signal) text = `Ended by signal ${r.signal} after ${ms} ms.`;
+        else if (r.exitCode === null) text = `Did not run (see the error above).`;
+        else text = `Exited with code ${r.exitCode} in ${ms} ms.`;
+        if (this.dataset.marker) text = `Compile error at main.ts:${this.dataset.marker}; nothing ran.`;
+        this.endRequest(text, r.exitCode === 0 && !r.limit ? 'meta' : 'error');
+        break;
+      }
+      case 'error':
+        this.endRequest(`Error: ${msg.message}`, 'error');
+        break;
+      default:
+        break;
+    }
+  }
+}
