@@ -182,4 +182,20 @@ describe('the server survives hostile programs', () => {
     const { json } = await postJson(`${server.url}/api/run`, { code: `const keep: Buffer[] = []; for (;;) keep.push(Buffer.alloc(16e6, 1));` });
     expect(json.limit).toBe('memory limit 256 MB exceeded');
   });
+
+  it('cannot read host files, start processes or write files', async () => {
+    const code = `import fs from 'node:fs';
+import cp from 'node:child_process';
+const attempts: Record<string, () => unknown> = {
+  read: () => fs.readFileSync('/etc/passwd', 'utf8'),
+  source: () => fs.readFileSync('${ROOT}/package.json', 'utf8'),
+  write: () => fs.writeFileSync('/tmp/pwned', 'x'),
+  shell: () => cp.execSync('id'),
+};
+for (const [name, attempt] of Object.entries(attempts)) {
+  try { attempt(); console.log(name, 'ALLOWED'); } catch (e) { console.log(name, (e as NodeJS.ErrnoException).code); }
+}`;
+    const { json } = await postJson(`${server.url}/api/run`, { code });
+    expect(json.stdout).toBe('read ERR_ACCESS_DENIED\nsource ERR_ACCESS_DENIED\nwrite ERR_ACCESS_DENIED\nshell ERR_ACCESS_DENIED\n');
+  });
 });
