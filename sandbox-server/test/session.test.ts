@@ -1,0 +1,52 @@
+// A session: a private run directory, fresh reference servers, the learner's process, a traffic log.
+import { describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chmod, mkdtemp } from 'node:fs/promises';
+import { compileTypeScript } from '../src/compile/compile.ts';
+import { Session } from '../src/harness/session.ts';
+import { ProcessSandbox } from '../src/runner/process-sandbox.ts';
+
+const limits = { timeoutMs: 5000, memoryMb: 256, outputBytes: 100_000 };
+
+async function open(code: string) {
+  const compiled = await compileTypeScript(code);
+  if (!compiled.ok) throw new Error(compiled.error.message);
+  const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'session-'));
+  await chmod(tmpDir, 0o711); // the learner may run as another user: it must be able to reach its run directory
+  return Session.open(new ProcessSandbox(), { js: compiled.js, limits, tmpDir });
+}
+
+describe('Session', () => {
+  it('records the traffic between the learner and its reference servers, in order', async () => {
+    const session = await open(`import net from 'node:net';
+const s = net.connect(Number(process.env.ECHO_PORT), process.env.HOST);
+s.write('ping\\n');
+s.on('data', () => s.end());`);
+    const exit = await session.startLearner().exited;
+    expect(exit.exitCode).toBe(0);
+    const echo = session.traffic.events.filter((e) => e.endpoint === 'echo');
+    expect(echo.map((e) => [e.event, e.direction, e.bytes?.toString()])).toEqual([
+      ['open', undefined, undefined],
+      ['data', 'from-learner', 'ping\n'],
+      ['data', 'to-learner', 'ping\n'],
+      ['end', undefined, undefined],
+      ['close', undefined, undefined],
+    ]);
+    expect(echo.every((e, i) => i === 0 || e.t >= echo[i - 1].t)).toBe(true);
+    await session.dispose();
+  });
+
+  it('gives each session its own servers and leaves nothing behind', async () => {
+    const a = await open('');
+    const b = await open('');
+    expect(a.servers.ports.echo).not.toBe(b.servers.ports.echo);
+    expect(a.learnerPort).not.toBe(b.learnerPort);
+    const learner = a.startLearner();
+    await a.dispose();
+    expect(learner.hasExited).toBe(true);
+    expect(existsSync(a.runDir)).toBe(false);
+    await b.dispose();
+  });
+});
