@@ -109,6 +109,13 @@ s.on('data', (d) => console.log('reply', d.toString()));`;
     expect(json.stderr).toMatch(/main\.ts:2:11: error/);
   });
 
+  it('shows stack traces against main.ts, without server paths', async () => {
+    const { json } = await postJson(`${server.url}/api/run`, { code: '\n\nfunction boom(): never {\n  throw new Error("boom");\n}\nboom();' });
+    expect(json.exitCode).toBe(1);
+    expect(json.stderr).toMatch(/main\.ts:4:9/);
+    expect(json.stderr).not.toMatch(/socket-mastery|sm-test-|run-/);
+  });
+
   it('stops a program at the time limit and says so', async () => {
     const { json } = await postJson(`${server.url}/api/run`, { code: 'setInterval(() => {}, 1000);' });
     expect(json.timedOut).toBe(true);

@@ -15,6 +15,8 @@ export class OutputCapture {
   constructor(
     private readonly capBytes: number,
     private readonly onOverflow: () => void,
+    /** A path prefix to remove from output (the run directory), so stack traces read `main.ts:3:5`. */
+    private readonly hidePrefix?: string,
   ) {}
 
   get truncated(): boolean {
@@ -46,6 +48,7 @@ export class OutputCapture {
   }
 
   private emit(stream: StreamName, text: string): void {
+    if (this.hidePrefix) text = text.replaceAll(`file://${this.hidePrefix}`, '').replaceAll(this.hidePrefix, '');
     if (!text) return;
     this.text[stream] += text;
     for (const listener of this.listeners) listener(stream, text);

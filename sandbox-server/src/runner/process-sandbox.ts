@@ -40,8 +40,10 @@ class ProcessLearner implements LearnerProcess {
 
   constructor(options: StartOptions, runAsNobody: boolean) {
     const { limits } = options;
-    this.capture = new OutputCapture(limits.outputBytes, () =>
-      this.kill(`output cut at ${formatBytes(limits.outputBytes)}; the program was stopped`),
+    this.capture = new OutputCapture(
+      limits.outputBytes,
+      () => this.kill(`output cut at ${formatBytes(limits.outputBytes)}; the program was stopped`),
+      options.runDir + path.sep,
     );
     const cpuSeconds = Math.ceil(limits.timeoutMs / 1000) + 1;
     const nodeArgs = [
