@@ -71,7 +71,7 @@ describe('bad input', () => {
   it('415 for a body that is not JSON', async () => {
     const res = await fetch(`${server.url}/api/run`, { method: 'POST', body: 'code=1' });
     expect(res.status).toBe(415);
-    expect((await res.json()).error.message).toMatch(/Content-Type: application\/json/);
+    expect(((await res.json()) as any).error.message).toMatch(/Content-Type: application\/json/);
   });
 
   it('413 over the code-size cap, naming the cap', async () => {
