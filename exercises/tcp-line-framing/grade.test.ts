@@ -1,0 +1,206 @@
+import { describe, it } from 'vitest';
+import { describeBytes, GradingFailure, learnerModule, type RemoteObject } from '../../sandbox-server/src/grading-kit/index.ts';
+
+/** A framer in the learner's process, with the chunks pushed into it so far (for messages). */
+class Framer {
+  private readonly pushed: Buffer[] = [];
+
+  private constructor(
+    private readonly remote: RemoteObject,
+    readonly name: string,
+  ) {}
+
+  static async create(name = 'the framer'): Promise<Framer> {
+    const module = await learnerModule();
+    return new Framer(await module.construct('LineFramer'), name);
+  }
+
+  /** Pushes `chunk` and fails unless exactly `expected` comes back. */
+  async push(chunk: Buffer | string, expected: string[]): Promise<void> {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    this.pushed.push(bytes);
+    const got = await this.call('push', bytes);
+    this.compare(`push(${describeBytes(bytes, 40)})`, expected, got);
+  }
+
+  /** Calls end() and fails unless exactly `expected` comes back. */
+  async end(expected: string[]): Promise<void> {
+    const got = await this.call('end');
+    this.compare('end()', expected, got);
+  }
+
+  private async call(method: 'push' | 'end', ...args: Buffer[]): Promise<unknown> {
+    try {
+      return await this.remote.call(method, ...args);
+    } catch (err) {
+      const message = (err as Error).message;
+      const first = message.split('\n')[0];
+      const why = /is not a function/.test(message) ? ` Does LineFramer have a method ${method}()?` : '';
+      throw new GradingFailure(`${this.history()}, ${method}() threw ${first}.${why}`);
+    }
+  }
+
+  private compare(call: string, expected: string[], got: unknown): void {
+    if (!Array.isArray(got) || !got.every((x) => typeof x === 'string')) {
+      throw new GradingFailure(`${this.history()}, ${call} should return an array of strings (${show(expected)}), but it returned ${show(got)}.`);
+    }
+    if (got.length === expected.length && got.every((line, i) => line === expected[i])) return;
+    throw new GradingFailure(`${this.history()}, ${call} should return ${show(expected)}, but it returned ${show(got)}.${this.explain(call, expected, got)}`);
+  }
+
+  /** The likely reason for a wrong answer, when one stands out. */
+  private explain(call: string, expected: string[], got: string[]): string {
+    const ending = call === 'end()';
+    if (got.join('\n').includes('\uFFFD')) {
+      return ' "\uFFFD" is the replacement character: a character whose bytes were split between two chunks was decoded one chunk at a time. Use a StringDecoder, or keep the bytes until the line is complete.';
+    }
+    if (got.some((l) => l.includes('\n'))) return ' A returned line still contains "\\n": split at every newline.';
+    if (got.some((l) => l.endsWith('\r'))) return ' Remove the "\\r" of a "\\r\\n" line ending.';
+    if (got.length === expected.length && got.every((l, i) => l === expected[i].trim())) return ' Keep spaces: only "\\n", and one "\\r" just before it, are removed.';
+    const i = expected.findIndex((line, n) => got[n] !== line);
+    if (i !== -1 && got[i]?.endsWith(expected[i])) {
+      const extra = got[i].slice(0, got[i].length - expected[i].length);
+      if (!Buffer.concat(this.pushed).toString('utf8').includes(extra)) {
+        return ` ${JSON.stringify(extra)} was never pushed into ${this.name}: it came from another framer. Keep the rest in the instance (a field like this.rest), not in a variable all framers share.`;
+      }
+    }
+    if (ending) {
+      return expected.length === 0
+        ? ' Nothing is left over, so there is no last line: return []. An empty string would be a line the sender never sent.'
+        : ' The bytes after the last "\\n" are the last line: return them from end().';
+    }
+    if (expected.length === 0) {
+      return ' This chunk does not complete a line, so push() returns []: keep its bytes until the "\\n" arrives. One chunk is not one message: TCP is a byte stream.';
+    }
+    if (got.length === 0) return ` This chunk completes ${expected.length === 1 ? 'a line' : `${expected.length} lines`}: return ${expected.length === 1 ? 'it' : 'them'}.`;
+    if (expected.includes('') && !got.includes('')) return ' Keep empty lines: "a\\n\\nb\\n" is three lines, the second one empty.';
+    if (got.length > expected.length) return ' The piece after the last "\\n" is not a line yet: keep it for the next chunk instead of returning it.';
+    if (this.pushed.length > 1) return ' The start of a line may come in earlier chunks: keep the unfinished rest between calls, in the framer.';
+    return '';
+  }
+
+  private history(): string {
+    if (this.pushed.length === 0) return `with nothing pushed into ${this.name}`;
+    const last = 4;
+    const from = Math.max(0, this.pushed.length - last);
+    const shown = this.pushed.slice(from).map((b, i) => `${from + i + 1}) ${describeBytes(b, 32)}`);
+    const earlier = from > 0 ? `${from} earlier chunks, then ` : '';
+    return `after pushing the chunks ${earlier}${shown.join(' ')} into ${this.name}`;
+  }
+}
+
+/** A value as the learner should read it: strings quoted with \n and \r visible, long ones cut. */
+function show(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (Buffer.isBuffer(value)) return `a Buffer ${describeBytes(value, 60)}`;
+  if (Array.isArray(value)) return `[${value.map(show).join(', ')}]`;
+  if (typeof value === 'string') {
+    return value.length > 80 ? `${JSON.stringify(value.slice(0, 60))}… (${value.length} characters)` : JSON.stringify(value);
+  }
+  return JSON.stringify(value) ?? String(value);
+}
+
+/** Every way to cut `bytes` in two. */
+function cuts(bytes: Buffer): Array<[Buffer, Buffer]> {
+  return Array.from({ length: bytes.length - 1 }, (_, i) => [bytes.subarray(0, i + 1), bytes.subarray(i + 1)]);
+}
+
+describe('LineFramer', () => {
+  it('returns a line that arrives whole in one chunk', async () => {
+    const framer = await Framer.create();
+    await framer.push('hello\n', ['hello']);
+    await framer.push('second line\n', ['second line']);
+  });
+
+  it('keeps a partial line until the chunk with its "\\n" arrives', async () => {
+    const framer = await Framer.create();
+    await framer.push('hel', []);
+    await framer.push('lo wor', []);
+    await framer.push('ld\n', ['hello world']);
+  });
+
+  it('returns every line a chunk completes, in order, and keeps the rest', async () => {
+    const framer = await Framer.create();
+    await framer.push('one\ntwo\nthree\n', ['one', 'two', 'three']);
+    await framer.push('four\nfi', ['four']);
+    await framer.push('ve\nsix\nsev', ['five', 'six']);
+    await framer.push('en\n', ['seven']);
+  });
+
+  it('keeps empty lines', async () => {
+    const framer = await Framer.create();
+    await framer.push('a\n\nb\n', ['a', '', 'b']);
+    await framer.push('\n\n', ['', '']);
+  });
+
+  it('treats a chunk that is only "\\n" as the end of the line before it', async () => {
+    const framer = await Framer.create();
+    await framer.push('\n', ['']);
+    await framer.push('abc', []);
+    await framer.push('\n', ['abc']);
+  });
+
+  it('removes the "\\r" of "\\r\\n", even when "\\r" and "\\n" come in different chunks, and nothing else', async () => {
+    const framer = await Framer.create();
+    await framer.push('one\r\ntwo\r\n', ['one', 'two']);
+    await framer.push('three\r', []);
+    await framer.push('\n', ['three']);
+    await framer.push('  spaces are kept  \r\n', ['  spaces are kept  ']);
+    await framer.push('a\rb\n', ['a\rb']);
+  });
+
+  for (const [char, name] of [['é', 'é (2 bytes)'], ['✓', '✓ (3 bytes)'], ['🚀', '🚀 (4 bytes)']]) {
+    it(`decodes ${name} cut between two chunks at every byte`, async () => {
+      const line = `a${char}b`;
+      for (const [first, second] of cuts(Buffer.from(`${line}\n`))) {
+        const framer = await Framer.create();
+        await framer.push(first, []);
+        await framer.push(second, [line]);
+      }
+    });
+  }
+
+  it('decodes "é ✓ 🚀" pushed one byte at a time', async () => {
+    const line = 'é ✓ 🚀';
+    const bytes = Buffer.from(`${line}\n`);
+    const framer = await Framer.create();
+    for (let i = 0; i < bytes.length - 1; i++) await framer.push(bytes.subarray(i, i + 1), []);
+    await framer.push(bytes.subarray(bytes.length - 1), [line]);
+  });
+
+  it('puts a 64 KiB line back together from 64 chunks', async () => {
+    // 5-byte units ("7✓x") and 1 KiB chunks: some chunk boundaries fall inside a ✓.
+    let line = '';
+    for (let i = 0; line.length < 64 * 1024; i++) line += `${i % 10}✓x`;
+    const bytes = Buffer.from(`${line}\n`);
+    const size = Math.ceil(bytes.length / 64);
+    const framer = await Framer.create();
+    for (let start = 0; start < bytes.length; start += size) {
+      const chunk = bytes.subarray(start, start + size);
+      await framer.push(chunk, start + size >= bytes.length ? [line] : []);
+    }
+  });
+
+  it('end() returns the unfinished rest as a last line', async () => {
+    const framer = await Framer.create();
+    await framer.push('complete\nlast line, no newl', ['complete']);
+    await framer.push('ine', []);
+    await framer.end(['last line, no newline']);
+  });
+
+  it('end() returns [] when nothing is left over', async () => {
+    const fresh = await Framer.create('a new framer');
+    await fresh.end([]);
+    const framer = await Framer.create();
+    await framer.push('done\n', ['done']);
+    await framer.end([]);
+  });
+
+  it('keeps each framer separate from the others', async () => {
+    const a = await Framer.create('framer A');
+    const b = await Framer.create('framer B');
+    await a.push('from A, ', []);
+    await b.push('from B\n', ['from B']);
+    await a.push('still A\n', ['from A, still A']);
+  });
+});
