@@ -59,12 +59,18 @@ function courseRoutes() {
 
 export default defineConfig({
   site: 'http://127.0.0.1/',
+  // the content cache must not mix two lessons folders (the glob loader keeps stale entries when a
+  // folder has no match), so another lessons folder gets its own cache
+  ...(process.env.SOCKET_MASTERY_LESSONS_DIR ? { cacheDir: './node_modules/.astro-other-lessons' } : {}),
   trailingSlash: 'ignore',
   integrations: [
     starlight({
       title: 'Socket Mastery',
       description: 'An interactive course on real-time communication in Node.js with TypeScript: TCP, UDP, WebSockets, Socket.IO.',
       customCss: ['./src/styles/course.css'],
+      components: {
+        Search: './src/components/overrides/Search.astro',
+      },
       sidebar: [
         {
           label: 'Start here',

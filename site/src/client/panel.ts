@@ -65,6 +65,11 @@ export abstract class CodePanel extends HTMLElement {
     return store.get(this.storageKey);
   }
 
+  /** Markers in the editor (server compile errors and TypeScript diagnostics); for tests and tools. */
+  markers() {
+    return this.editor?.getMarkers() ?? [];
+  }
+
   getCode(): string {
     return this.editor ? this.editor.getValue() : (this.saved() ?? this.original);
   }

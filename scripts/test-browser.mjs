@@ -1,0 +1,425 @@
+#!/usr/bin/env node
+// End-to-end browser test of the course site against the real sandbox server.
+//
+//   npm run test:browser        (part of `npm test`)
+//
+// 1. builds the site when it is missing or older than its sources (site/, lessons/, exercises/)
+// 2. starts `node --import tsx sandbox-server/src/main.ts` with PORT=0 and reads the URL it prints
+// 3. drives /usr/bin/chromium (Debian package) with playwright-core through the lesson that embeds
+//    <Exercise id="tcp-echo-server" /> (or /test/components/ when no lesson embeds it yet):
+//    Monaco is not requested before the editor is scrolled into view; the editor mounts; the model
+//    solution passes Check with every test streamed; Run streams output and reports the limit;
+//    the code and the solved mark survive a reload; a syntax error is shown as main.ts:LINE:COL text
+//    and as an editor marker at that position; axe-core finds no serious/critical violations
+//    (before and after the editor mounts).
+// Prints PASS/FAIL per step and "N passed, N failed"; exits non-zero on any failure. The server
+// and the browser are stopped in every case.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const EXERCISE = 'tcp-echo-server';
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+const STORAGE_PREFIX = 'socket-mastery:';
+const t0 = Date.now();
+
+// ---------------------------------------------------------------------------------------------
+// reporting
+const results = [];
+function report(ok, name, detail = '') {
+  results.push({ ok, name });
+  const secs = ((Date.now() - t0) / 1000).toFixed(1).padStart(5);
+  console.log(`${ok ? 'PASS' : 'FAIL'}  [${secs}s] ${name}${detail ? ` — ${detail}` : ''}`);
+}
+async function step(name, fn) {
+  try {
+    const detail = await fn();
+    report(true, name, typeof detail === 'string' ? detail : '');
+    return true;
+  } catch (err) {
+    report(false, name, (err && err.message ? err.message : String(err)).split('\n').slice(0, 6).join(' | '));
+    return false;
+  }
+}
+function assert(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+// ---------------------------------------------------------------------------------------------
+// which page to open
+function listFiles(dir, filter) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) return e.name === 'node_modules' || e.name === 'dist' || e.name === '.astro' ? [] : listFiles(p, filter);
+    return filter(p) ? [p] : [];
+  });
+}
+
+/** Astro's default slug for a content file: each path segment lowercased and slugified. */
+function slugOf(rel) {
+  return rel
+    .replace(/\.(mdx?|markdown)$/, '')
+    .split('/')
+    .map((s) =>
+      s
+        .toLowerCase()
+        .trim()
+        .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+        .replace(/\s/g, '-'),
+    )
+    .join('/')
+    .replace(/(^|\/)index$/, '');
+}
+
+function findLessonPage() {
+  const lessonsDir = path.join(root, 'lessons');
+  const re = new RegExp(`<Exercise\\s[^>]*id=["'{\`]+${EXERCISE}["'}\`]`);
+  for (const file of listFiles(lessonsDir, (p) => /\.mdx$/.test(p)).sort()) {
+    const rel = path.relative(lessonsDir, file).split(path.sep).join('/');
+    if (rel.startsWith('samples/')) continue;
+    const text = readFileSync(file, 'utf8');
+    if (!re.test(text)) continue;
+    const fm = /^---\n([\s\S]*?)\n---/.exec(text)?.[1] ?? '';
+    const slug = /^slug:\s*["']?([^"'\n]+)["']?\s*$/m.exec(fm)?.[1]?.replace(/^\/|\/$/g, '') ?? slugOf(rel);
+    return { url: `/${slug}/`, source: `lessons/${rel}` };
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// build
+function newestMtime(paths) {
+  let newest = 0;
+  for (const p of paths) {
+    if (!existsSync(p)) continue;
+    const files = statSync(p).isDirectory() ? listFiles(p, (f) => !f.includes(`${path.sep}public${path.sep}editor${path.sep}`)) : [p];
+    for (const f of files) newest = Math.max(newest, statSync(f).mtimeMs);
+  }
+  return newest;
+}
+
+function run(cmd, args, env = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}\n${(r.stdout ?? '').slice(-2000)}${(r.stderr ?? '').slice(-2000)}`);
+  return r.stdout;
+}
+
+// ---------------------------------------------------------------------------------------------
+// server
+function startServer(env) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'sandbox-server/src/main.ts'], {
+      cwd: root,
+      env: { ...process.env, PORT: '0', ECHO_PORT: '0', CHAT_PORT: '0', UDP_ECHO_PORT: '0', LOG_REQUESTS: '0', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: false,
+    });
+    let out = '';
+    const timer = setTimeout(() => {
+      reject(new Error(`server printed no http://127.0.0.1:PORT line within 30 s:\n${out.slice(-1500)}`));
+    }, 30_000);
+    const onData = (d) => {
+      out += d.toString();
+      const m = /http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, base: `http://127.0.0.1:${m[1]}`, log: () => out });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited early (code ${code}, signal ${signal}):\n${out.slice(-1500)}`));
+    });
+  });
+}
+
+async function stopServer(child) {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timeout = new Promise((r) => setTimeout(r, 5000, 'timeout'));
+  if ((await Promise.race([exited, timeout])) === 'timeout') {
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// page helpers
+const exerciseSel = `course-exercise[data-id="${EXERCISE}"]`;
+
+async function pasteIntoEditor(page, text) {
+  const host = page.locator(`${exerciseSel} [data-editor]`);
+  await host.locator('.view-lines').click();
+  await page.keyboard.press('ControlOrMeta+A');
+  // A real paste event: Monaco reads clipboardData and inserts the text verbatim (no auto-close/indent).
+  await page.evaluate((t) => {
+    const dt = new DataTransfer();
+    dt.setData('text/plain', t);
+    const target = document.activeElement;
+    target.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+  }, text);
+}
+
+async function storedCode(page) {
+  return page.evaluate((k) => localStorage.getItem(k), `${STORAGE_PREFIX}exercise:${EXERCISE}:code`);
+}
+
+async function runAxe(page, axeSource) {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: axeSource });
+  const res = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')), why: v.nodes[0]?.any?.[0]?.message ?? v.nodes[0]?.failureSummary ?? '' }));
+  });
+  const bad = res.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  const minor = res.filter((v) => !bad.includes(v)).map((v) => `${v.id}(${v.impact})`);
+  assert(!bad.length, bad.map((v) => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.join(', ')} (${v.why})`).join('; '));
+  return minor.length ? `no serious/critical; minor: ${minor.join(', ')}` : 'no violations';
+}
+
+// ---------------------------------------------------------------------------------------------
+async function main() {
+  let server = null;
+  let browser = null;
+  let tmpDist = null;
+  const cleanup = async () => {
+    await browser?.close().catch(() => {});
+    browser = null;
+    await stopServer(server?.child).catch(() => {});
+    server = null;
+  };
+  const onSignal = (sig) => {
+    console.log(`\n${sig}: stopping`);
+    cleanup().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  try {
+    assert(existsSync(CHROMIUM), `${CHROMIUM} not found: install it with "apt-get install -y chromium"`);
+    const solution = readFileSync(path.join(root, 'exercises', EXERCISE, 'solution.ts'), 'utf8');
+    const axeSource = readFileSync(path.join(root, 'node_modules/axe-core/axe.min.js'), 'utf8');
+
+    // --- build ------------------------------------------------------------------------------
+    let lesson = findLessonPage();
+    let siteDir = path.join(root, 'site/dist');
+    const built = await step('site is built and up to date', async () => {
+      run(process.execPath, ['scripts/build-editor.mjs']);
+      if (!lesson) {
+        // no lesson embeds the exercise yet: build the site with the component test page, aside
+        // (--outDir is relative to site/; site/.astro/ is gitignored)
+        tmpDist = path.join(root, 'site/.astro/test-dist');
+        run(process.execPath, [path.join(root, 'node_modules/astro/astro.js'), 'build', '--root', 'site', '--outDir', '.astro/test-dist'], {
+          SOCKET_MASTERY_TEST_PAGES: '1',
+        });
+        siteDir = tmpDist;
+        lesson = { url: '/test/components/', source: 'site/src/routes/test-components.astro (no lesson embeds the exercise yet)' };
+        return `built with the test page into ${tmpDist}`;
+      }
+      const sources = newestMtime([
+        path.join(root, 'site/src'),
+        path.join(root, 'site/astro.config.mjs'),
+        path.join(root, 'site/public'),
+        path.join(root, 'site/public/editor/stamp.json'),
+        path.join(root, 'lessons'),
+        path.join(root, 'exercises'),
+      ]);
+      const distIndex = path.join(siteDir, 'index.html');
+      const distTime = existsSync(distIndex) ? statSync(distIndex).mtimeMs : 0;
+      if (distTime && distTime >= sources && existsSync(path.join(siteDir, 'editor/monaco.js'))) return 'site/dist is newer than its sources';
+      const t = Date.now();
+      run('npm', ['run', '--silent', 'build:site']);
+      return `built site/dist in ${((Date.now() - t) / 1000).toFixed(1)} s`;
+    });
+    if (!built) return;
+    console.log(`      page under test: ${lesson.url} (from ${lesson.source})`);
+
+    // --- server & browser -----------------------------------------------------------------------
+    const started = await step('sandbox server starts', async () => {
+      server = await startServer(tmpDist ? { SITE_DIR: tmpDist } : {});
+      return server.base;
+    });
+    if (!started) return;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    const page = await context.newPage();
+    const pageErrors = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    const editorRequests = [];
+    const assetBytes = { js: 0, css: 0 };
+    let mounted = false;
+    page.on('request', (r) => {
+      if (new URL(r.url()).pathname.startsWith('/editor/')) editorRequests.push({ url: r.url(), mounted });
+    });
+    page.on('response', async (r) => {
+      if (mounted) return;
+      const type = r.request().resourceType();
+      if (type !== 'script' && type !== 'stylesheet') return;
+      const body = await r.body().catch(() => null);
+      if (body) assetBytes[type === 'script' ? 'js' : 'css'] += body.length;
+    });
+
+    const opened = await step(`lesson page opens (${lesson.url})`, async () => {
+      const res = await page.goto(server.base + lesson.url, { waitUntil: 'load' });
+      assert(res && res.ok(), `HTTP ${res?.status()}`);
+      await page.locator(exerciseSel).waitFor({ state: 'attached', timeout: 10_000 });
+      return await page.title();
+    });
+    if (!opened) return;
+
+    await step('no Monaco request before the editor is scrolled into view', async () => {
+      await page.waitForTimeout(800); // idle time in which a non-lazy loader would fire
+      const inView = await page.locator(`${exerciseSel} [data-static]`).evaluate((el) => el.getBoundingClientRect().top < innerHeight);
+      assert(!inView, 'the exercise is visible at load; cannot test laziness on this page');
+      const early = editorRequests.filter((r) => !r.mounted);
+      assert(early.length === 0, `requested before scrolling: ${early.map((r) => r.url).join(', ')}`);
+      const hoisted = await page.evaluate(() =>
+        [...document.querySelectorAll('link[rel=stylesheet], style')].filter((l) => /monaco/i.test(l.getAttribute('href') ?? '') || /\.monaco-editor/.test(l.textContent ?? '')).length,
+      );
+      assert(hoisted === 0, `${hoisted} Monaco stylesheet(s) in the page before mount`);
+      return `page JS ${(assetBytes.js / 1024).toFixed(1)} KiB, CSS ${(assetBytes.css / 1024).toFixed(1)} KiB before mount (uncompressed)`;
+    });
+
+    await step('axe: no serious/critical violations (static code, before mount)', () => runAxe(page, axeSource));
+
+    const ready = await step('editor mounts when scrolled into view', async () => {
+      mounted = true;
+      const t = Date.now();
+      await page.locator(exerciseSel).scrollIntoViewIfNeeded();
+      await page.waitForSelector(`${exerciseSel}[data-editor="ready"]`, { timeout: 30_000 });
+      await page.locator(`${exerciseSel} [data-editor] .view-lines`).waitFor({ timeout: 10_000 });
+      assert(editorRequests.length > 0, 'no request under /editor/');
+      return `${Date.now() - t} ms, ${editorRequests.length} requests under /editor/`;
+    });
+    if (!ready) return;
+
+    const pasted = await step('model solution replaces the code in the editor', async () => {
+      await pasteIntoEditor(page, solution);
+      await page.waitForFunction(
+        ([k, v]) => localStorage.getItem(k) === v,
+        [`${STORAGE_PREFIX}exercise:${EXERCISE}:code`, solution],
+        { timeout: 5000 },
+      );
+    });
+
+    if (pasted) {
+      await step('Check: every test passes, streamed, verdict "pass"', async () => {
+        await page.evaluate((sel) => {
+          const el = document.querySelector(sel);
+          window.__testTimes = [];
+          new MutationObserver(() => {
+            window.__testTimes.push({ tests: el.querySelectorAll('[data-tests] li').length, verdict: el.dataset.verdict ?? null, t: performance.now() });
+          }).observe(el, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-verdict'] });
+        }, exerciseSel);
+        await page.locator(`${exerciseSel} button[data-action="check"]`).click();
+        await page.waitForSelector(`${exerciseSel}[data-verdict]`, { timeout: 45_000 });
+        const tests = await page.locator(`${exerciseSel} [data-tests] li`).evaluateAll((lis) =>
+          lis.map((li) => ({ status: li.dataset.status, name: li.querySelector('.test-name')?.textContent, badge: li.querySelector('.badge')?.textContent?.trim() })),
+        );
+        const verdict = await page.locator(exerciseSel).getAttribute('data-verdict');
+        const verdictText = await page.locator(`${exerciseSel} [data-verdict]`).textContent();
+        assert(tests.length > 0, 'no test results rendered');
+        const failed = tests.filter((t) => t.status !== 'pass');
+        assert(!failed.length, `not passing: ${failed.map((t) => `${t.name}=${t.status}`).join(', ')}`);
+        assert(tests.every((t) => /passed/i.test(t.badge ?? '')), 'a badge has no text label');
+        assert(verdict === 'pass', `verdict ${verdict}: ${verdictText}`);
+        const times = await page.evaluate(() => window.__testTimes);
+        const firstTest = times.find((x) => x.tests > 0);
+        const verdictAt = times.find((x) => x.verdict);
+        const streamed = firstTest && verdictAt && firstTest.t < verdictAt.t;
+        return `${tests.length} tests passed${streamed ? `, first result ${Math.round(verdictAt.t - firstTest.t)} ms before the verdict` : ''}`;
+      });
+
+      await step('Run streams output and reports the limit', async () => {
+        await page.locator(`${exerciseSel} button[data-action="run"]`).click();
+        await page.waitForFunction((sel) => /listening/.test(document.querySelector(`${sel} [data-output]`)?.textContent ?? ''), exerciseSel, { timeout: 15_000 });
+        const sawOutputWhileRunning = await page.locator(exerciseSel).evaluate((el) => el.hasAttribute('data-busy'));
+        await page.waitForFunction((sel) => !document.querySelector(sel).hasAttribute('data-busy'), exerciseSel, { timeout: 30_000 });
+        const out = (await page.locator(`${exerciseSel} [data-output]`).textContent()) ?? '';
+        assert(/stopped|exited|limit/i.test(out), `no end message in: ${out.slice(-300)}`);
+        return `${sawOutputWhileRunning ? 'output arrived while running; ' : ''}ends with "${out.trim().split('\n').pop()}"`;
+      });
+    }
+
+    await step('reload: code kept and exercise marked solved', async () => {
+      await page.reload({ waitUntil: 'load' });
+      const badge = page.locator(`[data-solved-badge="${EXERCISE}"]`);
+      await badge.waitFor({ state: 'visible', timeout: 5000 });
+      assert(await page.locator(exerciseSel).evaluate((el) => el.hasAttribute('data-solved')), 'panel not marked solved');
+      await page.locator(exerciseSel).scrollIntoViewIfNeeded();
+      await page.waitForSelector(`${exerciseSel}[data-editor="ready"]`, { timeout: 30_000 });
+      assert((await storedCode(page)) === solution, 'stored code differs from the solution');
+      const firstLine = solution.split('\n').find((l) => l.includes('createServer')).trim();
+      await page.waitForFunction(
+        ([sel, line]) => (document.querySelector(`${sel} [data-editor] .view-lines`)?.textContent ?? '').replace(/\u00a0/g, ' ').includes(line),
+        [exerciseSel, firstLine],
+        { timeout: 5000 },
+      );
+      return 'solution shown in the editor, "✓ Solved" visible';
+    });
+
+    await step('axe: no serious/critical violations (editor mounted, results shown, light)', () => runAxe(page, axeSource));
+    await step('axe: no serious/critical violations (editor mounted, results shown, dark)', async () => {
+      await page.evaluate(() => {
+        document.documentElement.dataset.theme = 'dark'; // what Starlight's theme picker does
+      });
+      await page.waitForTimeout(300);
+      return runAxe(page, axeSource);
+    });
+
+    await step('compile error shown as main.ts:LINE:COL and as an editor marker', async () => {
+      const lines = solution.split('\n');
+      const at = lines.findIndex((l) => l.includes('createServer'));
+      lines.splice(at + 1, 0, '  const = 42;');
+      const broken = lines.join('\n');
+      await pasteIntoEditor(page, broken);
+      await page.waitForFunction(([k, v]) => localStorage.getItem(k) === v, [`${STORAGE_PREFIX}exercise:${EXERCISE}:code`, broken], { timeout: 5000 });
+      await page.locator(`${exerciseSel} button[data-action="check"]`).click();
+      const box = page.locator(`${exerciseSel} [data-compile-error]`);
+      await box.waitFor({ state: 'visible', timeout: 20_000 });
+      const text = (await box.textContent()) ?? '';
+      const m = /main\.ts:(\d+):(\d+)/.exec(text);
+      assert(m, `no main.ts:LINE:COL in "${text}"`);
+      const line = Number(m[1]);
+      assert(line === at + 2, `error reported at line ${line}, expected ${at + 2}`);
+      const markerAttr = await page.locator(exerciseSel).getAttribute('data-marker');
+      assert(markerAttr === `${m[1]}:${m[2]}`, `data-marker ${markerAttr} vs ${m[1]}:${m[2]}`);
+      const markers = await page.locator(exerciseSel).evaluate((el) => el.markers());
+      const sandboxMarker = markers.find((mk) => mk.owner === 'sandbox');
+      assert(sandboxMarker, `no sandbox marker in the editor (markers: ${JSON.stringify(markers)})`);
+      assert(sandboxMarker.line === line && sandboxMarker.column === Number(m[2]), `marker at ${sandboxMarker.line}:${sandboxMarker.column}`);
+      await page.locator(`${exerciseSel} [data-editor] .squiggly-error`).first().waitFor({ timeout: 5000 });
+      await page.waitForSelector(`${exerciseSel}:not([data-busy])`, { timeout: 20_000 });
+      return `${m[0]} in text, marker at ${sandboxMarker.line}:${sandboxMarker.column}`;
+    });
+
+    await step('no uncaught errors in the page', async () => {
+      assert(!pageErrors.length, pageErrors.join(' | '));
+    });
+  } catch (err) {
+    report(false, 'unexpected error', err?.stack ?? String(err));
+  } finally {
+    await cleanup();
+  }
+}
+
+await main();
+const failed = results.filter((r) => !r.ok).length;
+console.log(`\nbrowser test: ${results.length - failed} passed, ${failed} failed (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+process.exit(failed ? 1 : 0);
