@@ -1,0 +1,154 @@
+// Step 1 of the chat server: usernames, broadcasting, and a clean goodbye.
+// (Commands like /users come in the next lesson.)
+import net from 'node:net';
+import readline from 'node:readline';
+import { once } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import { StringDecoder } from 'node:string_decoder';
+
+class LineTooLongError extends Error {}
+
+class LineSplitter {
+  readonly #decoder = new StringDecoder('utf8');
+  readonly #maxLineBytes: number;
+  #rest = '';
+
+  constructor(maxLineBytes: number) {
+    this.#maxLineBytes = maxLineBytes;
+  }
+
+  push(chunk: Buffer): string[] {
+    const lines = (this.#rest + this.#decoder.write(chunk)).split('\n');
+    this.#rest = lines.pop() ?? '';
+    for (const line of [...lines, this.#rest]) {
+      if (Buffer.byteLength(line) > this.#maxLineBytes) throw new LineTooLongError('line too long');
+    }
+    return lines.map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
+  }
+}
+
+interface Client {
+  id: string;
+  socket: net.Socket;
+  name: string | null; // null until the client has chosen a valid username
+}
+
+const clients = new Map<string, Client>(); // every open connection
+const users = new Map<string, Client>(); // registered users, by lower-case name
+
+function send(client: Client, line: string): void {
+  if (client.socket.writable) client.socket.write(line + '\n');
+}
+
+function broadcast(line: string, except: Client): void {
+  for (const user of users.values()) {
+    if (user !== except) send(user, line);
+  }
+}
+
+function register(client: Client, name: string): void {
+  const length = [...name].length; // characters, not UTF-16 units
+  if (length < 2 || length > 20) {
+    send(client, 'Error: username must be 2 to 20 characters long');
+  } else if (/\s/.test(name)) {
+    send(client, 'Error: username may not contain spaces');
+  } else if (users.has(name.toLowerCase())) {
+    send(client, `Error: username "${name}" is already taken, try another:`);
+  } else {
+    client.name = name;
+    users.set(name.toLowerCase(), client);
+    send(client, `Welcome, ${name}!`);
+    broadcast(`* ${name} joined the chat`, client);
+  }
+}
+
+function handleLine(client: Client, line: string): void {
+  const text = line.trim();
+  if (client.name === null) return register(client, text);
+  if (text !== '') broadcast(`${client.name}: ${text}`, client);
+}
+
+function remove(client: Client): void {
+  clients.delete(client.id);
+  if (client.name === null) return;
+  users.delete(client.name.toLowerCase());
+  broadcast(`* ${client.name} left the chat`, client);
+}
+
+const server = net.createServer((socket) => {
+  const client: Client = { id: randomUUID(), socket, name: null };
+  clients.set(client.id, client);
+  const lines = new LineSplitter(4096);
+
+  socket.on('data', (chunk: Buffer) => {
+    if (!socket.writable) return;
+    try {
+      for (const line of lines.push(chunk)) handleLine(client, line);
+    } catch (err) {
+      if (!(err instanceof LineTooLongError)) throw err;
+      send(client, 'Error: line too long');
+      socket.end();
+    }
+  });
+  socket.on('error', (err) => console.log(`server: ${client.name ?? 'a guest'}: ${err.message}`));
+  socket.on('close', () => remove(client)); // once per connection, after 'error' if there was one
+
+  send(client, 'Welcome to TCP Chat!');
+  send(client, 'Please enter your username:');
+});
+
+// --- demo ---------------------------------------------------------------------------------
+const host = process.env.HOST ?? '127.0.0.1';
+server.on('error', (err) => {
+  console.log(`server error: ${err.message}`);
+  process.exitCode = 1;
+});
+server.listen(Number(process.env.PORT ?? 0), host);
+await once(server, 'listening');
+const { port } = server.address() as net.AddressInfo;
+
+/** Connects a scripted user; resolves once the server has welcomed it by name. */
+function join(name: string, onLine: (line: string) => void = () => {}): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, host);
+    socket.on('error', (err) => console.log(`${name}: ${err.message}`));
+    socket.on('close', () => reject(new Error(`${name} was disconnected`))); // no-op once resolved
+    let welcomed = false;
+    readline.createInterface({ input: socket }).on('line', (line) => {
+      if (welcomed) {
+        console.log(`${name.padStart(5)} <- ${line}`);
+        onLine(line);
+      } else if (line === `Welcome, ${name}!`) {
+        welcomed = true;
+        resolve(socket);
+      }
+    });
+    socket.write(`${name}\n`);
+  });
+}
+
+let goodbyes = 0;
+const alice = await join('alice', (line) => {
+  if (line === '* bob left the chat') goodbyes++;
+});
+
+// A guest tries three bad names, all in one write: framing by lines handles that.
+const guest = net.connect(port, host);
+guest.on('error', (err) => console.log(`guest: ${err.message}`));
+readline.createInterface({ input: guest }).on('line', (line) => console.log(`guest <- ${line}`));
+guest.end('x\nbob smith\nALICE\n');
+await once(guest, 'close');
+
+const bob = await join('bob');
+bob.write('Hi Alice, how are you?\n');
+await new Promise((resolve) => setTimeout(resolve, 100));
+
+// Bob's connection breaks: resetAndDestroy() sends a TCP reset, so the server sees an
+// 'error' (ECONNRESET) and then 'close'. Alice must be told only once.
+bob.resetAndDestroy();
+await new Promise((resolve) => setTimeout(resolve, 200));
+console.log(`alice was told ${goodbyes} time(s) that bob left`);
+
+alice.end();
+await once(alice, 'close');
+server.close();

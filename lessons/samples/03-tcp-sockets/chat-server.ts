@@ -1,0 +1,267 @@
+// The complete TCP chat server for the course protocol, followed by a scripted demo.
+import net from 'node:net';
+import readline from 'node:readline';
+import { once } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import { StringDecoder } from 'node:string_decoder';
+
+const MAX_LINE_BYTES = 4096;
+const MAX_QUEUED_BYTES = 256 * 1024; // output waiting for one client before we give up on it
+
+class LineTooLongError extends Error {}
+
+class LineSplitter {
+  readonly #decoder = new StringDecoder('utf8');
+  readonly #maxLineBytes: number;
+  #rest = '';
+
+  constructor(maxLineBytes: number) {
+    this.#maxLineBytes = maxLineBytes;
+  }
+
+  push(chunk: Buffer): string[] {
+    const lines = (this.#rest + this.#decoder.write(chunk)).split('\n');
+    this.#rest = lines.pop() ?? '';
+    for (const line of [...lines, this.#rest]) {
+      if (Buffer.byteLength(line) > this.#maxLineBytes) throw new LineTooLongError('line too long');
+    }
+    return lines.map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
+  }
+}
+
+interface Client {
+  id: string;
+  socket: net.Socket;
+  name: string | null; // null until the client has chosen a valid username
+}
+
+const HELP = [
+  'Commands:',
+  '  /users - list who is online',
+  '  /whisper <user> <message> - private message',
+  '  /pm <user> <message> - same as /whisper',
+  '  /help - show this list',
+  '  /quit - leave the chat',
+];
+
+/** "/whisper bob Hi There" -> ["/whisper", "bob Hi There"]; the rest keeps its case and spacing. */
+function splitFirstWord(text: string): [string, string] {
+  const space = text.search(/\s/);
+  return space === -1 ? [text, ''] : [text.slice(0, space), text.slice(space).trimStart()];
+}
+
+class ChatServer {
+  readonly server: net.Server;
+  readonly #clients = new Map<string, Client>(); // every open connection, by id
+  readonly #users = new Map<string, Client>(); // registered users by lower-case name, in join order
+
+  constructor() {
+    this.server = net.createServer((socket) => this.#accept(socket));
+  }
+
+  #accept(socket: net.Socket): void {
+    const client: Client = { id: randomUUID(), socket, name: null };
+    this.#clients.set(client.id, client);
+    const lines = new LineSplitter(MAX_LINE_BYTES);
+
+    socket.on('data', (chunk: Buffer) => {
+      if (!socket.writable) return; // we are closing this connection: ignore the rest
+      let received: string[];
+      try {
+        received = lines.push(chunk);
+      } catch (err) {
+        if (!(err instanceof LineTooLongError)) throw err;
+        this.#send(client, 'Error: line too long');
+        socket.end();
+        return;
+      }
+      for (const line of received) {
+        if (!socket.writable) break; // e.g. /quit followed by more lines in the same chunk
+        this.#handleLine(client, line);
+      }
+    });
+    // A failing connection emits 'error' and then 'close'. Clean up in 'close' only: it
+    // comes exactly once, whatever the reason, so "left the chat" is announced once.
+    socket.on('error', (err) => console.log(`server: connection ${client.id.slice(0, 8)}: ${err.message}`));
+    socket.on('close', () => this.#remove(client));
+
+    this.#send(client, 'Welcome to TCP Chat!');
+    this.#send(client, 'Please enter your username:');
+  }
+
+  #handleLine(client: Client, line: string): void {
+    const text = line.trim();
+    if (client.name === null) return this.#register(client, text);
+    if (text === '') return; // blank lines are ignored
+    if (text.startsWith('/')) return this.#command(client, text);
+    this.#broadcast(`${client.name}: ${text}`, client);
+  }
+
+  #register(client: Client, name: string): void {
+    const length = [...name].length; // count characters, not UTF-16 units
+    if (length < 2 || length > 20) {
+      this.#send(client, 'Error: username must be 2 to 20 characters long');
+    } else if (/\s/.test(name)) {
+      this.#send(client, 'Error: username may not contain spaces');
+    } else if (this.#users.has(name.toLowerCase())) {
+      this.#send(client, `Error: username "${name}" is already taken, try another:`);
+    } else {
+      client.name = name;
+      this.#users.set(name.toLowerCase(), client);
+      this.#send(client, `Welcome, ${name}!`);
+      this.#send(client, 'Commands: /users, /whisper <user> <message>, /pm <user> <message>, /help, /quit');
+      this.#broadcast(`* ${name} joined the chat`, client);
+    }
+  }
+
+  #command(client: Client, text: string): void {
+    const [word, rest] = splitFirstWord(text);
+    switch (word.toLowerCase()) {
+      case '/users': {
+        const names = [...this.#users.values()].map((user) => user.name);
+        this.#send(client, `Online users (${names.length}): ${names.join(', ')}`);
+        break;
+      }
+      case '/help':
+        for (const line of HELP) this.#send(client, line);
+        break;
+      case '/whisper':
+      case '/pm':
+        this.#whisper(client, word.toLowerCase(), rest);
+        break;
+      case '/quit':
+        this.#send(client, 'Goodbye!');
+        client.socket.end(); // flushes what is queued, then closes our side
+        break;
+      default:
+        this.#send(client, `Error: unknown command ${word}, type /help for the list`);
+    }
+  }
+
+  #whisper(from: Client, command: string, args: string): void {
+    const [targetName, message] = splitFirstWord(args);
+    if (targetName === '' || message === '') {
+      return this.#send(from, `Error: usage: ${command} <user> <message>`);
+    }
+    const target = this.#users.get(targetName.toLowerCase());
+    if (!target) return this.#send(from, `Error: no user named "${targetName}"`);
+    if (target === from) return this.#send(from, 'Error: you cannot whisper to yourself');
+    this.#send(target, `[whisper from ${from.name}]: ${message}`);
+    this.#send(from, `[whisper to ${target.name}]: ${message}`);
+  }
+
+  #remove(client: Client): void {
+    this.#clients.delete(client.id);
+    if (client.name === null) return; // never registered: nobody to tell
+    this.#users.delete(client.name.toLowerCase());
+    this.#broadcast(`* ${client.name} left the chat`, client);
+  }
+
+  #broadcast(line: string, except: Client): void {
+    for (const user of this.#users.values()) {
+      if (user !== except) this.#send(user, line);
+    }
+  }
+
+  #send(client: Client, line: string): void {
+    const { socket } = client;
+    if (!socket.writable) return;
+    socket.write(line + '\n');
+    // write() queues whatever the OS cannot take yet. A client that stops reading must not
+    // make us hold its messages forever: past a limit, drop that one client.
+    if (socket.writableLength > MAX_QUEUED_BYTES) {
+      console.log(`server: ${client.name ?? client.id.slice(0, 8)} is not reading, dropping it`);
+      socket.destroy();
+    }
+  }
+
+  /** Stop accepting, ask every client to close, and resolve once all connections are gone. */
+  close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const { socket } of this.#clients.values()) socket.end();
+    return closed;
+  }
+}
+
+// --- demo: start the server on PORT and let two scripted users talk ------------------------
+const host = process.env.HOST ?? '127.0.0.1';
+const chat = new ChatServer();
+chat.server.on('error', (err) => {
+  console.log(`server error: ${err.message}`);
+  process.exitCode = 1;
+});
+chat.server.listen(Number(process.env.PORT ?? 0), host);
+await once(chat.server, 'listening');
+const { port } = chat.server.address() as net.AddressInfo;
+console.log(`server: listening on ${host}:${port}`);
+
+/** A scripted chat user: prints every line it gets and can wait for a particular one. */
+class DemoUser {
+  readonly name: string;
+  readonly socket: net.Socket;
+  readonly closed: Promise<void>;
+  readonly #unread: string[] = [];
+  #check: (() => void) | null = null;
+
+  constructor(name: string) {
+    this.name = name;
+    this.socket = net.connect(port, host);
+    this.socket.on('error', (err) => console.log(`${name}: ${err.message}`));
+    this.closed = new Promise((resolve) => this.socket.once('close', () => resolve()));
+    readline.createInterface({ input: this.socket }).on('line', (line) => {
+      console.log(`${name.padStart(5)} <- ${line}`);
+      this.#unread.push(line);
+      this.#check?.();
+    });
+  }
+
+  say(line: string): void {
+    console.log(`${this.name.padStart(5)} -> ${line}`);
+    this.socket.write(line + '\n');
+  }
+
+  /** Resolves when a line containing `text` has arrived (lines before it are skipped). */
+  waitFor(text: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${this.name} never received "${text}"`)), 1000);
+      this.#check = () => {
+        const i = this.#unread.findIndex((line) => line.includes(text));
+        if (i === -1) return;
+        this.#unread.splice(0, i + 1);
+        this.#check = null;
+        clearTimeout(timer);
+        resolve();
+      };
+      this.#check();
+    });
+  }
+}
+
+const alice = new DemoUser('alice');
+await alice.waitFor('Please enter your username:');
+alice.say('alice');
+await alice.waitFor('Commands:');
+
+const bob = new DemoUser('bob');
+await bob.waitFor('Please enter your username:');
+bob.say('ALICE'); // names are compared case-insensitively
+await bob.waitFor('already taken');
+bob.say('bob');
+await alice.waitFor('* bob joined the chat');
+
+alice.say('Hi bob!');
+await bob.waitFor('alice: Hi bob!');
+bob.say('/users');
+await bob.waitFor('Online users');
+bob.say('/whisper ALICE Meet me at the Café at Noon'); // the message keeps its case
+await alice.waitFor('[whisper from bob]');
+alice.say('/dance');
+await alice.waitFor('unknown command');
+bob.say('/quit');
+await bob.closed;
+await alice.waitFor('* bob left the chat');
+alice.say('/QUIT');
+await alice.closed;
+
+await chat.close();
+console.log('server: closed');
