@@ -1,0 +1,400 @@
+import { afterEach, describe, it as vitestIt } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { currentGrade, describeExit, GradingFailure, learnerServer, type TestClient } from '../../sandbox-server/src/grading-kit/index.ts';
+
+/** How long to wait for a line a correct server sends at once (a wrong one makes us wait this long). */
+const W = 1000;
+const COMMANDS = 'Commands: /users, /whisper <user> <message>, /pm <user> <message>, /help, /quit';
+const STREAM =
+  "One 'data' event is not one message: TCP is a byte stream, so a chunk may hold part of a line or several lines. " +
+  'Frame by newlines: keep the unfinished rest of a line until its "\\n" arrives, and handle every complete line in a chunk.';
+
+// The test file is loaded once and shared by every grade: keep per-grade state keyed by the grade.
+const opened = new WeakMap<object, TestClient[]>();
+/** Grades in which a failure has already shown why the server stopped. */
+const crashShown = new WeakSet<object>();
+
+/** A new connection to the learner's server, closed when the test ends. */
+async function connect(label: string): Promise<TestClient> {
+  const client = await (await learnerServer()).connect(label);
+  const ctx = currentGrade();
+  opened.set(ctx, [...(opened.get(ctx) ?? []), client]);
+  return client;
+}
+
+/** Reads the two greeting lines. */
+async function greeted(client: TestClient): Promise<void> {
+  await client.expectLine('Welcome to TCP Chat!', { within: W, what: 'the greeting "Welcome to TCP Chat!" right after connecting' });
+  await client.expectLine('Please enter your username:', { within: W, what: 'the prompt "Please enter your username:" right after connecting' });
+}
+
+/** Connects and registers `name`; returns the client once its welcome has arrived. */
+async function join(name: string): Promise<TestClient> {
+  const client = await connect(name);
+  await greeted(client);
+  await client.write(`${name}\n`);
+  await client.expectLine(`Welcome, ${name}!`, { within: W, what: `"Welcome, ${name}!" after sending the name ${JSON.stringify(`${name}\n`)}` });
+  await client.expectLine(COMMANDS, { within: W, what: `the command list ${JSON.stringify(COMMANDS)} after "Welcome, ${name}!"` });
+  return client;
+}
+
+/** Sends `line` and waits for `expected` (a reply to the sender or a line to another client). */
+async function sendAndExpect(from: TestClient, line: string, to: TestClient, expected: string | RegExp, note = ''): Promise<string> {
+  const seenFrom = to.lines.length;
+  await from.write(`${line}\n`);
+  const shown = typeof expected === 'string' ? JSON.stringify(expected) : `a line matching ${expected}`;
+  try {
+    return await to.expectLine(expected, { within: W, what: `${shown} after ${from.label} sent ${JSON.stringify(`${line}\n`)}${note}` });
+  } catch (err) {
+    const recased = typeof expected === 'string' && to.lines.slice(seenFrom).some((l) => l !== expected && l.toLowerCase() === expected.toLowerCase());
+    if (err instanceof GradingFailure && recased) {
+      throw new GradingFailure(`${err.message}. The line arrived with the case of its letters changed: only the command word is case-insensitive, the rest keeps its case exactly as typed.`);
+    }
+    throw err;
+  }
+}
+
+/**
+ * Sends /users from `client` and returns the lines it received before the answer. The server
+ * handles a connection's lines in order, so these are all it sent `client` before handling /users:
+ * a way to check that something was NOT sent, without waiting and guessing how long.
+ */
+async function linesBefore(client: TestClient, after: string): Promise<string[]> {
+  const from = client.lines.length;
+  await client.write('/users\n');
+  await client.expectLine(/^Online users \(/, { within: W, what: `the answer to /users, which the test sends to see everything your server sent ${client.label} ${after}` });
+  return client.lines.slice(from, -1);
+}
+
+function expectNone(lines: string[], match: RegExp, client: TestClient, what: string): void {
+  const bad = lines.find((l) => match.test(l));
+  if (bad !== undefined) throw new GradingFailure(`${client.label} should not receive ${what}, but got ${JSON.stringify(bad)}`);
+}
+
+/** When a test fails because the server crashed, say so (and why, when the reason is a classic). */
+async function explainCrash(err: unknown): Promise<unknown> {
+  if (!(err instanceof GradingFailure)) return err;
+  const server = await learnerServer().catch(() => undefined);
+  if (!server) return err;
+  // A crash shows first as a closed or refused connection; the process exit is reported a moment later.
+  if (/closed|ECONNREFUSED|ECONNRESET/.test(err.message)) await Promise.race([server.process.exited, sleep(300)]);
+  if (!server.process.hasExited) return err;
+  if (crashShown.has(currentGrade())) {
+    return err.message.startsWith('your server is no longer running') ? new GradingFailure('your server is no longer running: it stopped during an earlier test (the first failing test says why)') : err;
+  }
+  crashShown.add(currentGrade());
+  const stderr = server.process.stderr;
+  const hint =
+    /'error' event/.test(stderr) && /EPIPE|ECONNRESET/.test(stderr)
+      ? " A client's connection broke (EPIPE or ECONNRESET: the grader also connects and hangs up at once, to see whether your server is up) " +
+        "and that socket had no 'error' listener, so the error crashed the whole server. Give every socket socket.on('error', …)."
+      : '';
+  if (err.message.startsWith('your server is no longer running')) return new GradingFailure(err.message + hint);
+  const exit = describeExit(server.process, await server.process.exited).replace(/^your program/, 'your server');
+  return new GradingFailure(`${err.message}. Meanwhile ${exit}${hint}`);
+}
+
+/** vitest's it(), with crash explanations added to failures. */
+function it(name: string, body: () => Promise<void>): void {
+  vitestIt(name, async () => {
+    try {
+      await body();
+    } catch (err) {
+      throw await explainCrash(err);
+    }
+  });
+}
+
+/** Adds the lesson to a failure of a test about split or merged writes. */
+async function becauseStream<T>(body: () => Promise<T>, lesson = STREAM): Promise<T> {
+  try {
+    return await body();
+  } catch (err) {
+    if (err instanceof GradingFailure) throw new GradingFailure(`${err.message}. ${lesson}`);
+    throw err;
+  }
+}
+
+describe('TCP chat server', () => {
+  afterEach(() => {
+    const ctx = currentGrade();
+    for (const client of opened.get(ctx) ?? []) client.destroy();
+    opened.delete(ctx);
+  });
+
+  describe('registration', () => {
+    it('greets a new connection with "Welcome to TCP Chat!" and "Please enter your username:"', async () => {
+      const client = await connect('a new client');
+      const first = await client.readLine(W);
+      const second = await client.readLine(W);
+      const got = [first, second].filter((l) => l !== undefined);
+      const closed = client.isClosed ? ' (then the connection closed)' : '';
+      if (first !== 'Welcome to TCP Chat!' || second !== 'Please enter your username:') {
+        throw new GradingFailure(
+          `right after connecting, a client expected the lines "Welcome to TCP Chat!" and "Please enter your username:", each ending in "\\n", ` +
+            `but got ${got.length ? got.map((l) => JSON.stringify(l)).join(', ') : 'no complete line'}${client.received.length && !got.length ? ` (bytes: ${JSON.stringify(client.received.toString())})` : ''}${closed}`,
+        );
+      }
+    });
+
+    it('welcomes a valid name with "Welcome, <name>!" and the command list (spaces around the name are trimmed)', async () => {
+      const client = await connect('ada');
+      await greeted(client);
+      await sendAndExpect(client, '  ada  ', client, 'Welcome, ada!');
+      await client.expectLine(COMMANDS, { within: W, what: `the command list ${JSON.stringify(COMMANDS)} right after "Welcome, ada!"` });
+    });
+
+    it('rejects a name shorter than 2 or longer than 20 characters, then accepts a retry', async () => {
+      const client = await connect('a client choosing a name');
+      await greeted(client);
+      const tooLong = 'abcdefghijklmnopqrstu'; // 21
+      for (const name of ['x', tooLong]) {
+        await sendAndExpect(client, name, client, 'Error: username must be 2 to 20 characters long');
+      }
+      await sendAndExpect(client, 'twenty_characters_ok', client, 'Welcome, twenty_characters_ok!', ' (20 characters is allowed; after an error the client may simply try again)');
+    });
+
+    it('rejects a name with a space in it, then accepts a retry', async () => {
+      const client = await connect('a client choosing a name');
+      await greeted(client);
+      await sendAndExpect(client, 'bob smith', client, 'Error: username may not contain spaces');
+      await sendAndExpect(client, 'bob_smith', client, 'Welcome, bob_smith!', ' (after an error the client may simply try again)');
+    });
+
+    it('rejects a name already taken, compared case-insensitively, then accepts another', async () => {
+      await join('cleo');
+      const client = await connect('second client');
+      await greeted(client);
+      await sendAndExpect(client, 'CLEO', client, 'Error: username "CLEO" is already taken, try another:', ' ("cleo" is connected: names are compared case-insensitively)');
+      await sendAndExpect(client, 'cleo2', client, 'Welcome, cleo2!', ' (after an error the client may simply try again)');
+    });
+
+    it('frees a name when its user leaves', async () => {
+      const leaving = await join('dora');
+      const watcher = await join('dora_watcher');
+      leaving.end();
+      await watcher.expectLine('* dora left the chat', { within: W, what: '"* dora left the chat" after dora closed her connection' });
+      const client = await connect('new client');
+      await greeted(client);
+      await sendAndExpect(client, 'dora', client, 'Welcome, dora!', ' (the first "dora" has left, so the name is free again)');
+    });
+  });
+
+  describe('chatting', () => {
+    it('tells the others "* <name> joined the chat", but not the newcomer', async () => {
+      const ed = await join('ed');
+      const fay = await join('fay');
+      await ed.expectLine('* fay joined the chat', { within: W, what: '"* fay joined the chat" after fay registered' });
+      expectNone(await linesBefore(fay, 'after registering'), /joined the chat/, fay, 'a join notice about herself');
+    });
+
+    it('sends a message to every other user as "<name>: <message>", and not back to the sender', async () => {
+      const gus = await join('gus');
+      const hal = await join('hal');
+      const ivy = await join('ivy');
+      await sendAndExpect(gus, 'Hello, everyone!', hal, 'gus: Hello, everyone!');
+      await ivy.expectLine('gus: Hello, everyone!', { within: W, what: '"gus: Hello, everyone!" after gus sent "Hello, everyone!\\n" (every other user gets it)' });
+      expectNone(await linesBefore(gus, 'after sending "Hello, everyone!"'), /^gus: /, gus, 'his own message back');
+    });
+
+    it('ignores blank lines', async () => {
+      const jo = await join('jo');
+      const kai = await join('kai');
+      await jo.write('\n');
+      await jo.write('   \n');
+      const line = await sendAndExpect(jo, 'after two blank lines', kai, /^jo: /);
+      if (line !== 'jo: after two blank lines') {
+        throw new GradingFailure(`jo sent "\\n", "   \\n" and "after two blank lines\\n"; kai should get only "jo: after two blank lines", but first got ${JSON.stringify(line)}: blank lines are ignored`);
+      }
+    });
+
+    it('answers /users with "Online users (<count>): <names in registration order>"', async () => {
+      const names = ['lea', 'max', 'nia'];
+      const clients = [];
+      for (const name of names) clients.push(await join(name));
+      const expected = `Online users (3): ${names.join(', ')}`;
+      // Clients of earlier tests were closed just before this one: give your server a moment to see it.
+      let line = '';
+      for (let attempt = 0; attempt < 10; attempt++) {
+        line = await sendAndExpect(clients[2], '/users', clients[2], /^Online users \(/);
+        if (line === expected) return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const hint = /^Online users \(\d+\): /.test(line) && names.every((n) => line.includes(n)) && !line.endsWith(names.join(', '))
+        ? ' Users that have left must be removed, and the order is the order in which they registered.'
+        : '';
+      throw new GradingFailure(`with only lea, max and nia online (registered in that order), nia sent "/users\\n" and expected ${JSON.stringify(expected)}, but got ${JSON.stringify(line)}.${hint}`);
+    });
+
+    it('answers /help with "Commands:" and one line for each command', async () => {
+      const oz = await join('oz');
+      await sendAndExpect(oz, '/help', oz, 'Commands:');
+      const help = (await linesBefore(oz, 'after the help')).join('\n');
+      const missing = ['/users', '/whisper', '/pm', '/help', '/quit'].filter((c) => !help.includes(c));
+      if (missing.length) throw new GradingFailure(`after "Commands:", the answer to /help should have a line for each command, but ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} missing. It was: ${JSON.stringify(help)}`);
+    });
+
+    it('answers an unknown command with an error and sends it to nobody else', async () => {
+      const pia = await join('pia');
+      const quinn = await join('quinn');
+      await sendAndExpect(pia, '/dance now', pia, 'Error: unknown command /dance, type /help for the list');
+      expectNone(await linesBefore(quinn, 'after pia sent "/dance now"'), /dance/, quinn, 'anything about pia\'s "/dance now"');
+    });
+
+    it('accepts command words in any case (/USERS, /Help, /WHISPER)', async () => {
+      const rae = await join('rae');
+      const sol = await join('sol');
+      await sendAndExpect(rae, '/USERS', rae, /^Online users \(\d+\): /);
+      await sendAndExpect(rae, '/Help', rae, 'Commands:');
+      await sendAndExpect(rae, '/WHISPER sol Still Works', sol, '[whisper from rae]: Still Works');
+      await sendAndExpect(rae, '/Pm sol Also This', sol, '[whisper from rae]: Also This');
+    });
+  });
+
+  describe('whispers', () => {
+    it('/whisper <user> <message> reaches only that user, with the text exactly as typed', async () => {
+      const tom = await join('tom');
+      const uma = await join('uma');
+      const vic = await join('vic');
+      await sendAndExpect(tom, '/whisper uma Hi There, Uma! Meet At 5?', uma, '[whisper from tom]: Hi There, Uma! Meet At 5?', ' (keep the case of the message: only the command word is case-insensitive)');
+      await tom.expectLine('[whisper to uma]: Hi There, Uma! Meet At 5?', { within: W, what: 'the confirmation "[whisper to uma]: Hi There, Uma! Meet At 5?" after tom sent "/whisper uma Hi There, Uma! Meet At 5?\\n"' });
+      expectNone(await linesBefore(vic, 'after tom whispered to uma'), /Meet At 5/i, vic, "tom's whisper to uma");
+    });
+
+    it('matches the user name case-insensitively and confirms with the name as registered', async () => {
+      const wes = await join('wes');
+      const Xena = await join('Xena');
+      await sendAndExpect(wes, '/whisper XENA Case Stays', Xena, '[whisper from wes]: Case Stays');
+      await wes.expectLine('[whisper to Xena]: Case Stays', { within: W, what: 'the confirmation "[whisper to Xena]: Case Stays" (the name as Xena registered it) after wes sent "/whisper XENA Case Stays\\n"' });
+    });
+
+    it('/pm works like /whisper', async () => {
+      const yan = await join('yan');
+      const zoe = await join('zoe');
+      await sendAndExpect(yan, '/pm zoe Private Hello', zoe, '[whisper from yan]: Private Hello');
+      await yan.expectLine('[whisper to zoe]: Private Hello', { within: W, what: 'the confirmation "[whisper to zoe]: Private Hello" after yan sent "/pm zoe Private Hello\\n"' });
+    });
+
+    it('answers a wrong whisper with the right error: usage, unknown user, yourself', async () => {
+      const abe = await join('abe');
+      await join('bea');
+      await sendAndExpect(abe, '/whisper', abe, 'Error: usage: /whisper <user> <message>');
+      await sendAndExpect(abe, '/whisper bea', abe, 'Error: usage: /whisper <user> <message>', ' (a user but no message)');
+      await sendAndExpect(abe, '/whisper nobody hi', abe, 'Error: no user named "nobody"');
+      await sendAndExpect(abe, '/whisper ABE hi', abe, 'Error: you cannot whisper to yourself');
+    });
+  });
+
+  describe('leaving', () => {
+    it('/quit: "Goodbye!", the server closes the connection, the others get "* <name> left the chat" once', async () => {
+      const cal = await join('cal');
+      const dee = await join('dee');
+      await sendAndExpect(cal, '/quit', cal, 'Goodbye!');
+      await cal.expectClosed(W, 'the server to close the connection after "Goodbye!"');
+      await dee.expectLine('* cal left the chat', { within: W, what: '"* cal left the chat" after cal sent "/quit\\n"' });
+      expectNone(await linesBefore(dee, 'after "* cal left the chat"'), /cal left/, dee, 'a second leave notice for cal (send it once per connection, e.g. from the socket\'s \'close\' event, which comes exactly once)');
+    });
+
+    it('a connection that just closes: the others get "* <name> left the chat" once', async () => {
+      const eli = await join('eli');
+      const flo = await join('flo');
+      eli.end();
+      await flo.expectLine('* eli left the chat', { within: W, what: '"* eli left the chat" after eli closed the connection without /quit' });
+      expectNone(await linesBefore(flo, 'after "* eli left the chat"'), /eli left/, flo, 'a second leave notice for eli (send it once per connection, e.g. from the socket\'s \'close\' event, which comes exactly once)');
+    });
+
+    it('a connection that is reset: the others get the notice once, and the server keeps running', async () => {
+      const gil = await join('gil');
+      const hana = await join('hana');
+      gil.socket.resetAndDestroy();
+      await hana.expectLine('* gil left the chat', {
+        within: W,
+        what: `"* gil left the chat" after gil's connection was reset (ECONNRESET; without a socket 'error' listener the server crashes)`,
+      });
+      expectNone(await linesBefore(hana, 'after "* gil left the chat"'), /gil left/, hana, 'a second leave notice for gil (\'error\' is followed by \'close\': announce the departure in one place)');
+      await join('after_reset');
+    });
+
+    it('connections that have not registered get no chat, and nobody hears about them', async () => {
+      const ira = await join('ira');
+      const jan = await join('jan');
+      const anonymous = await connect('an unregistered client');
+      await greeted(anonymous);
+      await sendAndExpect(ira, 'only for registered users', jan, 'ira: only for registered users');
+      // jan already has the message, so a copy to the unregistered client would be on its way: a short look suffices.
+      await anonymous.expectNoLine(/./, 150, `any line before choosing a name (it got a chat message or notice meant for registered users)`);
+      anonymous.end();
+      await anonymous.expectClosed(W, 'the server to close its side too after the client closed');
+      expectNone(await linesBefore(jan, 'after an unregistered client left'), /left the chat/, jan, 'a leave notice for a connection that never registered');
+    });
+  });
+
+  describe('a byte stream, not messages', () => {
+    it('a name and a message each sent in three pieces are one line each', async () => {
+      const kim = await join('kim');
+      const lou = await connect('lou');
+      await greeted(lou);
+      await becauseStream(async () => {
+        await lou.writeInPieces('lou\n', [1, 2]);
+        await lou.expectLine('Welcome, lou!', { within: W, what: '"Welcome, lou!" after sending "lou\\n" in three pieces: "l", "o", "u\\n"' });
+        await kim.expectLine('* lou joined the chat', { within: W, what: '"* lou joined the chat"' });
+        await lou.writeInPieces('Split across three writes\n', 3);
+        await kim.expectLine('lou: Split across three writes', { within: W, what: '"lou: Split across three writes" after lou sent "Split across three writes\\n" in three pieces' });
+      });
+    });
+
+    it('two lines in one write are two messages', async () => {
+      const mo = await join('mo');
+      const ned = await join('ned');
+      await becauseStream(async () => {
+        await mo.write('first line\nsecond line\n');
+        await ned.expectLine('mo: first line', { within: W, what: '"mo: first line" after mo sent "first line\\nsecond line\\n" in one write' });
+        await ned.expectLine('mo: second line', { within: W, what: '"mo: second line" after mo sent "first line\\nsecond line\\n" in one write' });
+      });
+    });
+
+    it('a name, a message and a command in one write are handled in order', async () => {
+      const ola = await join('ola');
+      const pat = await connect('pat');
+      await greeted(pat);
+      await becauseStream(async () => {
+        await pat.write('pat\nhi from one write\n/users\n');
+        await pat.expectLine('Welcome, pat!', { within: W, what: '"Welcome, pat!" after sending "pat\\nhi from one write\\n/users\\n" in one write' });
+        await ola.expectLine('pat: hi from one write', { within: W, what: '"pat: hi from one write" after pat sent "pat\\nhi from one write\\n/users\\n" in one write' });
+        await pat.expectLine(/^Online users \(\d+\): .*pat/, { within: W, what: 'the answer to /users, the third line of that write' });
+      });
+    });
+
+    it('UTF-8 names and messages survive being split inside a character', async () => {
+      const quin = await join('quin');
+      const jose = await connect('José');
+      await greeted(jose);
+      const lesson =
+        'A multi-byte character was cut between two chunks and decoded one chunk at a time ("\uFFFD" is what is left of it). ' +
+        "Decode with a StringDecoder (or socket.setEncoding('utf8')), or keep the bytes until the line is complete, not chunk.toString().";
+      await becauseStream(async () => {
+        const name = Buffer.from('José\n'); // é is c3 a9: cut between them
+        await jose.writeInPieces(name, [4]);
+        await jose.expectLine('Welcome, José!', { within: W, what: '"Welcome, José!" after sending "José\\n" cut inside the é' });
+        const message = Buffer.from('Grüße ✓ 🚀\n');
+        await jose.writeInPieces(message, [3, 10, 13]); // inside ü, inside ✓, inside 🚀
+        await quin.expectLine('José: Grüße ✓ 🚀', { within: W, what: '"José: Grüße ✓ 🚀" after José sent "Grüße ✓ 🚀\\n" cut inside ü, ✓ and 🚀' });
+      }, lesson);
+    });
+
+    it('accepts "\\r\\n" line endings (telnet sends them)', async () => {
+      const ray = await connect('ray');
+      await greeted(ray);
+      const sue = await join('sue');
+      await sendAndExpect(ray, 'ray\r', ray, 'Welcome, ray!');
+      await sendAndExpect(ray, '/whisper sue Over And Out\r', sue, '[whisper from ray]: Over And Out', ' (a "\\r" before the "\\n" is not part of the line)');
+    });
+
+    it('answers a line longer than 4096 bytes with "Error: line too long" and closes the connection', async () => {
+      const tia = await join('tia');
+      await tia.write(`${'x'.repeat(5000)}\n`);
+      await tia.expectLine('Error: line too long', { within: W, what: '"Error: line too long" after sending a line of 5000 bytes' });
+      await tia.expectClosed(W, 'the server to close the connection after "Error: line too long"');
+    });
+  });
+});
