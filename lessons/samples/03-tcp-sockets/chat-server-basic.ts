@@ -4,26 +4,38 @@ import net from 'node:net';
 import readline from 'node:readline';
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import { StringDecoder } from 'node:string_decoder';
+
+const NEWLINE = 0x0a; // '\n'
+const CARRIAGE_RETURN = 0x0d; // '\r'
 
 class LineTooLongError extends Error {}
 
-class LineSplitter {
-  readonly #decoder = new StringDecoder('utf8');
+class LineFramer {
   readonly #maxLineBytes: number;
-  #rest = '';
+  #rest = Buffer.alloc(0); // bytes after the last '\n' seen so far
 
   constructor(maxLineBytes: number) {
     this.#maxLineBytes = maxLineBytes;
   }
 
+  /** Feed one chunk as it came off the socket; get back the lines it completed. */
   push(chunk: Buffer): string[] {
-    const lines = (this.#rest + this.#decoder.write(chunk)).split('\n');
-    this.#rest = lines.pop() ?? '';
-    for (const line of [...lines, this.#rest]) {
-      if (Buffer.byteLength(line) > this.#maxLineBytes) throw new LineTooLongError('line too long');
+    const data = this.#rest.length === 0 ? chunk : Buffer.concat([this.#rest, chunk]);
+    const lines: string[] = [];
+    let start = 0;
+    for (let newline = data.indexOf(NEWLINE); newline !== -1; newline = data.indexOf(NEWLINE, start)) {
+      const end = newline > start && data[newline - 1] === CARRIAGE_RETURN ? newline - 1 : newline;
+      this.#check(end - start);
+      lines.push(data.toString('utf8', start, end)); // a whole line: its characters are complete
+      start = newline + 1;
     }
-    return lines.map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
+    this.#check(data.length - start);
+    this.#rest = Buffer.from(data.subarray(start)); // a copy, so we do not keep the big chunk alive
+    return lines;
+  }
+
+  #check(lineBytes: number): void {
+    if (lineBytes > this.#maxLineBytes) throw new LineTooLongError('line too long');
   }
 }
 
@@ -78,7 +90,8 @@ function remove(client: Client): void {
 const server = net.createServer((socket) => {
   const client: Client = { id: randomUUID(), socket, name: null };
   clients.set(client.id, client);
-  const lines = new LineSplitter(4096);
+  const lines = new LineFramer(4096);
+  socket.setNoDelay(true); // small lines someone is waiting for: send each one at once
 
   socket.on('data', (chunk: Buffer) => {
     if (!socket.writable) return;

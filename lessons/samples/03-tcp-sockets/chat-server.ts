@@ -3,29 +3,41 @@ import net from 'node:net';
 import readline from 'node:readline';
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import { StringDecoder } from 'node:string_decoder';
 
 const MAX_LINE_BYTES = 4096;
 const MAX_QUEUED_BYTES = 256 * 1024; // output waiting for one client before we give up on it
 
+const NEWLINE = 0x0a; // '\n'
+const CARRIAGE_RETURN = 0x0d; // '\r'
+
 class LineTooLongError extends Error {}
 
-class LineSplitter {
-  readonly #decoder = new StringDecoder('utf8');
+class LineFramer {
   readonly #maxLineBytes: number;
-  #rest = '';
+  #rest = Buffer.alloc(0); // bytes after the last '\n' seen so far
 
   constructor(maxLineBytes: number) {
     this.#maxLineBytes = maxLineBytes;
   }
 
+  /** Feed one chunk as it came off the socket; get back the lines it completed. */
   push(chunk: Buffer): string[] {
-    const lines = (this.#rest + this.#decoder.write(chunk)).split('\n');
-    this.#rest = lines.pop() ?? '';
-    for (const line of [...lines, this.#rest]) {
-      if (Buffer.byteLength(line) > this.#maxLineBytes) throw new LineTooLongError('line too long');
+    const data = this.#rest.length === 0 ? chunk : Buffer.concat([this.#rest, chunk]);
+    const lines: string[] = [];
+    let start = 0;
+    for (let newline = data.indexOf(NEWLINE); newline !== -1; newline = data.indexOf(NEWLINE, start)) {
+      const end = newline > start && data[newline - 1] === CARRIAGE_RETURN ? newline - 1 : newline;
+      this.#check(end - start);
+      lines.push(data.toString('utf8', start, end)); // a whole line: its characters are complete
+      start = newline + 1;
     }
-    return lines.map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
+    this.#check(data.length - start);
+    this.#rest = Buffer.from(data.subarray(start)); // a copy, so we do not keep the big chunk alive
+    return lines;
+  }
+
+  #check(lineBytes: number): void {
+    if (lineBytes > this.#maxLineBytes) throw new LineTooLongError('line too long');
   }
 }
 
@@ -62,7 +74,10 @@ class ChatServer {
   #accept(socket: net.Socket): void {
     const client: Client = { id: randomUUID(), socket, name: null };
     this.#clients.set(client.id, client);
-    const lines = new LineSplitter(MAX_LINE_BYTES);
+    const lines = new LineFramer(MAX_LINE_BYTES);
+    // Chat lines are small and someone is waiting for each one: send them right away instead of
+    // letting the OS hold a small write back while an earlier one is unacknowledged (Nagle).
+    socket.setNoDelay(true);
 
     socket.on('data', (chunk: Buffer) => {
       if (!socket.writable) return; // we are closing this connection: ignore the rest

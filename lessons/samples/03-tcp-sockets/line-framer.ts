@@ -1,16 +1,17 @@
-// Framing by lines, done right: keep the unfinished rest of a line for the next chunk,
-// and decode UTF-8 with a StringDecoder so a character split across chunks survives.
+// Framing by lines, done right: keep the unfinished end of the stream for the next chunk, and only
+// decode complete lines, so a UTF-8 character cut in two by the network comes out whole.
 import net from 'node:net';
 import { once } from 'node:events';
-import { StringDecoder } from 'node:string_decoder';
 import { setTimeout as sleep } from 'node:timers/promises';
+
+const NEWLINE = 0x0a; // '\n'
+const CARRIAGE_RETURN = 0x0d; // '\r'
 
 class LineTooLongError extends Error {}
 
-class LineSplitter {
-  readonly #decoder = new StringDecoder('utf8');
+class LineFramer {
   readonly #maxLineBytes: number;
-  #rest = ''; // text after the last '\n' seen so far
+  #rest = Buffer.alloc(0); // bytes after the last '\n' seen so far
 
   constructor(maxLineBytes = 4096) {
     this.#maxLineBytes = maxLineBytes;
@@ -18,20 +19,29 @@ class LineSplitter {
 
   /** Feed one chunk as it came off the socket; get back the lines it completed. */
   push(chunk: Buffer): string[] {
-    // The decoder holds back an incomplete character until the next chunk completes it.
-    const lines = (this.#rest + this.#decoder.write(chunk)).split('\n');
-    this.#rest = lines.pop() ?? ''; // the last piece has no '\n' yet: keep it
-    for (const line of [...lines, this.#rest]) {
-      if (Buffer.byteLength(line) > this.#maxLineBytes) throw new LineTooLongError('line too long');
+    const data = this.#rest.length === 0 ? chunk : Buffer.concat([this.#rest, chunk]);
+    const lines: string[] = [];
+    let start = 0;
+    for (let newline = data.indexOf(NEWLINE); newline !== -1; newline = data.indexOf(NEWLINE, start)) {
+      const end = newline > start && data[newline - 1] === CARRIAGE_RETURN ? newline - 1 : newline;
+      this.#check(end - start);
+      lines.push(data.toString('utf8', start, end)); // a whole line: its characters are complete
+      start = newline + 1;
     }
-    return lines.map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
+    this.#check(data.length - start);
+    this.#rest = Buffer.from(data.subarray(start)); // a copy, so we do not keep the big chunk alive
+    return lines;
   }
 
   /** Call when the stream ends: a last line the peer did not finish with '\n', if any. */
-  end(): string | null {
-    const last = this.#rest + this.#decoder.end();
-    this.#rest = '';
-    return last === '' ? null : last;
+  end(): string[] {
+    const last = this.#rest;
+    this.#rest = Buffer.alloc(0);
+    return last.length > 0 ? [last.toString('utf8')] : [];
+  }
+
+  #check(lineBytes: number): void {
+    if (lineBytes > this.#maxLineBytes) throw new LineTooLongError('line too long');
   }
 }
 
@@ -43,16 +53,16 @@ const chunks = [
   euro.subarray(0, 1),
   Buffer.concat([euro.subarray(1), Buffer.from('\nno newline at the end')]),
 ];
-const splitter = new LineSplitter();
+const framer = new LineFramer();
 chunks.forEach((chunk, i) => {
-  console.log(`chunk ${i + 1}, ${chunk.length} byte(s) -> ${JSON.stringify(splitter.push(chunk))}`);
+  console.log(`chunk ${i + 1}, ${chunk.length} byte(s) -> ${JSON.stringify(framer.push(chunk))}`);
 });
-console.log(`end -> ${JSON.stringify(splitter.end())}`);
+console.log(`end -> ${JSON.stringify(framer.end())}`);
 
 // --- 2. a line-based echo server that uses it -------------------------------------------
 const host = process.env.HOST ?? '127.0.0.1';
 const server = net.createServer((socket) => {
-  const lines = new LineSplitter();
+  const lines = new LineFramer(); // one framer per connection: each has its own rest
   socket.on('data', (chunk: Buffer) => {
     if (!socket.writable) return; // we already said goodbye; ignore the rest
     try {
@@ -63,8 +73,7 @@ const server = net.createServer((socket) => {
     }
   });
   socket.on('end', () => {
-    const last = lines.end();
-    if (last !== null && socket.writable) socket.write(`Echo: ${last}\n`);
+    for (const line of lines.end()) if (socket.writable) socket.write(`Echo: ${line}\n`);
   });
   socket.on('error', (err) => console.log(`server: ${err.message}`));
 });
@@ -73,18 +82,18 @@ await once(server, 'listening');
 
 const client = net.connect((server.address() as net.AddressInfo).port, host);
 client.on('error', (err) => console.log(`client: ${err.message}`));
-const replies = new LineSplitter();
+const replies = new LineFramer();
 client.on('data', (chunk: Buffer) => {
   for (const line of replies.push(chunk)) console.log(`client got: ${line}`);
 });
 await once(client, 'connect');
 
-// The same messages as before, cut in unhelpful places on purpose.
+// The messages the naive server mangled, cut in unhelpful places on purpose.
 const cafe = Buffer.from('café\n');
-for (const piece of ['Hello\nWorld\nHow are ', 'you?\n', cafe.subarray(0, 4), cafe.subarray(4)]) {
+for (const piece of ['Hello\nWorld\nHow are ', 'you?\n', cafe.subarray(0, 4), cafe.subarray(4), 'bye']) {
   client.write(piece);
   await sleep(20);
 }
-client.end();
+client.end(); // 'bye' has no '\n': the server's end() hands it over as a last line
 await once(client, 'close');
 server.close();
