@@ -25,7 +25,8 @@ typescriptDefaults.setCompilerOptions({
   target: 9 as ScriptTarget, // ES2022: Monaco's enum stops at ES2020 (7); TypeScript's ES2022 is 9
   module: ModuleKind.ESNext,
   moduleResolution: ModuleResolutionKind.NodeJs,
-  lib: ['es2022'],
+  // in a compilerOptions object (not tsconfig JSON), lib entries are file names
+  lib: ['lib.es2022.d.ts'],
   strict: true,
   noEmit: true,
   esModuleInterop: true,
