@@ -1,0 +1,316 @@
+import { describe, it } from 'vitest';
+import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  connectToReference,
+  currentGrade,
+  describeExit,
+  expectExit,
+  GradingFailure,
+  onReferenceConnection,
+  outputTail,
+  referenceServers,
+  startLearner,
+  type TestClient,
+} from '../../sandbox-server/src/grading-kit/index.ts';
+import type { LearnerProcess } from '../../sandbox-server/src/runner/learner-process.ts';
+
+const NAME = 'learner';
+const HELLO = 'Hello, everyone!';
+const WHISPER_TEXT = 'Thanks for the Help, Grader!';
+const WHISPER = `/whisper grader ${WHISPER_TEXT}`;
+const REPLY_TEXT = 'Héllo learner, ça marche ✓ 🚀';
+/** What the program must send, in order, and the server line each one answers. */
+const SCRIPT: Array<{ send: string; after: string; trigger: (line: string) => boolean }> = [
+  { send: NAME, after: 'Please enter your username:', trigger: (l) => l === 'Please enter your username:' },
+  { send: HELLO, after: `Welcome, ${NAME}!`, trigger: (l) => l === `Welcome, ${NAME}!` },
+  { send: '/users', after: `Welcome, ${NAME}!`, trigger: (l) => l === `Welcome, ${NAME}!` },
+  { send: WHISPER, after: 'Online users (…', trigger: (l) => l.startsWith('Online users (') },
+  { send: '/quit', after: '[whisper from grader]: …', trigger: (l) => l.startsWith('[whisper from grader]: ') },
+];
+/** Pause between the pieces in which the grader delivers the server's lines. */
+const GAP_MS = 15;
+const STEP_MS = 1500;
+
+/**
+ * The server side of the program's connection, reshaped like a real network would: each burst of
+ * lines the chat server writes reaches the program in two pieces, GAP_MS apart, cut inside the last
+ * line (inside its first multi-byte character, if it has one). So the program sees lines merged and
+ * lines split. It also records how far delivery had got whenever the program's bytes arrived.
+ */
+class ChoppyLink {
+  private pending = Buffer.alloc(0);
+  private timer: NodeJS.Timeout | undefined;
+  /** Bytes of the server's output actually written to the program so far. */
+  delivered = 0;
+  /** Everything the program sent, chunk by chunk, with `delivered` at the moment it arrived. */
+  readonly received: Array<{ bytes: Buffer; delivered: number }> = [];
+
+  constructor(private readonly socket: net.Socket) {
+    socket.setNoDelay(true); // each piece its own TCP segment
+    const realWrite = socket.write.bind(socket) as (data: Buffer) => boolean;
+    const realEnd = socket.end.bind(socket) as () => net.Socket;
+    let midLine = false;
+    const pump = () => {
+      this.timer = undefined;
+      if (this.pending.length === 0 || socket.destroyed) return;
+      const cut = midLine ? this.pending.length : cutPoint(this.pending);
+      midLine = cut < this.pending.length;
+      realWrite(this.pending.subarray(0, cut));
+      this.delivered += cut;
+      this.pending = this.pending.subarray(cut);
+      if (this.pending.length) this.timer = setTimeout(pump, GAP_MS);
+    };
+    // The reference server only ever calls write(buffer) and end().
+    (socket as unknown as { write: (data: Buffer | string) => boolean }).write = (data) => {
+      this.pending = Buffer.concat([this.pending, Buffer.from(data)]);
+      this.timer ??= setTimeout(pump, GAP_MS);
+      return true;
+    };
+    (socket as unknown as { end: () => net.Socket }).end = () => {
+      // Deliver the rest at once, then end, so the server's own state stays exactly as it expects.
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      if (this.pending.length && !socket.destroyed) realWrite(this.pending);
+      this.delivered += this.pending.length;
+      this.pending = Buffer.alloc(0);
+      return realEnd();
+    };
+    socket.on('data', (bytes: Buffer) => this.received.push({ bytes, delivered: this.delivered }));
+    socket.on('close', () => clearTimeout(this.timer));
+  }
+}
+
+/** Where to cut a burst: inside its last line, inside that line's first multi-byte character if any. */
+function cutPoint(pending: Buffer): number {
+  if (pending[pending.length - 1] !== 10) return pending.length;
+  const start = pending.lastIndexOf(10, pending.length - 2) + 1;
+  const line = pending.subarray(start, pending.length - 1);
+  if (line.length < 2) return pending.length;
+  const multiByte = line.findIndex((b) => b >= 0xc0);
+  return start + (multiByte >= 0 ? multiByte + 1 : Math.floor(line.length / 2));
+}
+
+interface ChatRun {
+  learner: LearnerProcess;
+  grader: TestClient;
+  links: ChoppyLink[];
+  /** chat.seen 'connect' events before the program started: the program's is the next one. */
+  connectsBefore: number;
+  /** How many lines the program had sent when a test gave up waiting for the next one. */
+  stalledAt?: number;
+}
+
+// This file is loaded once and shared by every grade: one run per grade, keyed by the grade.
+const runs = new WeakMap<object, Promise<ChatRun>>();
+
+function chatRun(): Promise<ChatRun> {
+  const ctx = currentGrade();
+  let run = runs.get(ctx);
+  if (!run) {
+    run = startRun();
+    runs.set(ctx, run);
+  }
+  return run;
+}
+
+async function startRun(): Promise<ChatRun> {
+  const grader = await connectToReference('chat', 'grader');
+  await grader.write('grader\n');
+  await grader.expectLine('Welcome, grader!');
+  const connectsBefore = referenceServers().chat.seen.filter((e) => e.type === 'connect').length;
+  const links: ChoppyLink[] = [];
+  onReferenceConnection('chat', (socket) => links.push(new ChoppyLink(socket)));
+  const learner = startLearner();
+  const run: ChatRun = { learner, grader, links, connectsBefore };
+  // The grader answers the program's whisper, as a person would. Reading grader.received (not
+  // grader's line reader) leaves the lines for the tests.
+  void until(() => graderLines(run).some((l) => l.startsWith(`[whisper from ${NAME}]: `)), 10_000).then(async (seen) => {
+    if (seen && !grader.isClosed) await grader.write(`/whisper ${NAME} ${REPLY_TEXT}\n`).catch(() => {});
+  });
+  return run;
+}
+
+/** Polls `ready` every 10 ms (a retry interval, not a guess) until it holds or `within` passes. */
+async function until(ready: () => boolean, within: number): Promise<boolean> {
+  const deadline = Date.now() + within;
+  while (!ready()) {
+    if (Date.now() >= deadline) return false;
+    await sleep(10);
+  }
+  return true;
+}
+
+function completeLines(bytes: Buffer): string[] {
+  const text = bytes.toString('utf8');
+  return text.slice(0, text.lastIndexOf('\n') + 1).split('\n').slice(0, -1).map((l) => l.replace(/\r$/, ''));
+}
+
+function graderLines(run: ChatRun): string[] {
+  return completeLines(run.grader.received);
+}
+
+/** The program's connection, as the chat server numbers it (undefined until it connected). */
+function programConnection(run: ChatRun): number | undefined {
+  const connects = referenceServers().chat.seen.filter((e) => e.type === 'connect');
+  return connects[run.connectsBefore]?.connection;
+}
+
+/** The lines the chat server read from the program, in order. */
+function linesFromProgram(run: ChatRun): string[] {
+  const id = programConnection(run);
+  return referenceServers().chat.seen.flatMap((e) => (e.type === 'line' && e.connection === id ? [e.line] : []));
+}
+
+/** Everything the chat server sent the program (before the reshaping), as bytes. */
+function bytesToProgram(run: ChatRun): Buffer {
+  const id = programConnection(run);
+  const events = currentGrade().session.traffic.events;
+  return Buffer.concat(events.flatMap((e) => (e.endpoint === 'chat' && e.connection === id && e.event === 'data' && e.direction === 'to-learner' && e.bytes ? [e.bytes] : [])));
+}
+
+function hasLeft(run: ChatRun): boolean {
+  const id = programConnection(run);
+  return referenceServers().chat.seen.some((e) => e.type === 'left' && e.connection === id);
+}
+
+function shown(lines: string[]): string {
+  return lines.length ? lines.map((l) => JSON.stringify(l)).join(', ') : 'nothing';
+}
+
+async function connected(): Promise<ChatRun & { link: ChoppyLink }> {
+  const run = await chatRun();
+  await until(() => run.links.length > 0 || run.learner.hasExited, 3000);
+  const link = run.links[0];
+  if (!link) {
+    const why = run.learner.hasExited ? describeExit(run.learner, await run.learner.exited) : `it did not connect within 3 s.${outputTail(run.learner)}`;
+    throw new GradingFailure(`your program did not connect to the chat server at process.env.HOST, port process.env.CHAT_PORT: ${why}`);
+  }
+  return { ...run, link };
+}
+
+/**
+ * Fails unless the program sent SCRIPT[step] as its step-th line, and only after the server line it
+ * answers had reached it completely.
+ */
+async function expectStep(step: number): Promise<void> {
+  const run = await connected();
+  const want = SCRIPT[step];
+  // A program that already stalled at this point gets no second long wait.
+  const wait = run.stalledAt === linesFromProgram(run).length ? 0 : STEP_MS + 500;
+  if (!(await until(() => linesFromProgram(run).length > step || hasLeft(run), wait))) (await chatRun()).stalledAt = linesFromProgram(run).length;
+  const sent = linesFromProgram(run);
+  if (sent[step] !== want.send) {
+    const before = step ? ` after ${shown(SCRIPT.slice(0, step).map((s) => s.send))}` : '';
+    const got = sent.length > step ? `it sent ${JSON.stringify(sent[step])}` : sent.length ? `it sent nothing more (all it sent: ${shown(sent)})` : 'it sent nothing';
+    const recased = sent[step]?.toLowerCase() === want.send.toLowerCase() ? ' Send the text exactly as given, same upper and lower case.' : '';
+    const arrived = (() => {
+      const lines = completeLines(bytesToProgram(run));
+      const index = lines.findIndex(want.trigger);
+      return index !== -1 && run.link.delivered >= Buffer.byteLength(lines.slice(0, index + 1).join('\n') + '\n');
+    })();
+    const pieces =
+      sent.length <= step && arrived
+        ? ` That server line did reach your program, in pieces (the grader cuts the server's output at arbitrary points, as a network may): ` +
+          `looking for it inside each 'data' event never finds it whole. Collect the text into complete lines first.`
+        : '';
+    throw new GradingFailure(
+      `expected your program to send ${JSON.stringify(`${want.send}\n`)}${before}, once the server's line ${JSON.stringify(want.after)} has arrived, but ${got}.${recased}${pieces}` +
+        `${run.learner.hasExited ? ` Meanwhile ${describeExit(run.learner, await run.learner.exited)}` : ''}`,
+    );
+  }
+  // When did the bytes of this line reach the server, and how much of the server's output had been delivered then?
+  const fromProgram = Buffer.concat(run.link.received.map((r) => r.bytes));
+  let lineStart = 0;
+  for (let i = 0; i < step; i++) lineStart = fromProgram.indexOf(10, lineStart) + 1;
+  let offset = 0;
+  const chunk = run.link.received.find((r) => (offset += r.bytes.length) > lineStart);
+  const toProgram = bytesToProgram(run);
+  const lines = completeLines(toProgram);
+  const index = lines.findIndex(want.trigger);
+  const triggerEnd = index === -1 ? Infinity : Buffer.byteLength(lines.slice(0, index + 1).join('\n') + '\n');
+  if (!chunk || chunk.delivered < triggerEnd) {
+    throw new GradingFailure(
+      `your program sent ${JSON.stringify(`${want.send}\n`)} before the server's line ${JSON.stringify(want.after)} had completely arrived ` +
+        `(the grader delivers the server's lines in pieces, a few milliseconds apart, like a real network may). ` +
+        `Send each line of the script in answer to the server's line, once that whole line is there.`,
+    );
+  }
+}
+
+describe('TCP chat client', () => {
+  it(`connects to the chat server and answers "Please enter your username:" with "${NAME}"`, async () => {
+    await expectStep(0);
+    const run = await connected();
+    const id = programConnection(run);
+    const ok = await until(() => referenceServers().chat.seen.some((e) => e.type === 'registered' && e.connection === id), STEP_MS);
+    if (!ok) throw new GradingFailure(`the chat server did not register your program as "${NAME}". It received ${shown(linesFromProgram(run))} and sent back ${shown(completeLines(bytesToProgram(run)))}`);
+  });
+
+  it(`sends "${HELLO}" once "Welcome, ${NAME}!" has arrived, and the others get it`, async () => {
+    await expectStep(1);
+    const run = await connected();
+    const expected = `${NAME}: ${HELLO}`;
+    if (!(await until(() => graderLines(run).includes(expected), STEP_MS))) {
+      throw new GradingFailure(`the user "grader" expected ${JSON.stringify(expected)}, but received ${shown(graderLines(run).slice(1))}`);
+    }
+  });
+
+  it('then sends "/users", and whispers to grader once the user list has arrived, keeping the text\'s case', async () => {
+    await expectStep(2);
+    await expectStep(3);
+    const run = await connected();
+    const expected = `[whisper from ${NAME}]: ${WHISPER_TEXT}`;
+    if (!(await until(() => graderLines(run).includes(expected), STEP_MS))) {
+      throw new GradingFailure(`the user "grader" expected the whisper ${JSON.stringify(expected)}, but received ${shown(graderLines(run).slice(1))}`);
+    }
+  });
+
+  it('prints every line the server sends, whole and in order, as "< <line>" (the lines arrive in pieces)', async () => {
+    const run = await connected();
+    // Compare the whole conversation: wait for the program to finish (or give up after a while).
+    await Promise.race([run.learner.exited, sleep(run.stalledAt === undefined ? 3 * STEP_MS : 0)]);
+    const sent = completeLines(bytesToProgram(run)).map((l) => `< ${l}`);
+    const printed = run.learner.stdout.split('\n').filter((l) => l.startsWith('<'));
+    const i = sent.findIndex((line, n) => printed[n] !== line);
+    if (i === -1) {
+      if (printed.length > sent.length) throw new GradingFailure(`your program printed ${JSON.stringify(printed[sent.length])} after the last line the server sent (${JSON.stringify(sent.at(-1))})`);
+      return;
+    }
+    const got = printed[i];
+    const want = sent[i].slice(2);
+    const fragments = run.learner.stdout.split('\n').filter((l) => l && !l.startsWith('<') && want.includes(l));
+    let why = '';
+    if (got?.includes('\uFFFD')) {
+      why = ' "\uFFFD" is what is left of a character whose bytes were split between two chunks and decoded one chunk at a time: use socket.setEncoding(\'utf8\') (or a StringDecoder) instead of data.toString().';
+    } else if ((got !== undefined && got.length > 2 && want.includes(got.slice(2))) || fragments.length) {
+      const also = fragments.length ? ` (your output also has ${shown(fragments)} without "< " in front)` : '';
+      why =
+        ` The line reached your program in pieces, or together with the line before it, and each 'data' event was printed as if it were one line${also}. ` +
+        "One 'data' event is not one line: TCP is a byte stream. Collect the text and split it at each \"\\n\".";
+    } else if (got === undefined && run.learner.hasExited) {
+      why = ' Your program had ended before this line arrived: keep reading until the server closes the connection (after "/quit" it still sends "Goodbye!").';
+    } else if (got === undefined) {
+      why = ' Your program stopped printing: is it waiting for a line it missed?';
+    }
+    throw new GradingFailure(
+      `line ${i + 1} the server sent your program was ${JSON.stringify(sent[i].slice(2))}, so line ${i + 1} starting with "<" in your output should be ${JSON.stringify(sent[i])}, ` +
+        `but it was ${got === undefined ? 'missing' : JSON.stringify(got)}.${why}${i > 0 ? ` The line before it was right: ${JSON.stringify(sent[i - 1])}.` : ''}`,
+    );
+  });
+
+  it('sends "/quit" once the whisper from grader has arrived, and ends with exit code 0 when the server closes the connection', async () => {
+    await expectStep(4);
+    const run = await connected();
+    const exit = await expectExit(run.learner, STEP_MS);
+    if (exit.exitCode !== 0) throw new GradingFailure(`expected exit code 0, but ${describeExit(run.learner, exit)}`);
+    const sent = linesFromProgram(run);
+    if (sent.length !== SCRIPT.length) {
+      throw new GradingFailure(`your program should send exactly ${shown(SCRIPT.map((s) => s.send))}, but it sent ${shown(sent)}`);
+    }
+    if (run.links.length > 1) throw new GradingFailure(`your program opened ${run.links.length} connections to the chat server; use one`);
+    if (!(await until(() => graderLines(run).includes(`* ${NAME} left the chat`), STEP_MS))) {
+      throw new GradingFailure(`the user "grader" expected "* ${NAME} left the chat", but received ${shown(graderLines(run).slice(1))}`);
+    }
+  });
+});
