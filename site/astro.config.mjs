@@ -96,6 +96,11 @@ export default defineConfig({
     server: {
       // lessons import ../samples/*.ts?raw from outside site/
       fs: { allow: [repoRoot, lessonsDir] },
+      // `npm run dev:site`: the API and its WebSocket come from a running sandbox server
+      // (`npm run serve`, port 4321 by default), so the site can use relative /api URLs as in production
+      proxy: {
+        '/api': { target: process.env.SOCKET_MASTERY_API || 'http://127.0.0.1:4321', ws: true, changeOrigin: true },
+      },
     },
   },
 });

@@ -200,7 +200,7 @@ class CourseExercise extends CodePanel {
         this.appendOutput(msg.text, msg.stream);
         break;
       case 'limit':
-        this.appendOutput(`⏹ ${msg.message}`, 'error');
+        this.appendOutput(`⏹ Stopped: ${msg.message}`, 'error');
         break;
       case 'compile-error':
         this.compileShown = true;

@@ -23,6 +23,7 @@ export abstract class CodePanel extends HTMLElement {
   private saveTimer: ReturnType<typeof setTimeout> | undefined;
   private pendingMarker: { line: number; column: number; message: string } | null = null;
   private initialised = false;
+  private limitShown = false;
 
   protected $<T extends HTMLElement = HTMLElement>(sel: string): T | null {
     return this.querySelector<T>(sel);
@@ -222,6 +223,7 @@ export abstract class CodePanel extends HTMLElement {
     if (this.current) return;
     this.clearOutput();
     this.clearMarker();
+    this.limitShown = false;
     this.setBusy(true);
     this.setStatus('Running…');
     const started = performance.now();
@@ -235,11 +237,11 @@ export abstract class CodePanel extends HTMLElement {
     );
   }
 
-  protected endRequest(message: string | null, cls: 'meta' | 'error' = 'meta') {
+  protected endRequest(message: string | null, cls: 'meta' | 'error' = 'meta', append = true) {
     this.current = null;
     this.setBusy(false);
     if (message) {
-      this.appendOutput(message, cls);
+      if (append) this.appendOutput(message, cls);
       this.setStatus(message);
     }
   }
@@ -250,7 +252,8 @@ export abstract class CodePanel extends HTMLElement {
         this.appendOutput(msg.text, msg.stream);
         break;
       case 'limit':
-        this.appendOutput(`⏹ ${msg.message}`, 'error');
+        this.limitShown = true;
+        this.appendOutput(`⏹ Stopped: ${msg.message}`, 'error');
         break;
       case 'compile-error':
         this.showCompileError(msg.line, msg.column, msg.message);
@@ -265,7 +268,8 @@ export abstract class CodePanel extends HTMLElement {
         else if (r.exitCode === null) text = `Did not run (see the error above).`;
         else text = `Exited with code ${r.exitCode} in ${ms} ms.`;
         if (this.dataset.marker) text = `Compile error at main.ts:${this.dataset.marker}; nothing ran.`;
-        this.endRequest(text, r.exitCode === 0 && !r.limit ? 'meta' : 'error');
+        // the limit line is already in the output; say it once
+        this.endRequest(text, r.exitCode === 0 && !r.limit ? 'meta' : 'error', !(r.limit && this.limitShown));
         break;
       }
       case 'error':
