@@ -2,6 +2,7 @@
 import starlight from '@astrojs/starlight';
 import { defineConfig } from 'astro/config';
 import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repoRoot = fileURLToPath(new URL('../', import.meta.url));
@@ -31,6 +32,9 @@ const sectionLabel = (dir) =>
     .split('-')
     .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
     .join(' ');
+
+const siteDocsDir = fileURLToPath(new URL('./src/content/docs/', import.meta.url));
+const lessonsFromDocsDir = path.relative(path.join(siteDocsDir, '../../..'), lessonsDir).split(path.sep).join('/');
 
 const hasHome = ['index.mdx', 'index.md'].some((f) => existsSync(lessonsDir + f));
 
@@ -79,7 +83,9 @@ export default defineConfig({
             { label: 'Course overview', link: '/overview/' },
           ],
         },
-        ...sectionDirs.map((dir) => ({ label: sectionLabel(dir), autogenerate: { directory: dir } })),
+        // Starlight matches autogenerate directories against each entry's file path relative to
+        // src/content/docs; ours live in ../lessons, so the directory is given the same way.
+        ...sectionDirs.map((dir) => ({ label: sectionLabel(dir), autogenerate: { directory: `${lessonsFromDocsDir}/${dir}` } })),
       ],
       pagefind: true,
       lastUpdated: false,

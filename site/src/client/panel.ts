@@ -42,6 +42,17 @@ export abstract class CodePanel extends HTMLElement {
     this.original = src ? JSON.parse(src.textContent || '""') : '';
     this.setup();
     const stat = this.$('[data-static]');
+    // Expressive Code turns a scrollable <pre> into an unnamed region (role set by its script when the
+    // block overflows); name it then, so landmarks stay distinguishable (axe landmark-unique)
+    const pre = stat?.querySelector('pre');
+    if (pre) {
+      const name = () => {
+        if (pre.getAttribute('role') === 'region') pre.setAttribute('aria-label', `${this.label}, read-only until the editor loads`);
+        else pre.removeAttribute('aria-label');
+      };
+      name();
+      new MutationObserver(name).observe(pre, { attributes: true, attributeFilter: ['role'] });
+    }
     if (stat) this.mountNow = whenWanted(stat, () => void this.mount(stat.contains(document.activeElement)));
     this.button('run')?.addEventListener('click', () => this.run());
     this.button('stop')?.addEventListener('click', () => this.current?.stop());
