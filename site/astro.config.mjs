@@ -11,7 +11,10 @@ const lessonsDir = process.env.SOCKET_MASTERY_LESSONS_DIR
   ? process.env.SOCKET_MASTERY_LESSONS_DIR.replace(/\/?$/, '/')
   : fileURLToPath(new URL('../lessons/', import.meta.url));
 
-/** Sidebar labels of the lesson sections (lessons/NN-name/); unknown sections get a title-cased label. */
+/**
+ * Sidebar labels of the lesson sections (lessons/NN-name/); unknown sections get a title-cased label.
+ * @type {Record<string, string>}
+ */
 const SECTION_LABELS = {
   '01-introduction': 'Introduction',
   '02-understanding-sockets': 'Understanding Sockets',
@@ -25,12 +28,12 @@ const sectionDirs = existsSync(lessonsDir)
   : [];
 for (const dir of Object.keys(SECTION_LABELS)) if (!sectionDirs.includes(dir)) sectionDirs.push(dir);
 sectionDirs.sort();
-const sectionLabel = (dir) =>
+const sectionLabel = (/** @type {string} */ dir) =>
   SECTION_LABELS[dir] ??
   dir
     .replace(/^\d+-/, '')
     .split('-')
-    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .map((/** @type {string} */ w) => w.charAt(0).toUpperCase() + w.slice(1))
     .join(' ');
 
 const siteDocsDir = fileURLToPath(new URL('./src/content/docs/', import.meta.url));
