@@ -44,3 +44,35 @@ describe.each(sampleFiles)('%s', (file) => {
     }
   });
 });
+
+// Longer TypeScript blocks written into a lesson must be excerpts of a sample, so that the code a
+// lesson shows is code this test compiles and runs. Short snippets (up to 5 lines) may stand alone.
+const lessonsDir = path.join(samplesDir, '..');
+const lessonFiles = (readdirSync(lessonsDir, { recursive: true }) as string[])
+  .filter((file) => file.endsWith('.mdx') && !file.startsWith('samples'))
+  .sort();
+const sampleSources = sampleFiles.map((file) => readFileSync(path.join(samplesDir, file), 'utf8').split('\n'));
+
+function isExcerpt(block: string[]): boolean {
+  return sampleSources.some((lines) =>
+    lines.some((first, i) => {
+      if (!first.endsWith(block[0]!)) return false;
+      const indent = first.slice(0, first.length - block[0]!.length);
+      if (indent.trim() !== '') return false;
+      return block.every((line, k) => (line === '' ? lines[i + k]?.trim() === '' : lines[i + k] === indent + line));
+    }),
+  );
+}
+
+describe.each(lessonFiles)('lessons/%s', (file) => {
+  it('shows longer TypeScript only as excerpts of tested samples', () => {
+    const text = readFileSync(path.join(lessonsDir, file), 'utf8');
+    for (const match of text.matchAll(/^([ \t]*)```ts\n([\s\S]*?)\n\1```$/gm)) {
+      const lines = match[2]!.split('\n').map((line) => line.slice(match[1]!.length));
+      const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => l.length - l.trimStart().length));
+      const block = lines.map((line) => line.slice(indent));
+      if (block.length <= 5) continue;
+      expect(isExcerpt(block), `${file}: this block is not an excerpt of a sample:\n${block.join('\n')}`).toBe(true);
+    }
+  });
+});

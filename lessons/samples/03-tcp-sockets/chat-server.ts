@@ -142,7 +142,7 @@ class ChatServer {
         break;
       case '/whisper':
       case '/pm':
-        this.#whisper(client, word.toLowerCase(), rest);
+        this.#whisper(client, rest);
         break;
       case '/quit':
         this.#send(client, 'Goodbye!');
@@ -153,11 +153,9 @@ class ChatServer {
     }
   }
 
-  #whisper(from: Client, command: string, args: string): void {
+  #whisper(from: Client, args: string): void {
     const [targetName, message] = splitFirstWord(args);
-    if (targetName === '' || message === '') {
-      return this.#send(from, `Error: usage: ${command} <user> <message>`);
-    }
+    if (message === '') return this.#send(from, 'Error: usage: /whisper <user> <message>');
     const target = this.#users.get(targetName.toLowerCase());
     if (!target) return this.#send(from, `Error: no user named "${targetName}"`);
     if (target === from) return this.#send(from, 'Error: you cannot whisper to yourself');
