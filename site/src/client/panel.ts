@@ -63,7 +63,9 @@ export abstract class CodePanel extends HTMLElement {
         this.run();
       }
     });
-    if (this.saved() !== null && this.saved() !== this.original) this.setNote('Showing your edited version (stored in this browser).');
+    if (this.saved() !== null && this.saved() !== this.original) {
+      this.setNote('You have edited this code before: your version (kept in this browser) opens in the editor and is what Run uses.');
+    }
   }
 
   /** Element-specific setup: storage key etc. */
