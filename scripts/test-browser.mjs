@@ -409,6 +409,15 @@ async function main() {
       return `${m[0]} in text, marker at ${sandboxMarker.line}:${sandboxMarker.column}`;
     });
 
+    await step('course overview lists the exercise as solved', async () => {
+      const res = await page.goto(`${server.base}/overview/`, { waitUntil: 'load' });
+      assert(res && res.ok(), `HTTP ${res?.status()}`);
+      const mark = page.locator(`[data-mark="${EXERCISE}"]`);
+      await page.waitForFunction((id) => document.querySelector(`[data-mark="${id}"]`)?.dataset.solved === 'true', EXERCISE, { timeout: 5000 });
+      const rows = await page.locator('tr[data-exercise]').count();
+      return `"${(await mark.textContent())?.trim()}", ${rows} exercises listed`;
+    });
+
     await step('no uncaught errors in the page', async () => {
       assert(!pageErrors.length, pageErrors.join(' | '));
     });
