@@ -21,6 +21,17 @@ export function splitHints(markdown: string): string[] {
   return hints.map((h) => h.trim()).filter(Boolean);
 }
 
+/**
+ * Instructions sit under the exercise's own <h2>: shift their headings down (## → h3, # → h3)
+ * so the page outline stays right.
+ */
+export function demoteHeadings(html: string): string {
+  return html.replace(/<(\/?)h([1-6])(?=[\s>])/g, (_m, slash: string, level: string) => {
+    const n = Math.min(6, Math.max(3, Number(level) + 1));
+    return `<${slash}h${n}`;
+  });
+}
+
 const read = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8') : null);
 
 /**
@@ -64,7 +75,7 @@ export function exercisesLoader({ base }: { base: string }): Loader {
             data,
             body: instructions,
             digest,
-            rendered: await ctx.renderMarkdown(instructions),
+            rendered: await ctx.renderMarkdown(instructions).then((r) => ({ ...r, html: demoteHeadings(r.html) })),
             filePath: path.relative(fileURLToPath(ctx.config.root), path.join(folder, 'instructions.md')),
           });
         }
