@@ -11,7 +11,7 @@ socket.setEncoding('utf8'); // give us strings instead of Buffers
 
 socket.on('connect', () => {
   console.log('Connected! Sending a greeting...');
-  // end() sends the text and then tells the server "I have nothing more to say".
+  // end() sends the text, then tells the server "I have nothing more to say".
   socket.end('Hello, sockets!\n');
 });
 

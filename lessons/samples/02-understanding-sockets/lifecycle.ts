@@ -1,10 +1,11 @@
-// Bind, listen, connect, and every event along the way, with server and client in one program.
+// Bind, listen, connect, and every event along the way,
+// with server and client in one program.
 import net from 'node:net';
 import { once } from 'node:events';
 
 const host = process.env.HOST ?? '127.0.0.1';
 
-// --- server: bind to host:port and listen ----------------------------------------------
+// --- server: bind to host:port and listen -----------------------------
 const server = net.createServer();
 server.on('listening', () => {
   const { address, port } = server.address() as net.AddressInfo;
@@ -13,14 +14,19 @@ server.on('listening', () => {
 server.on('error', (err) => console.log(`server: error ${err.message}`));
 server.on('close', () => console.log('server: closed'));
 server.on('connection', (socket) => {
-  console.log(`server: connection from ${socket.remoteAddress}:${socket.remotePort}`);
+  const { remoteAddress, remotePort } = socket;
+  console.log(`server: connection from ${remoteAddress}:${remotePort}`);
   socket.setEncoding('utf8');
   socket.on('data', (text: string) => {
     console.log(`server: data ${JSON.stringify(text)}`);
     socket.write('pong\n');
   });
-  socket.on('end', () => console.log('server: end (the client will send nothing more)'));
-  socket.on('error', (err) => console.log(`server: socket error ${err.message}`));
+  socket.on('end', () => {
+    console.log('server: end (the client will send nothing more)');
+  });
+  socket.on('error', (err) => {
+    console.log(`server: socket error ${err.message}`);
+  });
   socket.on('close', () => console.log('server: socket closed'));
 });
 
@@ -34,7 +40,7 @@ second.listen(port, host);
 const [listenError] = (await once(second, 'error')) as [NodeJS.ErrnoException];
 console.log(`second server on the same port: ${listenError.code}`);
 
-// --- client: connect to host:port ------------------------------------------------------
+// --- client: connect to host:port -------------------------------------
 const client = net.connect(port, host);
 client.setEncoding('utf8');
 client.on('connect', () => {
@@ -45,7 +51,9 @@ client.on('data', (text: string) => {
   console.log(`client: data ${JSON.stringify(text)}`);
   client.end(); // we got our answer: half-close our side
 });
-client.on('end', () => console.log('client: end (the server will send nothing more)'));
+client.on('end', () => {
+  console.log('client: end (the server will send nothing more)');
+});
 client.on('error', (err) => console.log(`client: error ${err.message}`));
 client.on('close', () => console.log('client: closed'));
 
@@ -53,7 +61,7 @@ await once(client, 'close');
 server.close(); // stop accepting; 'close' fires once every connection has ended
 await once(server, 'close');
 
-// With nobody listening any more, connecting fails, as an 'error' event on the socket.
+// With nobody listening any more, connecting fails: an 'error' event.
 const late = net.connect(port, host);
 const [connectError] = (await once(late, 'error')) as [NodeJS.ErrnoException];
 console.log(`connecting to a closed port: ${connectError.code}`);

@@ -1,5 +1,6 @@
-// Polling vs. push, measured. A "kitchen" announces three orders. One client polls an HTTP
-// endpoint every 250 ms; another keeps one TCP connection open and is told the moment it happens.
+// Polling vs. push, measured. A "kitchen" announces three orders.
+// One client polls an HTTP endpoint every 250 ms; another keeps one TCP
+// connection open and is told the moment something happens.
 import http from 'node:http';
 import net from 'node:net';
 import readline from 'node:readline';
@@ -20,8 +21,9 @@ const now = () => performance.now() - started;
 const news: News[] = [];
 const listeners = new Set<net.Socket>();
 
-// --- the server side -------------------------------------------------------------------
-// HTTP: the client asks "anything after item N?" and gets a (possibly empty) list.
+// --- the server side --------------------------------------------------
+// HTTP: the client asks "anything after item N?" and gets a list
+// (often an empty one).
 const httpServer = http.createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const since = Number(url.searchParams.get('since') ?? 0);
@@ -29,7 +31,8 @@ const httpServer = http.createServer((req, res) => {
   res.end(JSON.stringify(news.slice(since)));
 });
 
-// TCP: every connected client gets each item as one JSON line, as soon as it exists.
+// TCP: every connected client gets each item as one JSON line, as soon
+// as it exists.
 const pushServer = net.createServer((socket) => {
   listeners.add(socket);
   socket.on('error', (err) => console.log(`push server: ${err.message}`));
@@ -38,7 +41,10 @@ const pushServer = net.createServer((socket) => {
 
 httpServer.listen(Number(process.env.PORT ?? 0), host);
 pushServer.listen(0, host);
-await Promise.all([once(httpServer, 'listening'), once(pushServer, 'listening')]);
+await Promise.all([
+  once(httpServer, 'listening'),
+  once(pushServer, 'listening'),
+]);
 const httpPort = (httpServer.address() as net.AddressInfo).port;
 const pushPort = (pushServer.address() as net.AddressInfo).port;
 
@@ -51,14 +57,15 @@ READY_AT_MS.forEach((ms, i) => {
   }, ms);
 });
 
-// --- the two clients -------------------------------------------------------------------
+// --- the two clients --------------------------------------------------
 async function pollingClient() {
   let requests = 0;
   let empty = 0;
   const delays: number[] = [];
   while (delays.length < READY_AT_MS.length) {
     await sleep(POLL_EVERY_MS);
-    const res = await fetch(`http://${host}:${httpPort}/news?since=${delays.length}`);
+    const url = `http://${host}:${httpPort}/news?since=${delays.length}`;
+    const res = await fetch(url);
     const items = (await res.json()) as News[];
     requests++;
     if (items.length === 0) empty++;
@@ -71,7 +78,8 @@ async function pushClient() {
   const socket = net.connect(pushPort, host);
   socket.on('error', (err) => console.log(`push client: ${err.message}`));
   const delays: number[] = [];
-  // readline splits the byte stream into lines for us (more on why in the TCP section).
+  // readline splits the byte stream into lines for us
+  // (more on why in the TCP section).
   for await (const line of readline.createInterface({ input: socket })) {
     const item = JSON.parse(line) as News;
     delays.push(now() - item.at);

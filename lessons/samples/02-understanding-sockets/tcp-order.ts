@@ -13,7 +13,8 @@ socket.on('connect', () => {
   socket.end(); // done sending; the echo server will finish too
 });
 
-// ...but the receiver sees chunks, and how many is up to the network and the OS.
+// ...but the receiver sees chunks, and how many is up to the network
+// and the operating system.
 const chunks: string[] = [];
 socket.on('data', (chunk: string) => {
   chunks.push(chunk);

@@ -1,5 +1,6 @@
-// Back-pressure: socket.write() returns false when data is piling up because the other side
-// reads more slowly than we write. The fix is to wait for 'drain' before writing more.
+// Back-pressure: socket.write() returns false when data piles up because
+// the other side reads more slowly than we write. The fix: wait for
+// 'drain' before writing more.
 import net from 'node:net';
 import { once } from 'node:events';
 
@@ -21,15 +22,22 @@ const server = net.createServer((socket) => {
       mostQueued = Math.max(mostQueued, socket.writableLength);
       if (!ok) {
         if (waits === 0) {
-          console.log(`server: write() returned false after ${mib(sent * CHUNK.length)}; waiting for 'drain'`);
+          const soFar = mib(sent * CHUNK.length);
+          console.log(
+            `server: write() returned false after ${soFar}; waiting for 'drain'`,
+          );
         }
         waits++;
-        socket.once('drain', writeMore); // the queue has emptied: continue where we stopped
+        // The queue has emptied: continue where we stopped.
+        socket.once('drain', writeMore);
         return;
       }
     }
     socket.end();
-    console.log(`server: all ${mib(sent * CHUNK.length)} written; waited for 'drain' ${waits} time(s)`);
+    const total = mib(sent * CHUNK.length);
+    console.log(
+      `server: all ${total} written; waited for 'drain' ${waits} time(s)`,
+    );
     console.log(`server: at most ${mib(mostQueued)} was ever queued inside Node`);
   }
   writeMore();

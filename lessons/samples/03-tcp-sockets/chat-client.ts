@@ -1,5 +1,6 @@
-// A chat client for the run's chat server. In a terminal you would type the lines yourself
-// (see the lesson for the three-line change); here a short script types them for you.
+// A chat client for the run's chat server. In a terminal you would type
+// the lines yourself (the lesson shows the three-line change); here a
+// short script types them for you.
 import net from 'node:net';
 import readline from 'node:readline';
 
@@ -10,14 +11,19 @@ await startFriend(); // someone to talk to (defined at the bottom)
 
 const socket = net.connect(port, host);
 
-/** Everything we send is one line: the '\n' is what tells the server where a message ends. */
+/** Sends one line. The '\n' tells the server where the message ends. */
 function send(line: string): void {
   console.log(`> ${line}`);
   socket.write(line + '\n');
 }
 
 // What "the user" types once we are in.
-const script = ['/users', 'Hello everyone!', '/whisper sam Nice To Meet You', '/quit'];
+const script = [
+  '/users',
+  'Hello everyone!',
+  '/whisper sam Nice To Meet You',
+  '/quit',
+];
 let name = 'kim';
 let attempt = 1;
 
@@ -39,16 +45,18 @@ function typeScript(): void {
 }
 
 socket.on('connect', () => console.log(`(connected to ${host}:${port})`));
-// On failure Node emits 'error' and then 'close': report in one, clean up in the other.
+// On failure Node emits 'error' and then 'close': report the error in one,
+// clean up in the other.
 socket.on('error', (err) => console.log(`(connection error: ${err.message})`));
 socket.on('close', () => console.log('(disconnected)'));
 
-/** A second user, "sam", who says hello when somebody joins and leaves after they go. */
+/** A second user, "sam": greets whoever joins, leaves when they leave. */
 async function startFriend(): Promise<void> {
   const friend = net.connect(port, host);
   friend.on('error', (err) => console.log(`(sam: ${err.message})`));
   const welcomed = new Promise<void>((resolve, reject) => {
-    friend.once('close', () => reject(new Error('sam could not join'))); // ignored once resolved
+    // (a reject after resolve is ignored)
+    friend.once('close', () => reject(new Error('sam could not join')));
     readline.createInterface({ input: friend }).on('line', (line) => {
       if (line === 'Welcome, sam!') resolve();
       const joined = /^\* (\S+) joined the chat$/.exec(line);

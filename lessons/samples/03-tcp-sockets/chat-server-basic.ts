@@ -12,25 +12,30 @@ class LineTooLongError extends Error {}
 
 class LineFramer {
   readonly #maxLineBytes: number;
-  #rest = Buffer.alloc(0); // bytes after the last '\n' seen so far
+  #rest = Buffer.alloc(0); // the bytes after the last '\n' seen so far
 
   constructor(maxLineBytes: number) {
     this.#maxLineBytes = maxLineBytes;
   }
 
-  /** Feed one chunk as it came off the socket; get back the lines it completed. */
+  /** Takes one chunk as it came off the socket; returns the lines it completed. */
   push(chunk: Buffer): string[] {
-    const data = this.#rest.length === 0 ? chunk : Buffer.concat([this.#rest, chunk]);
+    const data = this.#rest.length > 0 ? Buffer.concat([this.#rest, chunk]) : chunk;
     const lines: string[] = [];
     let start = 0;
-    for (let newline = data.indexOf(NEWLINE); newline !== -1; newline = data.indexOf(NEWLINE, start)) {
-      const end = newline > start && data[newline - 1] === CARRIAGE_RETURN ? newline - 1 : newline;
+    let newline = data.indexOf(NEWLINE);
+    while (newline !== -1) {
+      // drop one '\r' right before the '\n' (telnet and friends send "\r\n")
+      const hasCR = newline > start && data[newline - 1] === CARRIAGE_RETURN;
+      const end = hasCR ? newline - 1 : newline;
       this.#check(end - start);
-      lines.push(data.toString('utf8', start, end)); // a whole line: its characters are complete
+      lines.push(data.toString('utf8', start, end)); // whole line, whole characters
       start = newline + 1;
+      newline = data.indexOf(NEWLINE, start);
     }
     this.#check(data.length - start);
-    this.#rest = Buffer.from(data.subarray(start)); // a copy, so we do not keep the big chunk alive
+    // Copy the rest, so that we do not keep the whole (maybe large) chunk alive.
+    this.#rest = Buffer.from(data.subarray(start));
     return lines;
   }
 
@@ -91,7 +96,7 @@ const server = net.createServer((socket) => {
   const client: Client = { id: randomUUID(), socket, name: null };
   clients.set(client.id, client);
   const lines = new LineFramer(4096);
-  socket.setNoDelay(true); // small lines someone is waiting for: send each one at once
+  socket.setNoDelay(true); // small lines someone is waiting for: send at once
 
   socket.on('data', (chunk: Buffer) => {
     if (!socket.writable) return;
@@ -103,14 +108,17 @@ const server = net.createServer((socket) => {
       socket.end();
     }
   });
-  socket.on('error', (err) => console.log(`server: ${client.name ?? 'a guest'}: ${err.message}`));
-  socket.on('close', () => remove(client)); // once per connection, after 'error' if there was one
+  socket.on('error', (err) => {
+    console.log(`server: ${client.name ?? 'a guest'}: ${err.message}`);
+  });
+  // 'close' comes once per connection, after 'error' if there was one.
+  socket.on('close', () => remove(client));
 
   send(client, 'Welcome to TCP Chat!');
   send(client, 'Please enter your username:');
 });
 
-// --- demo ---------------------------------------------------------------------------------
+// --- demo ------------------------------------------------------------
 const host = process.env.HOST ?? '127.0.0.1';
 server.on('error', (err) => {
   console.log(`server error: ${err.message}`);
@@ -120,12 +128,13 @@ server.listen(Number(process.env.PORT ?? 0), host);
 await once(server, 'listening');
 const { port } = server.address() as net.AddressInfo;
 
-/** Connects a scripted user; resolves once the server has welcomed it by name. */
-function join(name: string, onLine: (line: string) => void = () => {}): Promise<net.Socket> {
+/** Connects a scripted user; resolves once the server has welcomed it. */
+function join(name: string, onLine = (line: string) => {}): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, host);
     socket.on('error', (err) => console.log(`${name}: ${err.message}`));
-    socket.on('close', () => reject(new Error(`${name} was disconnected`))); // no-op once resolved
+    // (a reject after resolve is ignored)
+    socket.on('close', () => reject(new Error(`${name} was disconnected`)));
     let welcomed = false;
     readline.createInterface({ input: socket }).on('line', (line) => {
       if (welcomed) {
@@ -145,10 +154,12 @@ const alice = await join('alice', (line) => {
   if (line === '* bob left the chat') goodbyes++;
 });
 
-// A guest tries three bad names, all in one write: framing by lines handles that.
+// A guest tries three bad names in one write: the framer splits them.
 const guest = net.connect(port, host);
 guest.on('error', (err) => console.log(`guest: ${err.message}`));
-readline.createInterface({ input: guest }).on('line', (line) => console.log(`guest <- ${line}`));
+readline.createInterface({ input: guest }).on('line', (line) => {
+  console.log(`guest <- ${line}`);
+});
 guest.end('x\nbob smith\nALICE\n');
 await once(guest, 'close');
 
@@ -156,8 +167,9 @@ const bob = await join('bob');
 bob.write('Hi Alice, how are you?\n');
 await new Promise((resolve) => setTimeout(resolve, 100));
 
-// Bob's connection breaks: resetAndDestroy() sends a TCP reset, so the server sees an
-// 'error' (ECONNRESET) and then 'close'. Alice must be told only once.
+// Bob's connection breaks: resetAndDestroy() sends a TCP reset, so the
+// server sees an 'error' (ECONNRESET) and then 'close'. Alice must be
+// told only once.
 bob.resetAndDestroy();
 await new Promise((resolve) => setTimeout(resolve, 200));
 console.log(`alice was told ${goodbyes} time(s) that bob left`);

@@ -1,11 +1,13 @@
-// The complete TCP chat server for the course protocol, followed by a scripted demo.
+// The complete TCP chat server for the course protocol, then a short
+// scripted demo.
 import net from 'node:net';
 import readline from 'node:readline';
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 
 const MAX_LINE_BYTES = 4096;
-const MAX_QUEUED_BYTES = 256 * 1024; // output waiting for one client before we give up on it
+// How much output may wait for one client before we give up on it:
+const MAX_QUEUED_BYTES = 256 * 1024;
 
 const NEWLINE = 0x0a; // '\n'
 const CARRIAGE_RETURN = 0x0d; // '\r'
@@ -14,25 +16,30 @@ class LineTooLongError extends Error {}
 
 class LineFramer {
   readonly #maxLineBytes: number;
-  #rest = Buffer.alloc(0); // bytes after the last '\n' seen so far
+  #rest = Buffer.alloc(0); // the bytes after the last '\n' seen so far
 
   constructor(maxLineBytes: number) {
     this.#maxLineBytes = maxLineBytes;
   }
 
-  /** Feed one chunk as it came off the socket; get back the lines it completed. */
+  /** Takes one chunk as it came off the socket; returns the lines it completed. */
   push(chunk: Buffer): string[] {
-    const data = this.#rest.length === 0 ? chunk : Buffer.concat([this.#rest, chunk]);
+    const data = this.#rest.length > 0 ? Buffer.concat([this.#rest, chunk]) : chunk;
     const lines: string[] = [];
     let start = 0;
-    for (let newline = data.indexOf(NEWLINE); newline !== -1; newline = data.indexOf(NEWLINE, start)) {
-      const end = newline > start && data[newline - 1] === CARRIAGE_RETURN ? newline - 1 : newline;
+    let newline = data.indexOf(NEWLINE);
+    while (newline !== -1) {
+      // drop one '\r' right before the '\n' (telnet and friends send "\r\n")
+      const hasCR = newline > start && data[newline - 1] === CARRIAGE_RETURN;
+      const end = hasCR ? newline - 1 : newline;
       this.#check(end - start);
-      lines.push(data.toString('utf8', start, end)); // a whole line: its characters are complete
+      lines.push(data.toString('utf8', start, end)); // whole line, whole characters
       start = newline + 1;
+      newline = data.indexOf(NEWLINE, start);
     }
     this.#check(data.length - start);
-    this.#rest = Buffer.from(data.subarray(start)); // a copy, so we do not keep the big chunk alive
+    // Copy the rest, so that we do not keep the whole (maybe large) chunk alive.
+    this.#rest = Buffer.from(data.subarray(start));
     return lines;
   }
 
@@ -56,16 +63,22 @@ const HELP = [
   '  /quit - leave the chat',
 ];
 
-/** "/whisper bob Hi There" -> ["/whisper", "bob Hi There"]; the rest keeps its case and spacing. */
+/**
+ * "/whisper bob Hi There" -> ["/whisper", "bob Hi There"].
+ * The rest keeps its case and inner spacing.
+ */
 function splitFirstWord(text: string): [string, string] {
   const space = text.search(/\s/);
-  return space === -1 ? [text, ''] : [text.slice(0, space), text.slice(space).trimStart()];
+  if (space === -1) return [text, ''];
+  return [text.slice(0, space), text.slice(space).trimStart()];
 }
 
 class ChatServer {
   readonly server: net.Server;
-  readonly #clients = new Map<string, Client>(); // every open connection, by id
-  readonly #users = new Map<string, Client>(); // registered users by lower-case name, in join order
+  // every open connection, by id:
+  readonly #clients = new Map<string, Client>();
+  // registered users by lower-case name, in the order they joined:
+  readonly #users = new Map<string, Client>();
 
   constructor() {
     this.server = net.createServer((socket) => this.#accept(socket));
@@ -75,12 +88,13 @@ class ChatServer {
     const client: Client = { id: randomUUID(), socket, name: null };
     this.#clients.set(client.id, client);
     const lines = new LineFramer(MAX_LINE_BYTES);
-    // Chat lines are small and someone is waiting for each one: send them right away instead of
-    // letting the OS hold a small write back while an earlier one is unacknowledged (Nagle).
+    // Chat lines are small and someone is waiting for each one: send them
+    // now, instead of letting the OS hold a small write back while an
+    // earlier one is unacknowledged (Nagle's algorithm).
     socket.setNoDelay(true);
 
     socket.on('data', (chunk: Buffer) => {
-      if (!socket.writable) return; // we are closing this connection: ignore the rest
+      if (!socket.writable) return; // we are closing: ignore the rest
       let received: string[];
       try {
         received = lines.push(chunk);
@@ -91,13 +105,16 @@ class ChatServer {
         return;
       }
       for (const line of received) {
-        if (!socket.writable) break; // e.g. /quit followed by more lines in the same chunk
+        if (!socket.writable) break; // e.g. more lines after /quit
         this.#handleLine(client, line);
       }
     });
-    // A failing connection emits 'error' and then 'close'. Clean up in 'close' only: it
-    // comes exactly once, whatever the reason, so "left the chat" is announced once.
-    socket.on('error', (err) => console.log(`server: connection ${client.id.slice(0, 8)}: ${err.message}`));
+    // A failing connection emits 'error' and then 'close'. Clean up in
+    // 'close' only: it comes exactly once, whatever the reason, so "left
+    // the chat" is announced once.
+    socket.on('error', (err) => {
+      console.log(`server: connection ${client.id.slice(0, 8)}: ${err.message}`);
+    });
     socket.on('close', () => this.#remove(client));
 
     this.#send(client, 'Welcome to TCP Chat!');
@@ -113,7 +130,7 @@ class ChatServer {
   }
 
   #register(client: Client, name: string): void {
-    const length = [...name].length; // count characters, not UTF-16 units
+    const length = [...name].length; // characters, not UTF-16 units
     if (length < 2 || length > 20) {
       this.#send(client, 'Error: username must be 2 to 20 characters long');
     } else if (/\s/.test(name)) {
@@ -124,7 +141,10 @@ class ChatServer {
       client.name = name;
       this.#users.set(name.toLowerCase(), client);
       this.#send(client, `Welcome, ${name}!`);
-      this.#send(client, 'Commands: /users, /whisper <user> <message>, /pm <user> <message>, /help, /quit');
+      this.#send(
+        client,
+        'Commands: /users, /whisper <user> <message>, /pm <user> <message>, /help, /quit',
+      );
       this.#broadcast(`* ${name} joined the chat`, client);
     }
   }
@@ -146,7 +166,7 @@ class ChatServer {
         break;
       case '/quit':
         this.#send(client, 'Goodbye!');
-        client.socket.end(); // flushes what is queued, then closes our side
+        client.socket.end(); // sends what is queued, then closes our side
         break;
       default:
         this.#send(client, `Error: unknown command ${word}, type /help for the list`);
@@ -155,10 +175,16 @@ class ChatServer {
 
   #whisper(from: Client, args: string): void {
     const [targetName, message] = splitFirstWord(args);
-    if (message === '') return this.#send(from, 'Error: usage: /whisper <user> <message>');
+    if (message === '') {
+      return this.#send(from, 'Error: usage: /whisper <user> <message>');
+    }
     const target = this.#users.get(targetName.toLowerCase());
-    if (!target) return this.#send(from, `Error: no user named "${targetName}"`);
-    if (target === from) return this.#send(from, 'Error: you cannot whisper to yourself');
+    if (!target) {
+      return this.#send(from, `Error: no user named "${targetName}"`);
+    }
+    if (target === from) {
+      return this.#send(from, 'Error: you cannot whisper to yourself');
+    }
     this.#send(target, `[whisper from ${from.name}]: ${message}`);
     this.#send(from, `[whisper to ${target.name}]: ${message}`);
   }
@@ -180,23 +206,27 @@ class ChatServer {
     const { socket } = client;
     if (!socket.writable) return;
     socket.write(line + '\n');
-    // write() queues whatever the OS cannot take yet. A client that stops reading must not
-    // make us hold its messages forever: past a limit, drop that one client.
+    // write() queues whatever the OS cannot take yet. A client that stops
+    // reading must not make us hold its messages forever: past a limit,
+    // drop that one client.
     if (socket.writableLength > MAX_QUEUED_BYTES) {
-      console.log(`server: ${client.name ?? client.id.slice(0, 8)} is not reading, dropping it`);
+      const who = client.name ?? client.id.slice(0, 8);
+      console.log(`server: ${who} is not reading, dropping it`);
       socket.destroy();
     }
   }
 
-  /** Stop accepting, ask every client to close, and resolve once all connections are gone. */
+  /** Stops accepting, asks every client to close; resolves when all are gone. */
   close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+    });
     for (const { socket } of this.#clients.values()) socket.end();
     return closed;
   }
 }
 
-// --- demo: start the server on PORT and let two scripted users talk ------------------------
+// --- demo: the server on PORT, and two scripted users ------------------
 const host = process.env.HOST ?? '127.0.0.1';
 const chat = new ChatServer();
 chat.server.on('error', (err) => {
@@ -208,7 +238,7 @@ await once(chat.server, 'listening');
 const { port } = chat.server.address() as net.AddressInfo;
 console.log(`server: listening on ${host}:${port}`);
 
-/** A scripted chat user: prints every line it gets and can wait for a particular one. */
+/** A scripted chat user: prints every line it gets, can wait for one. */
 class DemoUser {
   readonly name: string;
   readonly socket: net.Socket;
@@ -220,7 +250,9 @@ class DemoUser {
     this.name = name;
     this.socket = net.connect(port, host);
     this.socket.on('error', (err) => console.log(`${name}: ${err.message}`));
-    this.closed = new Promise((resolve) => this.socket.once('close', () => resolve()));
+    this.closed = new Promise((resolve) => {
+      this.socket.once('close', () => resolve());
+    });
     readline.createInterface({ input: this.socket }).on('line', (line) => {
       console.log(`${name.padStart(5)} <- ${line}`);
       this.#unread.push(line);
@@ -233,14 +265,16 @@ class DemoUser {
     this.socket.write(line + '\n');
   }
 
-  /** Resolves when a line containing `text` has arrived (lines before it are skipped). */
+  /** Resolves once a line containing `text` has arrived. */
   waitFor(text: string): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.name} never received "${text}"`)), 1000);
+      const timer = setTimeout(() => {
+        reject(new Error(`${this.name} never received "${text}"`));
+      }, 1000);
       this.#check = () => {
         const i = this.#unread.findIndex((line) => line.includes(text));
         if (i === -1) return;
-        this.#unread.splice(0, i + 1);
+        this.#unread.splice(0, i + 1); // this line and the ones before it
         this.#check = null;
         clearTimeout(timer);
         resolve();
@@ -266,7 +300,7 @@ alice.say('Hi bob!');
 await bob.waitFor('alice: Hi bob!');
 bob.say('/users');
 await bob.waitFor('Online users');
-bob.say('/whisper ALICE Meet me at the Café at Noon'); // the message keeps its case
+bob.say('/whisper ALICE Meet me at the Café at Noon'); // keeps its case
 await alice.waitFor('[whisper from bob]');
 alice.say('/dance');
 await alice.waitFor('unknown command');

@@ -1,4 +1,5 @@
-// A TCP client for the run's echo server: connect, send two messages, read until the server is done.
+// A TCP client for the run's echo server: connect, send two messages,
+// and read until the server is done.
 import net from 'node:net';
 
 const host = process.env.HOST ?? '127.0.0.1';
@@ -6,24 +7,26 @@ const port = Number(process.env.ECHO_PORT);
 
 const socket = net.connect({ host, port });
 socket.setEncoding('utf8');
-socket.setTimeout(2000); // no activity for 2 s? we will give up instead of hanging
+socket.setTimeout(2000); // 2 s without traffic? give up instead of hanging
 
 socket.on('connect', () => {
   console.log(`connected to ${host}:${port} from local port ${socket.localPort}`);
   socket.write('Hello from the client!\n');
   socket.write('This is a second message\n');
-  // Half-close: "I am done sending". The echo server answers the same way once it has
-  // echoed everything, so the 'end' event below means "the whole reply is here".
+  // Half-close: "I am done sending". The echo server does the same once
+  // it has echoed everything, so 'end' means "the whole reply is here".
   socket.end();
 });
 
 let reply = '';
 socket.on('data', (text: string) => {
-  reply += text; // a chunk, not necessarily a whole message, so collect
+  reply += text; // a chunk, not necessarily a whole message: collect
 });
 
 socket.on('end', () => {
-  for (const line of reply.split('\n').filter(Boolean)) console.log(`server says: ${line}`);
+  for (const line of reply.split('\n').filter(Boolean)) {
+    console.log(`server says: ${line}`);
+  }
 });
 
 socket.on('timeout', () => {
@@ -32,7 +35,8 @@ socket.on('timeout', () => {
 });
 
 socket.on('error', (err) => {
-  console.log(`connection failed: ${err.message}`); // e.g. ECONNREFUSED if nobody listens
+  // e.g. ECONNREFUSED when nothing listens on the port
+  console.log(`connection failed: ${err.message}`);
   process.exitCode = 1;
 });
 

@@ -1,5 +1,6 @@
-// Framing by lines, done right: keep the unfinished end of the stream for the next chunk, and only
-// decode complete lines, so a UTF-8 character cut in two by the network comes out whole.
+// Framing by lines, done right: keep the unfinished end of the stream for
+// the next chunk, and decode only complete lines, so a UTF-8 character
+// that the network cut in two comes out whole.
 import net from 'node:net';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,29 +12,34 @@ class LineTooLongError extends Error {}
 
 class LineFramer {
   readonly #maxLineBytes: number;
-  #rest = Buffer.alloc(0); // bytes after the last '\n' seen so far
+  #rest = Buffer.alloc(0); // the bytes after the last '\n' seen so far
 
   constructor(maxLineBytes = 4096) {
     this.#maxLineBytes = maxLineBytes;
   }
 
-  /** Feed one chunk as it came off the socket; get back the lines it completed. */
+  /** Takes one chunk as it came off the socket; returns the lines it completed. */
   push(chunk: Buffer): string[] {
-    const data = this.#rest.length === 0 ? chunk : Buffer.concat([this.#rest, chunk]);
+    const data = this.#rest.length > 0 ? Buffer.concat([this.#rest, chunk]) : chunk;
     const lines: string[] = [];
     let start = 0;
-    for (let newline = data.indexOf(NEWLINE); newline !== -1; newline = data.indexOf(NEWLINE, start)) {
-      const end = newline > start && data[newline - 1] === CARRIAGE_RETURN ? newline - 1 : newline;
+    let newline = data.indexOf(NEWLINE);
+    while (newline !== -1) {
+      // drop one '\r' right before the '\n' (telnet and friends send "\r\n")
+      const hasCR = newline > start && data[newline - 1] === CARRIAGE_RETURN;
+      const end = hasCR ? newline - 1 : newline;
       this.#check(end - start);
-      lines.push(data.toString('utf8', start, end)); // a whole line: its characters are complete
+      lines.push(data.toString('utf8', start, end)); // whole line, whole characters
       start = newline + 1;
+      newline = data.indexOf(NEWLINE, start);
     }
     this.#check(data.length - start);
-    this.#rest = Buffer.from(data.subarray(start)); // a copy, so we do not keep the big chunk alive
+    // Copy the rest, so that we do not keep the whole (maybe large) chunk alive.
+    this.#rest = Buffer.from(data.subarray(start));
     return lines;
   }
 
-  /** Call when the stream ends: a last line the peer did not finish with '\n', if any. */
+  /** At the end of the stream: a last line that has no '\n', if any. */
   end(): string[] {
     const last = this.#rest;
     this.#rest = Buffer.alloc(0);
@@ -45,7 +51,7 @@ class LineFramer {
   }
 }
 
-// --- 1. feed it awkward chunks by hand ------------------------------------------------
+// --- 1. feed it awkward chunks by hand -------------------------------
 const euro = Buffer.from('€'); // 3 bytes: e2 82 ac
 const chunks = [
   Buffer.from('first line\nsecond '),
@@ -55,16 +61,17 @@ const chunks = [
 ];
 const framer = new LineFramer();
 chunks.forEach((chunk, i) => {
-  console.log(`chunk ${i + 1}, ${chunk.length} byte(s) -> ${JSON.stringify(framer.push(chunk))}`);
+  const lines = JSON.stringify(framer.push(chunk));
+  console.log(`chunk ${i + 1}, ${chunk.length} byte(s) -> ${lines}`);
 });
 console.log(`end -> ${JSON.stringify(framer.end())}`);
 
-// --- 2. a line-based echo server that uses it -------------------------------------------
+// --- 2. a line-based echo server that uses it ------------------------
 const host = process.env.HOST ?? '127.0.0.1';
 const server = net.createServer((socket) => {
-  const lines = new LineFramer(); // one framer per connection: each has its own rest
+  const lines = new LineFramer(); // one framer per connection: its own rest
   socket.on('data', (chunk: Buffer) => {
-    if (!socket.writable) return; // we already said goodbye; ignore the rest
+    if (!socket.writable) return; // we already said goodbye: ignore the rest
     try {
       for (const line of lines.push(chunk)) socket.write(`Echo: ${line}\n`);
     } catch (err) {
@@ -73,7 +80,9 @@ const server = net.createServer((socket) => {
     }
   });
   socket.on('end', () => {
-    for (const line of lines.end()) if (socket.writable) socket.write(`Echo: ${line}\n`);
+    for (const line of lines.end()) {
+      if (socket.writable) socket.write(`Echo: ${line}\n`);
+    }
   });
   socket.on('error', (err) => console.log(`server: ${err.message}`));
 });
@@ -88,12 +97,19 @@ client.on('data', (chunk: Buffer) => {
 });
 await once(client, 'connect');
 
-// The messages the naive server mangled, cut in unhelpful places on purpose.
+// What the naive server mangled, cut in unhelpful places on purpose.
 const cafe = Buffer.from('café\n');
-for (const piece of ['Hello\nWorld\nHow are ', 'you?\n', cafe.subarray(0, 4), cafe.subarray(4), 'bye']) {
+const pieces = [
+  'Hello\nWorld\nHow are ',
+  'you?\n',
+  cafe.subarray(0, 4), // ends with the first byte of é
+  cafe.subarray(4),
+  'bye', // no '\n': the server's end() hands it over as a last line
+];
+for (const piece of pieces) {
   client.write(piece);
   await sleep(20);
 }
-client.end(); // 'bye' has no '\n': the server's end() hands it over as a last line
+client.end();
 await once(client, 'close');
 server.close();

@@ -10,7 +10,8 @@ let count = 0;
 const server = net.createServer((socket) => {
   socket.on('data', (data: Buffer) => {
     count++;
-    console.log(`naive server, message ${count}: ${JSON.stringify(data.toString())}`);
+    const message = JSON.stringify(data.toString());
+    console.log(`naive server, message ${count}: ${message}`);
   });
   socket.on('error', (err) => console.log(`server: ${err.message}`));
 });
@@ -38,6 +39,9 @@ await sleep(50);
 client.write(cafe.subarray(4));
 await sleep(50);
 
-console.log(`the client sent 4 lines; the naive server counted ${count} messages, and mangled é`);
+console.log(
+  `the client sent 4 lines; the naive server counted ${count} messages, ` +
+    'and mangled é',
+);
 client.end();
 server.close();
