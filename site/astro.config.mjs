@@ -1,7 +1,7 @@
 // @ts-check
 import starlight from '@astrojs/starlight';
 import { defineConfig } from 'astro/config';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,6 +38,15 @@ const sectionLabel = (/** @type {string} */ dir) =>
 
 const siteDocsDir = fileURLToPath(new URL('./src/content/docs/', import.meta.url));
 const lessonsFromDocsDir = path.relative(path.join(siteDocsDir, '../../..'), lessonsDir).split(path.sep).join('/');
+
+/** The editor bundle's build hash (scripts/build-editor.mjs runs before astro build). */
+function editorVersion() {
+  try {
+    return JSON.parse(readFileSync(new URL('./public/editor/stamp.json', import.meta.url), 'utf8')).hash.slice(0, 12);
+  } catch {
+    return 'dev';
+  }
+}
 
 const hasHome = ['index.mdx', 'index.md'].some((f) => existsSync(lessonsDir + f));
 
@@ -97,6 +106,9 @@ export default defineConfig({
     courseRoutes(),
   ],
   vite: {
+    define: {
+      __EDITOR_VERSION__: JSON.stringify(editorVersion()),
+    },
     resolve: {
       alias: {
         '@course': fileURLToPath(new URL('./src/components', import.meta.url)),

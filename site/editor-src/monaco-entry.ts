@@ -12,12 +12,16 @@ import 'monaco-editor/languages/definitions/typescript/register';
 import { typescriptDefaults, ModuleKind, ModuleResolutionKind, ScriptTarget } from 'monaco-editor/languages/features/typescript/register';
 
 const base = new URL('./', import.meta.url);
+// the page imports monaco.js?v=<build hash>; pass the same version on to the workers and types
+// so a browser never mixes files of two builds (the server caches /editor/* for an hour)
+const version = new URL(import.meta.url).search;
+const asset = (file: string) => new URL(file + version, base);
 
 // Module workers, self-hosted next to this file. Monaco asks by label.
 (globalThis as any).MonacoEnvironment = {
   getWorker(_moduleId: string, label: string) {
     const file = label === 'typescript' || label === 'javascript' ? 'ts.worker.js' : 'editor.worker.js';
-    return new Worker(new URL(file, base), { type: 'module', name: label });
+    return new Worker(asset(file), { type: 'module', name: label });
   },
 };
 
@@ -43,7 +47,7 @@ typescriptDefaults.setEagerModelSync(true);
 let typesPromise: Promise<number> | null = null;
 /** Load the generated .d.ts bundle (node:net, dgram, events, Buffer, ws, socket.io-client) once. */
 export function loadTypes(): Promise<number> {
-  typesPromise ??= fetch(new URL('types.json', base))
+  typesPromise ??= fetch(asset('types.json'))
     .then((r) => {
       if (!r.ok) throw new Error(`types.json: HTTP ${r.status}`);
       return r.json() as Promise<Record<string, string>>;

@@ -13,6 +13,8 @@ export interface EditorHandle {
   revealLine(line: number): void;
   dispose(): void;
 }
+declare const __EDITOR_VERSION__: string;
+
 interface EditorModule {
   mountEditor(
     host: HTMLElement,
@@ -22,6 +24,8 @@ interface EditorModule {
 }
 
 const base = `${(import.meta.env.BASE_URL ?? '/').replace(/\/$/, '')}/editor/`;
+// hash of the editor build (site/public/editor/stamp.json), so cached files of an older build are not mixed in
+const v = `?v=${__EDITOR_VERSION__}`;
 let modulePromise: Promise<EditorModule> | null = null;
 
 function loadCss(href: string): Promise<void> {
@@ -39,8 +43,8 @@ function loadCss(href: string): Promise<void> {
 
 export function loadEditor(): Promise<EditorModule> {
   modulePromise ??= Promise.all([
-    loadCss(`${base}monaco.css`),
-    import(/* @vite-ignore */ `${base}monaco.js`) as Promise<EditorModule>,
+    loadCss(`${base}monaco.css${v}`),
+    import(/* @vite-ignore */ `${base}monaco.js${v}`) as Promise<EditorModule>,
   ]).then(([, mod]) => mod);
   modulePromise.catch(() => {
     modulePromise = null;
