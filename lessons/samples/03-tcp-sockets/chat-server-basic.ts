@@ -150,9 +150,18 @@ function join(name: string, onLine = (line: string) => {}): Promise<net.Socket> 
 }
 
 let goodbyes = 0;
+let aliceHeard = (line: string) => {};
 const alice = await join('alice', (line) => {
   if (line === '* bob left the chat') goodbyes++;
+  aliceHeard(line);
 });
+/** Resolves when Alice receives exactly this line. */
+const aliceHears = (expected: string) =>
+  new Promise<void>((resolve) => {
+    aliceHeard = (line) => {
+      if (line === expected) resolve();
+    };
+  });
 
 // A guest tries three bad names in one write: the framer splits them.
 const guest = net.connect(port, host);
@@ -164,14 +173,17 @@ guest.end('x\nbob smith\nALICE\n');
 await once(guest, 'close');
 
 const bob = await join('bob');
+const greeted = aliceHears('bob: Hi Alice, how are you?');
 bob.write('Hi Alice, how are you?\n');
-await new Promise((resolve) => setTimeout(resolve, 100));
+await greeted;
 
 // Bob's connection breaks: resetAndDestroy() sends a TCP reset, so the
 // server sees an 'error' (ECONNRESET) and then 'close'. Alice must be
 // told only once.
+const left = aliceHears('* bob left the chat');
 bob.resetAndDestroy();
-await new Promise((resolve) => setTimeout(resolve, 200));
+await left;
+await new Promise((resolve) => setTimeout(resolve, 100)); // a second notice?
 console.log(`alice was told ${goodbyes} time(s) that bob left`);
 
 alice.end();

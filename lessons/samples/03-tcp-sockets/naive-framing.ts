@@ -1,17 +1,18 @@
 // What goes wrong when a server treats every 'data' event as one message.
 import net from 'node:net';
 import { once } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 const host = process.env.HOST ?? '127.0.0.1';
 
 // The naive server: one data event = one message (this is the bug).
 let count = 0;
+let chunkArrived = () => {};
 const server = net.createServer((socket) => {
   socket.on('data', (data: Buffer) => {
     count++;
     const message = JSON.stringify(data.toString());
     console.log(`naive server, message ${count}: ${message}`);
+    chunkArrived();
   });
   socket.on('error', (err) => console.log(`server: ${err.message}`));
 });
@@ -22,22 +23,24 @@ const client = net.connect((server.address() as net.AddressInfo).port, host);
 client.on('error', (err) => console.log(`client: ${err.message}`));
 await once(client, 'connect');
 
+/** Writes, then waits until the server has read it, so pieces stay apart. */
+async function send(piece: string | Buffer): Promise<void> {
+  const arrived = new Promise<void>((resolve) => (chunkArrived = resolve));
+  client.write(piece);
+  await arrived;
+}
+
 console.log('1) two lines in one write:');
-client.write('Hello\nWorld\n');
-await sleep(50);
+await send('Hello\nWorld\n');
 
 console.log('2) one line in two writes:');
-client.write('How are ');
-await sleep(50);
-client.write('you?\n');
-await sleep(50);
+await send('How are ');
+await send('you?\n');
 
 console.log('3) "café" split in the middle of the two bytes of é:');
 const cafe = Buffer.from('café\n'); // c a f 0xc3 0xa9 \n
-client.write(cafe.subarray(0, 4));
-await sleep(50);
-client.write(cafe.subarray(4));
-await sleep(50);
+await send(cafe.subarray(0, 4));
+await send(cafe.subarray(4));
 
 console.log(
   `the client sent 4 lines; the naive server counted ${count} messages, ` +
