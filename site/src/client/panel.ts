@@ -224,11 +224,11 @@ export abstract class CodePanel extends HTMLElement {
   protected setBusy(busy: boolean) {
     this.toggleAttribute('data-busy', busy);
     const stop = this.button('stop');
+    const stopHadFocus = !!stop && document.activeElement === stop;
     if (stop) stop.hidden = !busy;
-    for (const a of ['run', 'check']) {
-      const b = this.button(a);
-      if (b) b.disabled = busy;
-    }
+    // aria-disabled, not disabled: a disabled button drops keyboard focus to <body>
+    for (const a of ['run', 'check']) this.button(a)?.setAttribute('aria-disabled', String(busy));
+    if (!busy && stopHadFocus) this.button(this.button('check') ? 'check' : 'run')?.focus();
   }
 
   // ---- run ---------------------------------------------------------------------------------
