@@ -20,6 +20,8 @@ const HELLO = 'Hello, everyone!';
 const WHISPER_TEXT = 'Thanks for the Help, Grader!';
 const WHISPER = `/whisper grader ${WHISPER_TEXT}`;
 const REPLY_TEXT = 'Héllo learner, ça marche ✓ 🚀';
+/** grader's message to everyone, sent in the same write as its whisper (so they arrive together). */
+const GRADER_SAYS = 'Welcome aboard, learner! 👋';
 /** What the program must send, in order, and the server line each one answers. */
 const SCRIPT: Array<{ send: string; after: string; trigger: (line: string) => boolean }> = [
   { send: NAME, after: 'Please enter your username:', trigger: (l) => l === 'Please enter your username:' },
@@ -30,54 +32,88 @@ const SCRIPT: Array<{ send: string; after: string; trigger: (line: string) => bo
 ];
 /** Pause between the pieces in which the grader delivers the server's lines. */
 const GAP_MS = 15;
+/** How long the next piece waits at most for the program to print the lines it already has. */
+const MAX_WAIT_MS = 300;
+/** The same, when the cut is inside a character: the split the decoding check relies on. */
+const CHARACTER_CUT_WAIT_MS = 2000;
 const STEP_MS = 1500;
 
 /**
  * The server side of the program's connection, reshaped like a real network would: each burst of
- * lines the chat server writes reaches the program in two pieces, GAP_MS apart, cut inside the last
- * line (inside its first multi-byte character, if it has one). So the program sees lines merged and
- * lines split. It also records how far delivery had got whenever the program's bytes arrived.
+ * lines the chat server writes reaches the program in pieces, cut inside the last line: in its
+ * middle, or inside each of its multi-byte characters if it has any. So the program sees lines
+ * merged and lines split. When a piece ends with complete lines before the cut, the next piece
+ * waits until the program has printed the last of them: then the program has certainly read the
+ * first piece on its own, whatever the load on the machine. It also records how far delivery had
+ * got whenever the program's bytes arrived.
  */
 class ChoppyLink {
   private pending = Buffer.alloc(0);
   private timer: NodeJS.Timeout | undefined;
+  private stopWatching: (() => void) | undefined;
+  private midLine = false;
+  private readonly realWrite: (data: Buffer) => boolean;
   /** Bytes of the server's output actually written to the program so far. */
   delivered = 0;
   /** Everything the program sent, chunk by chunk, with `delivered` at the moment it arrived. */
   readonly received: Array<{ bytes: Buffer; delivered: number }> = [];
 
-  constructor(private readonly socket: net.Socket) {
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly program: () => LearnerProcess | undefined,
+  ) {
     socket.setNoDelay(true); // each piece its own TCP segment
-    const realWrite = socket.write.bind(socket) as (data: Buffer) => boolean;
+    this.realWrite = socket.write.bind(socket) as (data: Buffer) => boolean;
     const realEnd = socket.end.bind(socket) as () => net.Socket;
-    let midLine = false;
-    const pump = () => {
-      this.timer = undefined;
-      if (this.pending.length === 0 || socket.destroyed) return;
-      const cut = midLine ? this.pending.length : cutPoint(this.pending);
-      midLine = cut < this.pending.length;
-      realWrite(this.pending.subarray(0, cut));
-      this.delivered += cut;
-      this.pending = this.pending.subarray(cut);
-      if (this.pending.length) this.timer = setTimeout(pump, GAP_MS);
-    };
     // The reference server only ever calls write(buffer) and end().
     (socket as unknown as { write: (data: Buffer | string) => boolean }).write = (data) => {
       this.pending = Buffer.concat([this.pending, Buffer.from(data)]);
-      this.timer ??= setTimeout(pump, GAP_MS);
+      if (!this.timer && !this.stopWatching) this.schedule(GAP_MS);
       return true;
     };
     (socket as unknown as { end: () => net.Socket }).end = () => {
       // Deliver the rest at once, then end, so the server's own state stays exactly as it expects.
-      clearTimeout(this.timer);
-      this.timer = undefined;
-      if (this.pending.length && !socket.destroyed) realWrite(this.pending);
+      this.cancel();
+      if (this.pending.length && !socket.destroyed) this.realWrite(this.pending);
       this.delivered += this.pending.length;
       this.pending = Buffer.alloc(0);
       return realEnd();
     };
     socket.on('data', (bytes: Buffer) => this.received.push({ bytes, delivered: this.delivered }));
-    socket.on('close', () => clearTimeout(this.timer));
+    socket.on('close', () => this.cancel());
+  }
+
+  /** Runs pump() after `ms`, or as soon as the program's output contains `printed`. */
+  private schedule(ms: number, printed?: string): void {
+    const go = () => {
+      this.cancel();
+      this.pump();
+    };
+    this.timer = setTimeout(go, ms);
+    const program = this.program();
+    if (printed && program) this.stopWatching = program.onOutput(() => program.stdout.includes(printed) && go());
+  }
+
+  private cancel(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.stopWatching?.();
+    this.stopWatching = undefined;
+  }
+
+  private pump(): void {
+    if (this.pending.length === 0 || this.socket.destroyed) return;
+    const cut = this.midLine ? nextCut(this.pending) : cutPoint(this.pending);
+    const piece = this.pending.subarray(0, cut);
+    this.realWrite(piece);
+    this.delivered += cut;
+    this.pending = this.pending.subarray(cut);
+    this.midLine = this.pending.length > 0 && piece[piece.length - 1] !== 10;
+    if (this.pending.length === 0) return;
+    const lastNewline = piece.lastIndexOf(10);
+    const lastLine = lastNewline <= 0 ? '' : piece.subarray(piece.lastIndexOf(10, lastNewline - 1) + 1, lastNewline).toString('utf8').replace(/\r$/, '');
+    const insideCharacter = piece[piece.length - 1] >= 0x80;
+    this.schedule(lastLine ? (insideCharacter ? CHARACTER_CUT_WAIT_MS : MAX_WAIT_MS) : GAP_MS, lastLine || undefined);
   }
 }
 
@@ -89,6 +125,15 @@ function cutPoint(pending: Buffer): number {
   if (line.length < 2) return pending.length;
   const multiByte = line.findIndex((b) => b >= 0xc0);
   return start + (multiByte >= 0 ? multiByte + 1 : Math.floor(line.length / 2));
+}
+
+/** Continuing a cut line: cut again inside its next multi-byte character, or finish the line. */
+function nextCut(pending: Buffer): number {
+  const newline = pending.indexOf(10);
+  const lead = pending.findIndex((b, i) => i > 0 && b >= 0xc0);
+  if (lead !== -1 && (newline === -1 || lead < newline)) return lead + 1;
+  // Lines the server wrote meanwhile are a new burst: they get cut on their own.
+  return newline === -1 ? pending.length : newline + 1;
 }
 
 interface ChatRun {
@@ -120,13 +165,14 @@ async function startRun(): Promise<ChatRun> {
   await grader.expectLine('Welcome, grader!');
   const connectsBefore = referenceServers().chat.seen.filter((e) => e.type === 'connect').length;
   const links: ChoppyLink[] = [];
-  onReferenceConnection('chat', (socket) => links.push(new ChoppyLink(socket)));
-  const learner = startLearner();
+  let learner: LearnerProcess | undefined;
+  onReferenceConnection('chat', (socket) => links.push(new ChoppyLink(socket, () => learner)));
+  learner = startLearner();
   const run: ChatRun = { learner, grader, links, connectsBefore };
   // The grader answers the program's whisper, as a person would. Reading grader.received (not
   // grader's line reader) leaves the lines for the tests.
-  void until(() => graderLines(run).some((l) => l.startsWith(`[whisper from ${NAME}]: `)), 10_000).then(async (seen) => {
-    if (seen && !grader.isClosed) await grader.write(`/whisper ${NAME} ${REPLY_TEXT}\n`).catch(() => {});
+  void until(() => grader.isClosed || graderLines(run).some((l) => l.startsWith(`[whisper from ${NAME}]: `)), 10_000).then(async (seen) => {
+    if (seen && !grader.isClosed) await grader.write(`${GRADER_SAYS}\n/whisper ${NAME} ${REPLY_TEXT}\n`).catch(() => {});
   });
   return run;
 }
@@ -269,7 +315,7 @@ describe('TCP chat client', () => {
   it('prints every line the server sends, whole and in order, as "< <line>" (the lines arrive in pieces)', async () => {
     const run = await connected();
     // Compare the whole conversation: wait for the program to finish (or give up after a while).
-    await Promise.race([run.learner.exited, sleep(run.stalledAt === undefined ? 3 * STEP_MS : 0)]);
+    await Promise.race([run.learner.exited, sleep(run.stalledAt === undefined ? 2 * STEP_MS : 0)]);
     const sent = completeLines(bytesToProgram(run)).map((l) => `< ${l}`);
     const printed = run.learner.stdout.split('\n').filter((l) => l.startsWith('<'));
     const i = sent.findIndex((line, n) => printed[n] !== line);

@@ -41,9 +41,15 @@ function echoRun(): EchoRun {
     const clientPorts: number[] = [];
     onReferenceConnection('echo', (socket) => {
       clientPorts.push(socket.remotePort ?? 0);
-      // Hold the program's bytes back for a moment: the reply cannot come before HOLD_MS.
+      // Hold the program's bytes back for HOLD_MS after they arrive, before the server reads them:
+      // the reply cannot come sooner. (A paused socket still collects bytes: readableLength.)
       socket.pause();
-      setTimeout(() => socket.resume(), HOLD_MS);
+      const since = Date.now();
+      const watch = setInterval(() => {
+        if (socket.readableLength === 0 && !socket.destroyed && Date.now() - since < 1000) return;
+        clearInterval(watch);
+        setTimeout(() => socket.resume(), HOLD_MS);
+      }, 5);
     });
     const learner = startLearner();
     const record: EchoRun = { learner, clientPorts };
