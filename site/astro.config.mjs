@@ -4,6 +4,7 @@ import { defineConfig } from 'astro/config';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sectionLabel } from './src/lib/sections.mjs';
 
 const repoRoot = fileURLToPath(new URL('../', import.meta.url));
 // SOCKET_MASTERY_LESSONS_DIR (absolute path) lets the site be tried on another lessons folder.
@@ -11,31 +12,12 @@ const lessonsDir = process.env.SOCKET_MASTERY_LESSONS_DIR
   ? process.env.SOCKET_MASTERY_LESSONS_DIR.replace(/\/?$/, '/')
   : fileURLToPath(new URL('../lessons/', import.meta.url));
 
-/**
- * Sidebar labels of the lesson sections (lessons/NN-name/); unknown sections get a title-cased label.
- * @type {Record<string, string>}
- */
-const SECTION_LABELS = {
-  '01-introduction': 'Introduction',
-  '02-understanding-sockets': 'Understanding Sockets',
-  '03-tcp-sockets': 'TCP Sockets',
-};
 const sectionDirs = existsSync(lessonsDir)
   ? readdirSync(lessonsDir, { withFileTypes: true })
       .filter((e) => e.isDirectory() && /^\d+-/.test(e.name))
       .map((e) => e.name)
       .sort()
   : [];
-for (const dir of Object.keys(SECTION_LABELS)) if (!sectionDirs.includes(dir)) sectionDirs.push(dir);
-sectionDirs.sort();
-const sectionLabel = (/** @type {string} */ dir) =>
-  SECTION_LABELS[dir] ??
-  dir
-    .replace(/^\d+-/, '')
-    .split('-')
-    .map((/** @type {string} */ w) => w.charAt(0).toUpperCase() + w.slice(1))
-    .join(' ');
-
 const siteDocsDir = fileURLToPath(new URL('./src/content/docs/', import.meta.url));
 const lessonsFromDocsDir = path.relative(path.join(siteDocsDir, '../../..'), lessonsDir).split(path.sep).join('/');
 
