@@ -47,11 +47,13 @@ class LineFramer {
 interface Client {
   id: string;
   socket: net.Socket;
-  name: string | null; // null until the client has chosen a valid username
+  name: string | null; // null until it has chosen a valid username
 }
 
-const clients = new Map<string, Client>(); // every open connection
-const users = new Map<string, Client>(); // registered users, by lower-case name
+// every open connection:
+const clients = new Map<string, Client>();
+// registered users, by lower-case name:
+const users = new Map<string, Client>();
 
 function send(client: Client, line: string): void {
   if (client.socket.writable) client.socket.write(line + '\n');
@@ -70,7 +72,8 @@ function register(client: Client, name: string): void {
   } else if (/\s/.test(name)) {
     send(client, 'Error: username may not contain spaces');
   } else if (users.has(name.toLowerCase())) {
-    send(client, `Error: username "${name}" is already taken, try another:`);
+    const error = `username "${name}" is already taken, try another:`;
+    send(client, `Error: ${error}`);
   } else {
     client.name = name;
     users.set(name.toLowerCase(), client);
@@ -96,7 +99,7 @@ const server = net.createServer((socket) => {
   const client: Client = { id: randomUUID(), socket, name: null };
   clients.set(client.id, client);
   const lines = new LineFramer(4096);
-  socket.setNoDelay(true); // small lines someone is waiting for: send at once
+  socket.setNoDelay(true); // small lines, someone waiting: send at once
 
   socket.on('data', (chunk: Buffer) => {
     if (!socket.writable) return;

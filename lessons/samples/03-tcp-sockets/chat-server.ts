@@ -51,7 +51,7 @@ class LineFramer {
 interface Client {
   id: string;
   socket: net.Socket;
-  name: string | null; // null until the client has chosen a valid username
+  name: string | null; // null until it has chosen a valid username
 }
 
 const HELP = [
@@ -136,14 +136,18 @@ class ChatServer {
     } else if (/\s/.test(name)) {
       this.#send(client, 'Error: username may not contain spaces');
     } else if (this.#users.has(name.toLowerCase())) {
-      this.#send(client, `Error: username "${name}" is already taken, try another:`);
+      this.#send(
+        client,
+        `Error: username "${name}" is already taken, try another:`,
+      );
     } else {
       client.name = name;
       this.#users.set(name.toLowerCase(), client);
       this.#send(client, `Welcome, ${name}!`);
       this.#send(
         client,
-        'Commands: /users, /whisper <user> <message>, /pm <user> <message>, /help, /quit',
+        'Commands: /users, /whisper <user> <message>, ' +
+          '/pm <user> <message>, /help, /quit',
       );
       this.#broadcast(`* ${name} joined the chat`, client);
     }
@@ -153,8 +157,9 @@ class ChatServer {
     const [word, rest] = splitFirstWord(text);
     switch (word.toLowerCase()) {
       case '/users': {
-        const names = [...this.#users.values()].map((user) => user.name);
-        this.#send(client, `Online users (${names.length}): ${names.join(', ')}`);
+        const names = [...this.#users.values()].map((u) => u.name);
+        const list = names.join(', ');
+        this.#send(client, `Online users (${names.length}): ${list}`);
         break;
       }
       case '/help':
@@ -166,10 +171,13 @@ class ChatServer {
         break;
       case '/quit':
         this.#send(client, 'Goodbye!');
-        client.socket.end(); // sends what is queued, then closes our side
+        client.socket.end(); // flush what is queued, then close
         break;
       default:
-        this.#send(client, `Error: unknown command ${word}, type /help for the list`);
+        this.#send(
+          client,
+          `Error: unknown command ${word}, type /help for the list`,
+        );
     }
   }
 
@@ -206,9 +214,9 @@ class ChatServer {
     const { socket } = client;
     if (!socket.writable) return;
     socket.write(line + '\n');
-    // write() queues whatever the OS cannot take yet. A client that stops
-    // reading must not make us hold its messages forever: past a limit,
-    // drop that one client.
+    // write() queues whatever the OS cannot take yet. A client that
+    // stops reading must not make us hold its messages forever: past
+    // a limit, drop that one client.
     if (socket.writableLength > MAX_QUEUED_BYTES) {
       const who = client.name ?? client.id.slice(0, 8);
       console.log(`server: ${who} is not reading, dropping it`);
