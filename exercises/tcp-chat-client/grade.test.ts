@@ -8,12 +8,14 @@ import {
   expectExit,
   GradingFailure,
   onReferenceConnection,
+  oncePerGrade,
   outputTail,
   referenceServers,
   startLearner,
   type TestClient,
 } from '../../sandbox-server/src/grading-kit/index.ts';
 import type { LearnerProcess } from '../../sandbox-server/src/runner/learner-process.ts';
+import type { OutputShaper } from '../../sandbox-server/src/reference-servers/tcp-server-base.ts';
 
 const NAME = 'learner';
 const HELLO = 'Hello, everyone!';
@@ -47,12 +49,11 @@ const STEP_MS = 1500;
  * first piece on its own, whatever the load on the machine. It also records how far delivery had
  * got whenever the program's bytes arrived.
  */
-class ChoppyLink {
+class ChoppyLink implements OutputShaper {
   private pending = Buffer.alloc(0);
   private timer: NodeJS.Timeout | undefined;
   private stopWatching: (() => void) | undefined;
   private midLine = false;
-  private readonly realWrite: (data: Buffer) => boolean;
   /** Bytes of the server's output actually written to the program so far. */
   delivered = 0;
   /** Everything the program sent, chunk by chunk, with `delivered` at the moment it arrived. */
@@ -63,24 +64,23 @@ class ChoppyLink {
     private readonly program: () => LearnerProcess | undefined,
   ) {
     socket.setNoDelay(true); // each piece its own TCP segment
-    this.realWrite = socket.write.bind(socket) as (data: Buffer) => boolean;
-    const realEnd = socket.end.bind(socket) as () => net.Socket;
-    // The reference server only ever calls write(buffer) and end().
-    (socket as unknown as { write: (data: Buffer | string) => boolean }).write = (data) => {
-      this.pending = Buffer.concat([this.pending, Buffer.from(data)]);
-      if (!this.timer && !this.stopWatching) this.schedule(GAP_MS);
-      return true;
-    };
-    (socket as unknown as { end: () => net.Socket }).end = () => {
-      // Deliver the rest at once, then end, so the server's own state stays exactly as it expects.
-      this.cancel();
-      if (this.pending.length && !socket.destroyed) this.realWrite(this.pending);
-      this.delivered += this.pending.length;
-      this.pending = Buffer.alloc(0);
-      return realEnd();
-    };
     socket.on('data', (bytes: Buffer) => this.received.push({ bytes, delivered: this.delivered }));
     socket.on('close', () => this.cancel());
+  }
+
+  /** The chat server's output to the program: held, then delivered in pieces by pump(). */
+  write(data: Buffer): void {
+    this.pending = Buffer.concat([this.pending, data]);
+    if (!this.timer && !this.stopWatching) this.schedule(GAP_MS);
+  }
+
+  /** Delivers the rest at once, then ends, so the server's own state stays exactly as it expects. */
+  end(): void {
+    this.cancel();
+    if (this.pending.length && !this.socket.destroyed) this.socket.write(this.pending);
+    this.delivered += this.pending.length;
+    this.pending = Buffer.alloc(0);
+    this.socket.end();
   }
 
   /** Runs pump() after `ms`, or as soon as the program's output contains `printed`. */
@@ -105,7 +105,7 @@ class ChoppyLink {
     if (this.pending.length === 0 || this.socket.destroyed) return;
     const cut = this.midLine ? nextCut(this.pending) : cutPoint(this.pending);
     const piece = this.pending.subarray(0, cut);
-    this.realWrite(piece);
+    this.socket.write(piece);
     this.delivered += cut;
     this.pending = this.pending.subarray(cut);
     this.midLine = this.pending.length > 0 && piece[piece.length - 1] !== 10;
@@ -146,18 +146,8 @@ interface ChatRun {
   stalledAt?: number;
 }
 
-// This file is loaded once and shared by every grade: one run per grade, keyed by the grade.
-const runs = new WeakMap<object, Promise<ChatRun>>();
-
-function chatRun(): Promise<ChatRun> {
-  const ctx = currentGrade();
-  let run = runs.get(ctx);
-  if (!run) {
-    run = startRun();
-    runs.set(ctx, run);
-  }
-  return run;
-}
+/** The program's one run in this grade, observed by every test. */
+const chatRun = (): Promise<ChatRun> => oncePerGrade('chat-run', startRun);
 
 async function startRun(): Promise<ChatRun> {
   const grader = await connectToReference('chat', 'grader');
@@ -166,7 +156,11 @@ async function startRun(): Promise<ChatRun> {
   const connectsBefore = referenceServers().chat.seen.filter((e) => e.type === 'connect').length;
   const links: ChoppyLink[] = [];
   let learner: LearnerProcess | undefined;
-  onReferenceConnection('chat', (socket) => links.push(new ChoppyLink(socket, () => learner)));
+  onReferenceConnection('chat', (socket) => {
+    const link = new ChoppyLink(socket, () => learner);
+    links.push(link);
+    return link;
+  });
   learner = startLearner();
   const run: ChatRun = { learner, grader, links, connectsBefore };
   // The grader answers the program's whisper, as a person would. Reading grader.received (not

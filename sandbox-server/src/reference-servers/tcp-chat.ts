@@ -59,11 +59,11 @@ export class TcpChatServer extends ReferenceTcpServer {
     } catch (err) {
       if (!(err instanceof LineTooLongError)) throw err;
       this.tell(conn, 'Error: line too long');
-      conn.socket.end();
+      conn.end();
       return;
     }
     for (const line of lines) {
-      if (!this.members.has(conn.id) || conn.socket.writableEnded) return; // after /quit
+      if (!this.members.has(conn.id) || conn.ended) return; // after /quit or a refused line
       this.note({ type: 'line', connection: conn.id, user: member.user, line });
       if (member.user === null) this.register(member, line.trim());
       else this.handle(member, line);
@@ -109,7 +109,7 @@ export class TcpChatServer extends ReferenceTcpServer {
         return this.whisper(member, text.slice(word.length).trim(), rest);
       case '/quit':
         this.tell(member.conn, 'Goodbye!');
-        member.conn.socket.end();
+        member.conn.end();
         return;
       default:
         return this.tell(member.conn, `Error: unknown command ${word}, type /help for the list`);

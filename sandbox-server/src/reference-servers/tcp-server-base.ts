@@ -8,11 +8,24 @@ export interface Connection {
   readonly socket: net.Socket;
   readonly id: number;
   send(data: string | Buffer): void;
+  /** Ends the connection after everything sent so far. */
+  end(): void;
+  readonly ended: boolean;
 }
+
+/** Takes over how a server's bytes reach one connection (a grading test shaping the network). */
+export interface OutputShaper {
+  write(bytes: Buffer): void;
+  end(): void;
+}
+
+/** Sees each accepted socket before the server does; may return a shaper for its output. */
+export type AcceptHook = (socket: net.Socket) => OutputShaper | void;
 
 export abstract class ReferenceTcpServer {
   protected readonly server = net.createServer((socket) => this.accept(socket));
   private readonly sockets = new Set<net.Socket>();
+  private readonly acceptHooks = new Set<AcceptHook>();
   private nextId = 1;
 
   constructor(
@@ -42,6 +55,12 @@ export abstract class ReferenceTcpServer {
     if (this.server.listening) await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  /** For trusted grading code: watch, and optionally shape, every new connection. Returns an unsubscribe. */
+  onAccept(hook: AcceptHook): () => void {
+    this.acceptHooks.add(hook);
+    return () => this.acceptHooks.delete(hook);
+  }
+
   protected abstract onConnection(conn: Connection): void;
   protected abstract onData(conn: Connection, chunk: Buffer): void;
   protected onGone(_conn: Connection): void {}
@@ -49,14 +68,27 @@ export abstract class ReferenceTcpServer {
   private accept(socket: net.Socket): void {
     this.sockets.add(socket);
     const id = this.traffic ? this.traffic.newConnection(this.name) : this.nextId++;
+    let shaper: OutputShaper | undefined;
+    for (const hook of this.acceptHooks) shaper = hook(socket) ?? shaper;
+    let ended = false;
     const conn: Connection = {
       socket,
       id,
       send: (data) => {
-        if (socket.destroyed || socket.writableEnded) return;
+        if (ended || socket.destroyed) return;
         const bytes = typeof data === 'string' ? Buffer.from(data) : data;
         this.traffic?.data(this.name, id, 'to-learner', bytes);
-        socket.write(bytes);
+        if (shaper) shaper.write(bytes);
+        else socket.write(bytes);
+      },
+      get ended() {
+        return ended;
+      },
+      end: () => {
+        if (ended) return;
+        ended = true;
+        if (shaper) shaper.end();
+        else socket.end();
       },
     };
     let gone = false;
@@ -73,7 +105,7 @@ export abstract class ReferenceTcpServer {
     });
     socket.on('end', () => {
       this.traffic?.closed(this.name, id, 'end');
-      socket.end();
+      conn.end();
     });
     socket.on('error', leave);
     socket.on('close', leave);
