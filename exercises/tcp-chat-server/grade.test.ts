@@ -1,6 +1,6 @@
 import { afterEach, describe, it as vitestIt } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { currentGrade, describeExit, GradingFailure, learnerServer, type TestClient } from '../../sandbox-server/src/grading-kit/index.ts';
+import { describeExit, GradingFailure, learnerServer, oncePerGrade, type TestClient } from '../../sandbox-server/src/grading-kit/index.ts';
 
 /** How long to wait for a line a correct server sends at once (a wrong one makes us wait this long). */
 const W = 1000;
@@ -9,16 +9,16 @@ const STREAM =
   "One 'data' event is not one message: TCP is a byte stream, so a chunk may hold part of a line or several lines. " +
   'Frame by newlines: keep the unfinished rest of a line until its "\\n" arrives, and handle every complete line in a chunk.';
 
-// The test file is loaded once and shared by every grade: keep per-grade state keyed by the grade.
-const opened = new WeakMap<object, TestClient[]>();
-/** Grades in which a failure has already shown why the server stopped. */
-const crashShown = new WeakSet<object>();
+// The test file is loaded once and shared by every grade: per-grade state lives in oncePerGrade.
+/** This test's connections, closed when it ends. */
+const opened = () => oncePerGrade('opened-clients', (): TestClient[] => []);
+/** Whether a failure in this grade has already shown why the server stopped. */
+const crash = () => oncePerGrade('crash-shown', () => ({ shown: false }));
 
 /** A new connection to the learner's server, closed when the test ends. */
 async function connect(label: string): Promise<TestClient> {
   const client = await (await learnerServer()).connect(label);
-  const ctx = currentGrade();
-  opened.set(ctx, [...(opened.get(ctx) ?? []), client]);
+  opened().push(client);
   return client;
 }
 
@@ -79,14 +79,14 @@ async function explainCrash(err: unknown): Promise<unknown> {
   // A crash shows first as a closed or refused connection; the process exit is reported a moment later.
   if (/closed|ECONNREFUSED|ECONNRESET/.test(err.message)) await Promise.race([server.process.exited, sleep(300)]);
   if (!server.process.hasExited) return err;
-  if (crashShown.has(currentGrade())) {
+  if (crash().shown) {
     return err.message.startsWith('your server is no longer running') ? new GradingFailure('your server is no longer running: it stopped during an earlier test (the first failing test says why)') : err;
   }
-  crashShown.add(currentGrade());
+  crash().shown = true;
   const stderr = server.process.stderr;
   const hint =
     /'error' event/.test(stderr) && /EPIPE|ECONNRESET/.test(stderr)
-      ? " A client's connection broke (EPIPE or ECONNRESET: the grader also connects and hangs up at once, to see whether your server is up) " +
+      ? " A client's connection broke (EPIPE or ECONNRESET: clients do hang up abruptly) " +
         "and that socket had no 'error' listener, so the error crashed the whole server. Give every socket socket.on('error', …)."
       : '';
   if (err.message.startsWith('your server is no longer running')) return new GradingFailure(err.message + hint);
@@ -117,9 +117,7 @@ async function becauseStream<T>(body: () => Promise<T>, lesson = STREAM): Promis
 
 describe('TCP chat server', () => {
   afterEach(() => {
-    const ctx = currentGrade();
-    for (const client of opened.get(ctx) ?? []) client.destroy();
-    opened.delete(ctx);
+    for (const client of opened().splice(0)) client.destroy();
   });
 
   describe('registration', () => {

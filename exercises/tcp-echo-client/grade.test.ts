@@ -7,6 +7,7 @@ import {
   expectOutputLine,
   GradingFailure,
   onReferenceConnection,
+  oncePerGrade,
   outputTail,
   startLearner,
 } from '../../sandbox-server/src/grading-kit/index.ts';
@@ -31,38 +32,32 @@ interface EchoRun {
   replyAtExit?: Buffer;
 }
 
-/** Runs per grade (this file is loaded once and shared by every grade, so key by the grade). */
-const runs = new WeakMap<object, EchoRun>();
+/** The program's one run in this grade, observed by every test. */
+const echoRun = (): EchoRun => oncePerGrade('echo-run', startRun);
 
-function echoRun(): EchoRun {
-  const ctx = currentGrade();
-  let run = runs.get(ctx);
-  if (!run) {
-    const clientPorts: number[] = [];
-    onReferenceConnection('echo', (socket) => {
-      clientPorts.push(socket.remotePort ?? 0);
-      // Hold the program's bytes back for HOLD_MS after they arrive, before the server reads them:
-      // the reply cannot come sooner. (A paused socket still collects bytes: readableLength.)
-      socket.pause();
-      const since = Date.now();
-      const watch = setInterval(() => {
-        if (socket.readableLength === 0 && !socket.destroyed && Date.now() - since < 1000) return;
-        clearInterval(watch);
-        setTimeout(() => socket.resume(), HOLD_MS);
-      }, 5);
-    });
-    const learner = startLearner();
-    const record: EchoRun = { learner, clientPorts };
-    const stop = learner.onOutput(() => {
-      if (!learner.stdout.split('\n').some((l) => l.startsWith(PREFIX))) return;
-      record.replyWhenPrinted = echoed('to-learner');
-      stop();
-    });
-    void learner.exited.then(() => (record.replyAtExit = echoed('to-learner')));
-    run = record;
-    runs.set(ctx, run);
-  }
-  return run;
+function startRun(): EchoRun {
+  const clientPorts: number[] = [];
+  onReferenceConnection('echo', (socket) => {
+    clientPorts.push(socket.remotePort ?? 0);
+    // Hold the program's bytes back for HOLD_MS after they arrive, before the server reads them:
+    // the reply cannot come sooner. (A paused socket still collects bytes: readableLength.)
+    socket.pause();
+    const since = Date.now();
+    const watch = setInterval(() => {
+      if (socket.readableLength === 0 && !socket.destroyed && Date.now() - since < 1000) return;
+      clearInterval(watch);
+      setTimeout(() => socket.resume(), HOLD_MS);
+    }, 5);
+  });
+  const learner = startLearner();
+  const record: EchoRun = { learner, clientPorts };
+  const stop = learner.onOutput(() => {
+    if (!learner.stdout.split('\n').some((l) => l.startsWith(PREFIX))) return;
+    record.replyWhenPrinted = echoed('to-learner');
+    stop();
+  });
+  void learner.exited.then(() => (record.replyAtExit = echoed('to-learner')));
+  return record;
 }
 
 /** The echo server's record of the program's connection(s). */

@@ -8,8 +8,8 @@ export interface GradeContext {
   session: Session;
   exerciseId: string;
   kind: 'server' | 'client' | 'module';
-  /** Memoised per grade: the learner process started by learnerServer() / learnerModule(). */
-  shared: Map<string, Promise<unknown>>;
+  /** Values made once per grade (see oncePerGrade). */
+  shared: Map<string, unknown>;
   /** Every learner process started in this grade (their output is attached to failing tests). */
   processes: LearnerProcess[];
   /** Closed by the grader when the grade ends. */
@@ -27,4 +27,15 @@ export function currentGrade(): GradeContext {
 /** Thrown for a failure whose message is written for the learner. */
 export class GradingFailure extends Error {
   override name = 'GradingFailure';
+}
+
+/**
+ * A value made once per grade and shared by that grade's tests (the learner's server, a client
+ * run observed by several tests). A grading file is loaded once and serves every grade, so
+ * module-level variables would leak between learners: keep per-grade state here instead.
+ */
+export function oncePerGrade<T>(key: string, create: () => T): T {
+  const ctx = currentGrade();
+  if (!ctx.shared.has(key)) ctx.shared.set(key, create());
+  return ctx.shared.get(key) as T;
 }

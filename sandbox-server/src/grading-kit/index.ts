@@ -1,6 +1,6 @@
 // The grading kit: what an exercise's grade.test.ts imports besides vitest's describe/it/expect.
 // See AUTHORING notes in sandbox-server/README.md.
-export { GradingFailure, currentGrade } from './context.ts';
+export { GradingFailure, currentGrade, oncePerGrade } from './context.ts';
 export { describeBytes, describeLines } from './describe-bytes.ts';
 export { TestClient, DEFAULT_WAIT_MS } from './test-client.ts';
 export { learnerServer, startLearner, expectOutputLine, expectExit, describeExit, outputTail, type LearnerServer } from './learner.ts';

@@ -3,7 +3,7 @@
 import net from 'node:net';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { currentGrade, GradingFailure } from './context.ts';
+import { currentGrade, GradingFailure, oncePerGrade } from './context.ts';
 import { describeExit, READY_WITHIN_MS, startLearner } from './learner.ts';
 
 export const MODULE_DRIVER_FILE = 'driver.mjs';
@@ -116,13 +116,7 @@ export class LearnerModule {
 
 /** The learner's module, loaded once per grade in its own process. */
 export function learnerModule(): Promise<LearnerModule> {
-  const ctx = currentGrade();
-  let loaded = ctx.shared.get('module') as Promise<LearnerModule> | undefined;
-  if (!loaded) {
-    loaded = loadModule();
-    ctx.shared.set('module', loaded);
-  }
-  return loaded;
+  return oncePerGrade('kit:learner-module', loadModule);
 }
 
 async function loadModule(): Promise<LearnerModule> {

@@ -3,7 +3,7 @@
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LearnerProcess } from '../runner/learner-process.ts';
-import { currentGrade, GradingFailure } from './context.ts';
+import { currentGrade, GradingFailure, oncePerGrade } from './context.ts';
 import { TestClient } from './test-client.ts';
 
 export const READY_WITHIN_MS = 3000;
@@ -40,20 +40,15 @@ export interface LearnerServer {
  * first or never listens.
  */
 export function learnerServer(): Promise<LearnerServer> {
-  const ctx = currentGrade();
-  let started = ctx.shared.get('server') as Promise<LearnerServer> | undefined;
-  if (!started) {
-    started = bootServer();
-    ctx.shared.set('server', started);
-  }
-  return started;
+  return oncePerGrade('kit:learner-server', bootServer);
 }
 
 async function bootServer(): Promise<LearnerServer> {
   const ctx = currentGrade();
   const port = ctx.session.learnerPort;
   const learner = startLearner();
-  await waitForListening(learner, port);
+  const probe = await waitForListening(learner, port);
+  ctx.cleanups.push(() => probe.destroy());
   let clients = 0;
   return {
     port,
@@ -69,13 +64,15 @@ async function bootServer(): Promise<LearnerServer> {
   };
 }
 
-async function waitForListening(learner: LearnerProcess, port: number): Promise<void> {
+/** Resolves with the first connection that succeeded (kept open, so the probe breaks nothing). */
+async function waitForListening(learner: LearnerProcess, port: number): Promise<net.Socket> {
   const deadline = Date.now() + READY_WITHIN_MS;
   while (Date.now() < deadline) {
     if (learner.hasExited) {
       throw new GradingFailure(`your server stopped before it listened on port ${port} (process.env.PORT): ${describeExit(learner, await learner.exited)}`);
     }
-    if (await canConnect(port)) return;
+    const probe = await connectOnce(port);
+    if (probe) return probe;
     await sleep(10); // a retry interval, not a guess at start-up time
   }
   throw new GradingFailure(
@@ -84,14 +81,18 @@ async function waitForListening(learner: LearnerProcess, port: number): Promise<
   );
 }
 
-function canConnect(port: number): Promise<boolean> {
+// A probe that hung up at once would make a server without an 'error' listener crash on its
+// greeting (EPIPE) before any test ran; the probe stays connected, reads and ignores, until the end.
+function connectOnce(port: number): Promise<net.Socket | undefined> {
   return new Promise((resolve) => {
     const probe = net.connect(port, '127.0.0.1');
     probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
+      probe.removeAllListeners('error');
+      probe.on('error', () => {});
+      probe.resume();
+      resolve(probe);
     });
-    probe.once('error', () => resolve(false));
+    probe.once('error', () => resolve(undefined));
   });
 }
 
