@@ -2,7 +2,7 @@
 // reference servers. Prints its URL; stops cleanly on SIGINT/SIGTERM.
 import http from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, PROJECT_ROOT, type Config } from './config.ts';
@@ -13,6 +13,7 @@ import { Harness } from './harness/run-harness.ts';
 import { Grader } from './grading/grader.ts';
 import { createSandbox } from './runner/index.ts';
 import { startReferenceServers } from './reference-servers/index.ts';
+import { claimWorkDir } from './harness/work-dir.ts';
 import type { Services } from './services.ts';
 
 export interface RunningServer {
@@ -21,10 +22,8 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(config: Config): Promise<RunningServer> {
-  // Run directories of a previous process that died are removed; this process owns tmpDir.
-  await rm(config.tmpDir, { recursive: true, force: true });
-  await mkdir(config.tmpDir, { recursive: true, mode: 0o711 });
+export async function startServer(baseConfig: Config): Promise<RunningServer> {
+  const config = { ...baseConfig, tmpDir: await claimWorkDir(baseConfig.tmpDir) };
   const version = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')).version as string;
   const harness = new Harness(config, createSandbox(config));
   const shared = await startReferenceServers({

@@ -1,7 +1,9 @@
 // Runs a learner program once ("Run" in the editor): compile, open a fresh session, start the
 // process, stream its output, and report how it ended.
 import { compileTypeScript, type CompileError } from '../compile/compile.ts';
-import type { Config, RunLimits } from '../config.ts';
+import { loadConfig, type Config, type RunLimits } from '../config.ts';
+import { createSandbox } from '../runner/index.ts';
+import { claimWorkDir } from './work-dir.ts';
 import type { Sandbox } from '../runner/learner-process.ts';
 import type { OutputListener } from '../runner/output-capture.ts';
 import { Session } from './session.ts';
@@ -81,11 +83,8 @@ let defaultHarness: Harness | undefined;
 /** Runs a program with the default configuration (scripts and tests that need no server). */
 export async function runProgram(options: RunOptions & { exerciseId?: string }): Promise<RunResult> {
   if (!defaultHarness) {
-    const { loadConfig } = await import('../config.ts');
-    const { createSandbox } = await import('../runner/index.ts');
-    const { mkdir } = await import('node:fs/promises');
-    const config = loadConfig({});
-    await mkdir(config.tmpDir, { recursive: true });
+    const base = loadConfig({});
+    const config = { ...base, tmpDir: await claimWorkDir(base.tmpDir) };
     defaultHarness = new Harness(config, createSandbox(config));
   }
   return defaultHarness.run(options);
