@@ -16,6 +16,8 @@
 // and the browser are stopped in every case.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -198,11 +200,14 @@ async function main() {
   let server = null;
   let browser = null;
   let tmpDist = null;
+  let sandboxTmp = null;
   const cleanup = async () => {
     await browser?.close().catch(() => {});
     browser = null;
     await stopServer(server?.child).catch(() => {});
     server = null;
+    if (sandboxTmp) await rm(sandboxTmp, { recursive: true, force: true }).catch(() => {});
+    sandboxTmp = null;
   };
   const onSignal = (sig) => {
     console.log(`\n${sig}: stopping`);
@@ -252,7 +257,9 @@ async function main() {
 
     // --- server & browser -----------------------------------------------------------------------
     const started = await step('sandbox server starts', async () => {
-      server = await startServer(tmpDist ? { SITE_DIR: tmpDist } : {});
+      // own scratch folder: servers of other test runs on this machine clean up the shared default
+      sandboxTmp = await mkdtemp(path.join(os.tmpdir(), 'socket-mastery-browser-test-'));
+      server = await startServer({ SANDBOX_TMP_DIR: sandboxTmp, ...(tmpDist ? { SITE_DIR: tmpDist } : {}) });
       return server.base;
     });
     if (!started) return;

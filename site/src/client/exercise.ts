@@ -105,6 +105,8 @@ class CourseExercise extends CodePanel {
     const results = this.results();
     results.hidden = false;
     results.querySelector('[data-tests]')!.replaceChildren();
+    const stale = results.querySelector<HTMLElement>('[data-stale]');
+    if (stale) stale.hidden = true;
     const verdictEl = results.querySelector<HTMLElement>('[data-verdict]')!;
     verdictEl.className = 'verdict verdict-pending';
     verdictEl.textContent = 'Checking…';
@@ -220,6 +222,14 @@ class CourseExercise extends CodePanel {
       default:
         break;
     }
+  }
+
+  /** Results of an earlier Check stay readable, but say that the code has changed since. */
+  protected codeChanged() {
+    const results = this.$('[data-results]');
+    const stale = this.$('[data-stale]');
+    if (!results || results.hidden || !stale || !stale.hidden || this.current) return;
+    stale.hidden = false;
   }
 
   protected reset() {

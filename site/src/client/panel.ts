@@ -127,6 +127,7 @@ export abstract class CodePanel extends HTMLElement {
       key: this.storageKey,
       ariaLabel: `Code editor: ${this.label}. Press Control+Enter to run. Press Control+M, then Tab, to move focus out of the editor.`,
       onChange: (v) => {
+        this.codeChanged();
         clearTimeout(this.saveTimer);
         this.saveTimer = setTimeout(() => this.persist(v), 300);
       },
@@ -142,6 +143,9 @@ export abstract class CodePanel extends HTMLElement {
     if (focus) this.editor.focus();
     return this.editor;
   }
+
+  /** Called on every edit in the editor. */
+  protected codeChanged() {}
 
   /** What Ctrl/Cmd+Enter does: Run. */
   protected primaryAction() {
@@ -280,9 +284,10 @@ export abstract class CodePanel extends HTMLElement {
         else if (r.signal) text = `Ended by signal ${r.signal} after ${ms} ms.`;
         else if (r.exitCode === null) text = `Did not run (see the error above).`;
         else text = `Exited with code ${r.exitCode} in ${ms} ms.`;
-        if (this.dataset.marker) text = `Compile error at main.ts:${this.dataset.marker}; nothing ran.`;
-        // the limit line is already in the output; say it once
-        this.endRequest(text, r.exitCode === 0 && !r.limit ? 'meta' : 'error', !(r.limit && this.limitShown));
+        const compileError = !!this.dataset.marker;
+        if (compileError) text = `Compile error at main.ts:${this.dataset.marker}; nothing ran.`;
+        // the limit line is already in the output and the compile error has its own box: say it once
+        this.endRequest(text, r.exitCode === 0 && !r.limit ? 'meta' : 'error', !(r.limit && this.limitShown) && !compileError);
         break;
       }
       case 'error':
