@@ -81,6 +81,9 @@ export default defineConfig({
         // src/content/docs; ours live in ../lessons, so the directory is given the same way.
         ...sectionDirs.map((dir) => ({ label: sectionLabel(dir), autogenerate: { directory: `${lessonsFromDocsDir}/${dir}` } })),
       ],
+      // Lessons live outside src/content/docs: have Starlight's Markdown pipeline (asides like
+      // :::note, heading anchors) process them too.
+      markdown: { processedDirs: [lessonsDir] },
       pagefind: true,
       lastUpdated: false,
       credits: false,

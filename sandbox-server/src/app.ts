@@ -1,5 +1,6 @@
 // The express app: one-line request log, JSON API under /api, the built site for everything else.
 import express, { type RequestHandler } from 'express';
+import compression from 'compression';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { apiRouter } from './api/routes.ts';
@@ -31,6 +32,7 @@ export function createApp(services: Services, version: string): express.Express 
   const app = express();
   app.disable('x-powered-by');
   if (config.logRequests) app.use(requestLog());
+  app.use(compression()); // the editor bundle is 12 MB raw, ~3 MB gzipped
   app.use('/api', requireJson, express.json({ limit: maxBodyBytes }), apiRouter(services, version));
   app.use(express.static(config.siteDir, { extensions: ['html'], maxAge: '1h', setHeaders: noCacheHtml }));
   app.use((req, res) => {

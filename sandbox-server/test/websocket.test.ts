@@ -92,11 +92,11 @@ describe('WebSocket /api/ws', () => {
   it('answers malformed messages with an error and keeps the connection', async () => {
     const { ws, until, messages } = await openSocket();
     ws.send('not json');
-    await until((m) => m.type === 'error' && /Malformed/.test(m.message));
+    await until((m) => m.type === 'error' && m.code === 'malformed_message' && /Malformed/.test(m.message));
     ws.send(JSON.stringify({ type: 'fly', id: 'x' }));
     await until((m) => m.type === 'error' && m.id === 'x' && /Unknown message type/.test(m.message));
     ws.send(JSON.stringify({ type: 'check', id: 'y', exerciseId: '../../etc', code: '' }));
-    await until((m) => m.type === 'error' && m.id === 'y' && /no exercise/.test(m.message));
+    await until((m) => m.type === 'error' && m.id === 'y' && m.code === 'unknown_exercise' && /no exercise/.test(m.message));
     ws.send(JSON.stringify({ type: 'run', id: 'z' }));
     await until((m) => m.type === 'error' && m.id === 'z' && /"code" is missing/.test(m.message));
     expect(ws.readyState).toBe(WebSocket.OPEN);

@@ -50,10 +50,10 @@ class EditorConnection {
       msg = JSON.parse(text);
       if (!msg || typeof msg !== 'object' || Array.isArray(msg)) throw new Error('a message must be a JSON object');
     } catch (err) {
-      return this.send({ type: 'error', message: `Malformed message: ${(err as Error).message}` });
+      return this.send({ type: 'error', code: 'malformed_message', message: `Malformed message: ${(err as Error).message}` });
     }
     const id = typeof msg.id === 'string' || typeof msg.id === 'number' ? String(msg.id) : undefined;
-    if (!id) return this.send({ type: 'error', message: 'Every message needs an "id" (string).' });
+    if (!id) return this.send({ type: 'error', code: 'missing_id', message: 'Every message needs an "id" (string).' });
     try {
       switch (msg.type) {
         case 'run':
@@ -64,12 +64,12 @@ class EditorConnection {
           this.jobs.get(id)?.abort();
           return;
         default:
-          return this.send({ type: 'error', id, message: `Unknown message type ${JSON.stringify(msg.type)}; use "run", "check" or "stop".` });
+          return this.send({ type: 'error', id, code: 'unknown_type', message: `Unknown message type ${JSON.stringify(msg.type)}; use "run", "check" or "stop".` });
       }
     } catch (err) {
-      const message = err instanceof ApiError ? err.message : 'Something went wrong on the server; the error was logged.';
       if (!(err instanceof ApiError)) console.error('websocket job failed:', err);
-      this.send({ type: 'error', id, message });
+      const { code, message } = err instanceof ApiError ? err : { code: 'internal', message: 'Something went wrong on the server; the error was logged.' };
+      this.send({ type: 'error', id, code, message, ...(code === 'too_many_jobs' && { retryAfter: 1 }) });
     }
   }
 

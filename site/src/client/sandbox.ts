@@ -33,7 +33,7 @@ export type ServerMessage =
   | { type: 'test'; id: string; test: TestResult }
   | { type: 'exit'; id: string; result: RunResult }
   | { type: 'verdict'; id: string; verdict: Verdict }
-  | { type: 'error'; id?: string; message: string; code?: string; retryAfter?: number; retryAfterMs?: number };
+  | { type: 'error'; id?: string; message: string; code?: string; retryAfter?: number };
 
 export interface RequestHandlers {
   onMessage(msg: ServerMessage): void;
@@ -61,7 +61,8 @@ interface Pending {
 }
 
 const FINAL = new Set(['exit', 'verdict']);
-const BUSY_RE = /\b(busy|too many|too_many|capacity|overloaded|rate.?limit|429|try again|at once|wait for one)\b/i;
+/** Error codes that mean "try again later" (see sandbox-server/README.md). */
+const RETRY_CODES = new Set(['busy', 'too_many_jobs', 'rate_limited']);
 const MAX_BUSY_TRIES = 6;
 const MAX_CONNECT_TRIES = 6;
 
@@ -217,11 +218,11 @@ class SandboxConnection {
       return;
     }
     if (msg.type === 'error') {
-      const busy = msg.code === 'busy' || msg.code === 'too-many-requests' || BUSY_RE.test(msg.message ?? '');
+      const busy = RETRY_CODES.has(msg.code ?? '');
       if (busy && p.busyTries < MAX_BUSY_TRIES) {
         p.busyTries += 1;
         p.sent = false;
-        const hinted = Number(msg.retryAfter ?? (msg.retryAfterMs ? msg.retryAfterMs / 1000 : NaN));
+        const hinted = Number(msg.retryAfter ?? NaN);
         const delay = Number.isFinite(hinted) && hinted > 0 ? hinted : Math.min(30, 2 ** p.busyTries);
         p.retryCancel = countdown(
           delay,
