@@ -437,5 +437,6 @@ async function main() {
 
 await main();
 const failed = results.filter((r) => !r.ok).length;
-console.log(`\nbrowser test: ${results.length - failed} passed, ${failed} failed (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+console.log(`\nbrowser test took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+console.log(`browser: ${results.length - failed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);
