@@ -14,6 +14,8 @@ import { Grader } from './grading/grader.ts';
 import { createSandbox } from './runner/index.ts';
 import { startReferenceServers } from './reference-servers/index.ts';
 import { claimWorkDir } from './harness/work-dir.ts';
+import { RunSlots } from './harness/run-slots.ts';
+import { RateLimiter } from './api/rate-limit.ts';
 import type { Services } from './services.ts';
 
 export interface RunningServer {
@@ -25,12 +27,21 @@ export interface RunningServer {
 export async function startServer(baseConfig: Config): Promise<RunningServer> {
   const config = { ...baseConfig, tmpDir: await claimWorkDir(baseConfig.tmpDir) };
   const version = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')).version as string;
-  const harness = new Harness(config, createSandbox(config));
+  const harness = new Harness(config, await createSandbox(config));
   const shared = await startReferenceServers({
     host: config.host,
     ports: { echo: config.echoPort, chat: config.chatPort, udpEcho: config.udpEchoPort },
+    limits: config.reference,
   });
-  const services: Services = { config, catalog: new ExerciseCatalog(config.exercisesDir), harness, grader: new Grader(harness), shared };
+  const services: Services = {
+    config,
+    catalog: new ExerciseCatalog(config.exercisesDir),
+    harness,
+    grader: new Grader(harness),
+    shared,
+    slots: new RunSlots(config.runSlots.slots, config.runSlots.queue, config.runSlots.queueTimeoutMs),
+    rateLimiter: new RateLimiter(config.rateLimit),
+  };
   const server = http.createServer(createApp(services, version));
   const wss = attachWebSocketEndpoint(server, services);
   await new Promise<void>((resolve, reject) => {

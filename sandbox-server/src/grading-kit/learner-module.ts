@@ -126,7 +126,11 @@ async function loadModule(): Promise<LearnerModule> {
   await once(listener, 'listening');
   ctx.cleanups.push(() => listener.close());
   const port = (listener.address() as net.AddressInfo).port;
-  const learner = ctx.session.startLearner({ entry: MODULE_DRIVER_FILE, env: { GRADER_PORT: String(port) } });
+  const learner = ctx.session.startLearner({
+    entry: MODULE_DRIVER_FILE,
+    env: { GRADER_PORT: String(port) },
+    services: [{ port, accept: (socket) => listener.emit('connection', socket) }],
+  });
   ctx.processes.push(learner);
   const socket = await new Promise<net.Socket>((resolve, reject) => {
     const timer = setTimeout(() => reject(new GradingFailure(`your module did not load within ${READY_WITHIN_MS / 1000} s`)), READY_WITHIN_MS);

@@ -55,9 +55,10 @@ async function bootServer(): Promise<LearnerServer> {
     process: learner,
     async connect(label) {
       if (learner.hasExited) throw new GradingFailure(`your server is no longer running: ${describeExit(learner, await learner.exited)}`);
-      const client = await TestClient.connect(port, label ?? `client ${++clients}`, ctx.session.traffic).catch((err: Error) => {
+      const socket = await learner.connect(port).catch((err: Error) => {
         throw new GradingFailure(`could not connect to your server on port ${port}: ${err.message}`);
       });
+      const client = new TestClient(socket, label ?? `client ${++clients}`, ctx.session.traffic);
       ctx.cleanups.push(() => client.destroy());
       return client;
     },
@@ -71,7 +72,7 @@ async function waitForListening(learner: LearnerProcess, port: number): Promise<
     if (learner.hasExited) {
       throw new GradingFailure(`your server stopped before it listened on port ${port} (process.env.PORT): ${describeExit(learner, await learner.exited)}`);
     }
-    const probe = await connectOnce(port);
+    const probe = await connectOnce(learner, port);
     if (probe) return probe;
     await sleep(10); // a retry interval, not a guess at start-up time
   }
@@ -83,17 +84,11 @@ async function waitForListening(learner: LearnerProcess, port: number): Promise<
 
 // A probe that hung up at once would make a server without an 'error' listener crash on its
 // greeting (EPIPE) before any test ran; the probe stays connected, reads and ignores, until the end.
-function connectOnce(port: number): Promise<net.Socket | undefined> {
-  return new Promise((resolve) => {
-    const probe = net.connect(port, '127.0.0.1');
-    probe.once('connect', () => {
-      probe.removeAllListeners('error');
-      probe.on('error', () => {});
-      probe.resume();
-      resolve(probe);
-    });
-    probe.once('error', () => resolve(undefined));
-  });
+async function connectOnce(learner: LearnerProcess, port: number): Promise<net.Socket | undefined> {
+  const probe = await learner.connect(port).catch(() => undefined);
+  probe?.on('error', () => {});
+  probe?.resume();
+  return probe;
 }
 
 /** Waits until the learner's stdout has a line matching `match`. */

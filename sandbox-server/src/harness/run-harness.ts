@@ -75,6 +75,7 @@ export class Harness {
   /** Kills every running learner process and closes every session (server shutdown). */
   async shutdown(): Promise<void> {
     await Promise.allSettled([...this.live].map((s) => this.closeSession(s)));
+    await this.sandbox.shutdown?.();
   }
 }
 
@@ -85,7 +86,7 @@ export async function runProgram(options: RunOptions & { exerciseId?: string }):
   if (!defaultHarness) {
     const base = loadConfig({});
     const config = { ...base, tmpDir: await claimWorkDir(base.tmpDir) };
-    defaultHarness = new Harness(config, createSandbox(config));
+    defaultHarness = new Harness(config, await createSandbox(config));
   }
   return defaultHarness.run(options);
 }

@@ -5,7 +5,7 @@ import { mkdtemp, writeFile, symlink, rm, chown, chmod } from 'node:fs/promises'
 import path from 'node:path';
 import { PROJECT_ROOT, type RunLimits } from '../config.ts';
 import { startReferenceServers, type ReferenceServers } from '../reference-servers/index.ts';
-import type { LearnerProcess, Sandbox } from '../runner/learner-process.ts';
+import type { LearnerProcess, Sandbox, StartOptions } from '../runner/learner-process.ts';
 import type { OutputListener } from '../runner/output-capture.ts';
 import { TrafficLog } from './traffic.ts';
 import { freePort } from './free-port.ts';
@@ -67,13 +67,23 @@ export class Session {
     };
   }
 
-  startLearner(options: { entry?: string; env?: Record<string, string> } = {}): LearnerProcess {
+  /**
+   * Starts the program. `services` adds trusted TCP services it may reach besides this session's
+   * reference servers (e.g. the grader's channel to a module exercise).
+   */
+  startLearner(options: { entry?: string; env?: Record<string, string>; services?: StartOptions['services'] } = {}): LearnerProcess {
     if (this.disposed) throw new Error('session already disposed');
     const learner = this.sandbox.start({
       runDir: this.runDir,
       entry: options.entry ?? PROGRAM_FILE,
       env: { ...this.env, ...options.env },
       limits: this.limits,
+      services: [
+        { port: this.servers.ports.echo, accept: (s) => this.servers.echo.acceptSocket(s) },
+        { port: this.servers.ports.chat, accept: (s) => this.servers.chat.acceptSocket(s) },
+        ...(options.services ?? []),
+      ],
+      udpEchoPort: this.servers.ports.udpEcho,
     });
     this.processes.push(learner);
     if (this.outputListener) learner.onOutput(this.outputListener);

@@ -1,6 +1,7 @@
 // The contract between the harness and an isolation layer: start one learner program as one OS
 // process, capture its output, enforce limits, report how it ended. The process-level layer below
 // implements it today; an OS-isolated layer (bubblewrap + namespaces + cgroups) slots in beside it.
+import type net from 'node:net';
 import type { RunLimits } from '../config.ts';
 import type { OutputListener } from './output-capture.ts';
 
@@ -20,6 +21,14 @@ export interface StartOptions {
   /** The complete environment of the process (nothing is inherited). */
   env: Record<string, string>;
   limits: RunLimits;
+  /**
+   * Trusted TCP services the program may reach, by the port it is told to use. Under process
+   * isolation they already listen on that port on the host's loopback; an isolated layer relays
+   * the port inside the program's private network to `accept`.
+   */
+  services: Array<{ port: number; accept(socket: net.Socket): void }>;
+  /** The UDP echo port the program is told about (isolated layers serve it inside the pod). */
+  udpEchoPort?: number;
 }
 
 export interface LearnerProcess {
@@ -33,12 +42,16 @@ export interface LearnerProcess {
   readonly hasExited: boolean;
   /** Kill the process and everything it started. Idempotent. */
   kill(limit?: string): void;
+  /** Opens a TCP connection to `port` in the program's network (the grader reaching its server). */
+  connect(port: number): Promise<net.Socket>;
 }
 
 export interface Sandbox {
   /** Reported by /api/health: how strongly learner code is isolated. */
   readonly isolation: string;
   start(options: StartOptions): LearnerProcess;
+  /** Stops anything the sandbox keeps running between programs (warm pods). */
+  shutdown?(): Promise<void>;
 }
 
 export function formatLimitMs(ms: number): string {

@@ -5,6 +5,7 @@
 // group (killed as a whole), a resident-memory watchdog, a wall-clock timer and an output cap.
 // What this does NOT give (network and PID namespaces, a kernel memory cap) is listed in README.
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../config.ts';
 import { OutputCapture } from './output-capture.ts';
@@ -111,6 +112,15 @@ class ProcessLearner implements LearnerProcess {
   kill(limit?: string): void {
     if (limit && !this.limitHit) this.limitHit = limit;
     this.killGroup();
+  }
+
+  connect(port: number): Promise<net.Socket> {
+    // Same network as the server: the program's ports are on the host's loopback.
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => resolve(socket));
+      socket.once('error', reject);
+    });
   }
 
   private killGroup(): void {

@@ -1,0 +1,89 @@
+// cgroup v1 memory and pids limits for one pod: a kernel-enforced memory cap (Buffers included,
+// swap included where accounted) and a cap on tasks (processes and threads), so a heap bomb is
+// OOM-killed at the cap and a fork bomb stops at pids.max.
+import { access, mkdir, readFile, rmdir, writeFile, constants } from 'node:fs/promises';
+import path from 'node:path';
+
+export interface CgroupRoots {
+  memory: string;
+  pids: string;
+}
+
+/** The parent groups this server may create pod groups in, or the reason it cannot. */
+export async function findCgroupRoots(base = '/sys/fs/cgroup', group = 'socket-mastery'): Promise<CgroupRoots | string> {
+  const roots = { memory: path.join(base, 'memory', group), pids: path.join(base, 'pids', group) };
+  for (const dir of Object.values(roots)) {
+    try {
+      await mkdir(dir, { recursive: true });
+      await access(dir, constants.W_OK);
+      await access(path.join(dir, 'cgroup.procs'), constants.W_OK);
+    } catch (err) {
+      return `cgroup v1 group ${dir} is not usable (${(err as Error).message}); create it and give it to the server's user`;
+    }
+  }
+  return roots;
+}
+
+export class PodCgroup {
+  readonly memoryDir: string;
+  readonly pidsDir: string;
+
+  constructor(roots: CgroupRoots, name: string) {
+    this.memoryDir = path.join(roots.memory, name);
+    this.pidsDir = path.join(roots.pids, name);
+  }
+
+  async create(memoryBytes: number, maxTasks: number): Promise<void> {
+    await mkdir(this.memoryDir, { recursive: true });
+    await mkdir(this.pidsDir, { recursive: true });
+    await this.setMemory(memoryBytes);
+    await writeFile(path.join(this.pidsDir, 'pids.max'), String(maxTasks));
+  }
+
+  async setMemory(bytes: number): Promise<void> {
+    // memsw must stay >= the memory limit, so lower/raise them in the order the kernel accepts.
+    const mem = path.join(this.memoryDir, 'memory.limit_in_bytes');
+    const memsw = path.join(this.memoryDir, 'memory.memsw.limit_in_bytes');
+    const current = Number(await readFile(mem, 'utf8').catch(() => '0'));
+    const order = bytes < current ? [mem, memsw] : [memsw, mem];
+    for (const file of order) await writeFile(file, String(bytes)).catch(() => {}); // memsw absent without swap accounting
+  }
+
+  /** The files a shell writes its pid to, to join the group before it execs the sandbox. */
+  get procFiles(): string[] {
+    return [path.join(this.memoryDir, 'cgroup.procs'), path.join(this.pidsDir, 'cgroup.procs')];
+  }
+
+  /** Whether the kernel had to stop the pod at its memory cap. */
+  async memoryLimitHit(): Promise<boolean> {
+    const oom = await readFile(path.join(this.memoryDir, 'memory.oom_control'), 'utf8').catch(() => '');
+    const kills = Number(/oom_kill (\d+)/.exec(oom)?.[1] ?? 0);
+    const failcnt = Number(await readFile(path.join(this.memoryDir, 'memory.failcnt'), 'utf8').catch(() => '0'));
+    return kills > 0 || failcnt > 0;
+  }
+
+  /** Kills whatever is still in the group. */
+  async killAll(): Promise<void> {
+    const procs = await readFile(path.join(this.pidsDir, 'cgroup.procs'), 'utf8').catch(() => '');
+    for (const pid of procs.split('\n').filter(Boolean)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+  }
+
+  async remove(): Promise<void> {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      try {
+        await rmdir(this.memoryDir).catch((e) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
+        await rmdir(this.pidsDir).catch((e) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
+        return;
+      } catch {
+        await this.killAll();
+        await new Promise((r) => setTimeout(r, 20)); // tasks take a moment to leave after SIGKILL
+      }
+    }
+  }
+}
