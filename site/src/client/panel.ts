@@ -5,6 +5,7 @@
 import { loadEditor, whenWanted, type EditorHandle } from './editor-loader';
 import { sandbox, type RequestHandle, type ServerMessage } from './sandbox';
 import { store } from './storage';
+import { showIsolationNotice } from './isolation-notice';
 
 const COMPILE_LOC_RE = /main\.ts:(\d+):(\d+)(?::\s*(?:error:\s*)?(.*))?/;
 
@@ -38,6 +39,7 @@ export abstract class CodePanel extends HTMLElement {
   connectedCallback() {
     if (this.initialised) return;
     this.initialised = true;
+    void showIsolationNotice(this);
     const src = this.$('script[data-original]');
     this.original = src ? JSON.parse(src.textContent || '""') : '';
     this.setup();
