@@ -67,6 +67,7 @@ async function bootServer(): Promise<LearnerServer> {
 
 /** Resolves with the first connection that succeeded (kept open, so the probe breaks nothing). */
 async function waitForListening(learner: LearnerProcess, port: number): Promise<net.Socket> {
+  await Promise.race([learner.started, learner.exited]).catch(() => {}); // the wait starts when the program does
   const deadline = Date.now() + READY_WITHIN_MS;
   while (Date.now() < deadline) {
     if (learner.hasExited) {

@@ -9,7 +9,7 @@ import { describeBytes, describeLines } from './describe-bytes.ts';
 
 export const DEFAULT_WAIT_MS = 2000;
 /** Pause between pieces of a split write, so they leave as separate TCP segments. */
-const PIECE_GAP_MS = 30;
+const PIECE_GAP_MS = 10;
 
 export interface ExpectLineOptions {
   within?: number;

@@ -8,11 +8,13 @@ import type { Harness } from '../harness/run-harness.ts';
 import type { OutputListener } from '../runner/output-capture.ts';
 import { gradingContext, GradingFailure, type GradeContext } from '../grading-kit/context.ts';
 import { MODULE_DRIVER_FILE, moduleDriverSource } from '../grading-kit/learner-module.ts';
+import { learnerServer } from '../grading-kit/learner.ts';
 import { loadSuite } from './load-suite.ts';
 import type { TestCase, TestFn } from './vitest-shim.ts';
 import { capOutput, type TestResult, type Verdict } from './verdict.ts';
 
 export const DEFAULT_TEST_TIMEOUT_MS = 5000;
+const SERVER_BOOT_TIMEOUT_MS = 20_000;
 
 export interface GradeOptions {
   onTest?: (result: TestResult) => void;
@@ -51,6 +53,10 @@ export class Grader {
 
     const tests: TestResult[] = [];
     try {
+      // A server exercise's program is started before the tests, so its start-up (a sandbox on a
+      // busy machine can take seconds) is not charged to the first test. A failure to start is
+      // reported by every test that uses it.
+      if (exercise.kind === 'server') await this.runWithin(ctx, () => learnerServer().catch(() => {}), SERVER_BOOT_TIMEOUT_MS);
       const setupError = await this.runHooks(ctx, suite.hooks, 'beforeAll');
       for (const test of suite.tests) {
         if (options.signal?.aborted) break;

@@ -40,6 +40,8 @@ export interface LearnerProcess {
   onOutput(listener: OutputListener): () => void;
   readonly exited: Promise<ExitInfo>;
   readonly hasExited: boolean;
+  /** Resolves when the program itself starts running (a sandbox may need a moment first). */
+  readonly started: Promise<void>;
   /** Kill the process and everything it started. Idempotent. */
   kill(limit?: string): void;
   /** Opens a TCP connection to `port` in the program's network (the grader reaching its server). */

@@ -31,6 +31,7 @@ export class ProcessSandbox implements Sandbox {
 
 class ProcessLearner implements LearnerProcess {
   readonly startedAt = Date.now();
+  readonly started = Promise.resolve();
   readonly exited: Promise<ExitInfo>;
   readonly pid: number | undefined;
   hasExited = false;

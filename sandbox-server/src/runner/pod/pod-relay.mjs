@@ -5,8 +5,8 @@
 //     model), stdout/stderr going straight to the host;
 //   - inside the pod, 127.0.0.1:<port> for each reference server of the run is relayed to a unix
 //     socket in /sock that the host serves (the learner sees ordinary TCP ports);
-//   - /sock/connect.sock lets the host open connections to ports inside the pod (the grader
-//     reaching the learner's server): 2-byte port, then 1 byte back (1 = connected, 0 = refused);
+//   - /sock/connect.sock lets the host open (and reset) connections to ports inside the pod (the
+//     grader reaching the learner's server);
 //   - the UDP echo reference server runs here, since datagrams cannot cross a unix stream socket.
 // It reports {"type":"ready"}, {"type":"started"} and {"type":"exit",code,signal} on the channel.
 import net from 'node:net';
@@ -50,32 +50,69 @@ async function run(job) {
     udp.on('error', () => {});
     await new Promise((resolve) => udp.bind(job.udpEchoPort, '127.0.0.1', resolve));
   }
+  // /sock/connect.sock: the host opens connections into the pod. Request: 1 byte op, then
+  //   op 1 (connect): 2 bytes port → 1 byte (1 connected, 0 refused) + 4 bytes connection id, then piped;
+  //   op 2 (reset):   4 bytes id → the inside connection is reset (RST), as a crashed client's would be.
+  const inside = new Map();
+  let nextId = 1;
+  const readExactly = (socket, n) =>
+    new Promise((resolve) => {
+      const attempt = () => {
+        const chunk = socket.read(n);
+        if (chunk) resolve(chunk);
+        else socket.once('readable', attempt);
+      };
+      attempt();
+    });
   await listen(
-    net.createServer({ allowHalfOpen: true }, (host) => {
-      host.once('readable', function readPort() {
-        const header = host.read(2);
-        if (!header) return host.once('readable', readPort);
-        const target = net.connect({ port: header.readUInt16BE(0), host: '127.0.0.1', allowHalfOpen: true });
-        target.once('connect', () => {
-          host.write(Buffer.from([1]));
-          pipeBoth(host, target);
-        });
-        target.once('error', () => host.end(Buffer.from([0])));
-      });
+    net.createServer({ allowHalfOpen: true }, async (host) => {
       host.on('error', () => {});
+      const [op] = await readExactly(host, 1);
+      if (op === 2) {
+        const id = (await readExactly(host, 4)).readUInt32BE(0);
+        inside.get(id)?.resetAndDestroy();
+        host.end();
+        return;
+      }
+      const port = (await readExactly(host, 2)).readUInt16BE(0);
+      const target = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+      target.once('connect', () => {
+        const id = nextId++;
+        inside.set(id, target);
+        target.once('close', () => inside.delete(id));
+        const ack = Buffer.alloc(5);
+        ack[0] = 1;
+        ack.writeUInt32BE(id, 1);
+        host.write(ack);
+        pipeBoth(host, target);
+      });
+      target.once('error', () => host.end(Buffer.from([0])));
     }),
     '/sock/connect.sock',
   );
-  const learner = spawn(process.execPath, [...job.nodeArgs, `/work/${job.entry}`], {
-    cwd: '/work',
-    env: job.env,
-    stdio: ['ignore', 1, 2],
-  });
+  let learner;
+  if (prestarted && prestarted.exitCode === null && JSON.stringify(job.nodeArgs) === JSON.stringify(prestarted.nodeArgs)) {
+    learner = prestarted;
+    learner.stdin.end(JSON.stringify({ entry: job.entry, env: job.env }) + '\n');
+  } else {
+    prestarted?.kill('SIGKILL');
+    learner = spawn(process.execPath, [...job.nodeArgs, `/work/${job.entry}`], { cwd: '/work', env: job.env, stdio: ['ignore', 1, 2] });
+  }
   report({ type: 'started', pid: learner.pid });
   learner.on('exit', (code, signal) => {
     report({ type: 'exit', code, signal });
     control.end(() => process.exit(0));
   });
+}
+
+// A learner process started ahead of time with the usual limits (see learner-boot.mjs); a job with
+// other limits gets a fresh one.
+let prestarted;
+const PRESTART_ARGS = process.argv[2] ? JSON.parse(process.argv[2]) : undefined;
+if (PRESTART_ARGS) {
+  prestarted = spawn(process.execPath, [...PRESTART_ARGS, '/pod/learner-boot.mjs'], { cwd: '/work', env: {}, stdio: ['pipe', 1, 2] });
+  prestarted.nodeArgs = PRESTART_ARGS;
+  prestarted.stdin.on('error', () => {});
 }
 
 let buffered = '';

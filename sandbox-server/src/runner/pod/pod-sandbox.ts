@@ -20,6 +20,22 @@ import { PodCgroup, type CgroupRoots } from './cgroup.ts';
 import { packageDirs } from './allowed-packages.ts';
 
 const RELAY = fileURLToPath(new URL('./pod-relay.mjs', import.meta.url));
+const LEARNER_BOOT = fileURLToPath(new URL('./learner-boot.mjs', import.meta.url));
+
+/** Node flags of a learner process: the permission model inside the pod, and the heap limit. */
+export function learnerNodeArgs(memoryMb: number): string[] {
+  return [
+    '--experimental-permission',
+    '--allow-fs-read=/work/',
+    '--allow-fs-read=/node_modules/',
+    '--allow-fs-read=/tmp/',
+    '--allow-fs-read=/pod/learner-boot.mjs',
+    '--allow-fs-write=/tmp/',
+    '--disable-warning=ExperimentalWarning',
+    '--enable-source-maps',
+    `--max-old-space-size=${memoryMb}`,
+  ];
+}
 const NOBODY = 65534;
 /** Memory the relay itself needs inside the pod's cgroup, on top of the program's limit. */
 const RELAY_MEMORY_MB = 64;
@@ -98,6 +114,7 @@ function sandboxArgs(): string[] {
     else roBind(dir);
   }
   roBind(RELAY, '/pod/pod-relay.mjs');
+  roBind(LEARNER_BOOT, '/pod/learner-boot.mjs');
   for (const [name, dir] of packageDirs()) roBind(dir, `/node_modules/${name}`);
   args.push('--proc', '/proc', '--dev', '/dev');
   args.push('--size', String(TMP_BYTES), '--tmpfs', '/tmp');
@@ -171,6 +188,7 @@ class Pod {
         '--',
         process.execPath,
         '/pod/pod-relay.mjs',
+        JSON.stringify(learnerNodeArgs(this.options.defaultLimits.memoryMb)),
       ],
       { env: {}, stdio: ['ignore', 'pipe', 'pipe', 'pipe'], detached: true },
     );
@@ -215,26 +233,45 @@ class Pod {
     await chmod(file, 0o666);
   }
 
+  /** A connection to `port` inside the pod, through the relay (see pod-relay.mjs for the protocol). */
   connect(port: number): Promise<net.Socket> {
+    const refused = () => Object.assign(new Error(`connect ECONNREFUSED 127.0.0.1:${port}`), { code: 'ECONNREFUSED' });
     return new Promise((resolve, reject) => {
       const socket = net.connect(path.join(this.dir, 'connect.sock'));
       socket.once('error', reject);
+      socket.once('close', () => reject(refused()));
       socket.once('connect', () => {
-        const header = Buffer.alloc(2);
-        header.writeUInt16BE(port);
-        socket.write(header);
+        const request = Buffer.alloc(3);
+        request[0] = 1;
+        request.writeUInt16BE(port, 1);
+        socket.write(request);
       });
-      socket.once('readable', function readAck() {
-        const ack = socket.read(1) as Buffer | null;
-        if (!ack) return socket.once('readable', readAck);
-        if (ack[0] === 1) resolve(socket);
-        else {
+      const readAck = () => {
+        const status = socket.read(1) as Buffer | null;
+        if (!status) return void socket.once('readable', readAck);
+        if (status[0] !== 1) {
           socket.destroy();
-          reject(Object.assign(new Error(`connect ECONNREFUSED 127.0.0.1:${port}`), { code: 'ECONNREFUSED' }));
+          return reject(refused());
         }
-      });
-      socket.once('close', () => reject(Object.assign(new Error(`connect ECONNREFUSED 127.0.0.1:${port}`), { code: 'ECONNREFUSED' })));
+        const readId = () => {
+          const id = socket.read(4) as Buffer | null;
+          if (!id) return void socket.once('readable', readId);
+          // A unix socket cannot send a TCP reset; the relay does it inside on request.
+          Object.assign(socket, { resetAndDestroy: () => (this.reset(id.readUInt32BE(0)), socket.destroy()) });
+          resolve(socket);
+        };
+        readId();
+      };
+      socket.once('readable', readAck);
     });
+  }
+
+  private reset(id: number): void {
+    const request = Buffer.alloc(5);
+    request[0] = 2;
+    request.writeUInt32BE(id, 1);
+    const socket = net.connect(path.join(this.dir, 'connect.sock'), () => socket.end(request));
+    socket.on('error', () => {});
   }
 
   /** Kills everything in the pod at once; resolves when its cgroups and files are gone too. */
@@ -267,7 +304,7 @@ class PodLearner implements LearnerProcess {
   pid: number | undefined;
   private limitHit: string | undefined;
   private timedOut = false;
-  private readonly started: Promise<void>;
+  readonly started: Promise<void>;
 
   constructor(
     private readonly pod: Pod,
@@ -325,16 +362,7 @@ class PodLearner implements LearnerProcess {
       env: options.env,
       bridgedPorts: options.services.map((s) => s.port),
       udpEchoPort: options.udpEchoPort,
-      nodeArgs: [
-        '--experimental-permission',
-        '--allow-fs-read=/work/',
-        '--allow-fs-read=/node_modules/',
-        '--allow-fs-read=/tmp/',
-        '--allow-fs-write=/tmp/',
-        '--disable-warning=ExperimentalWarning',
-        '--enable-source-maps',
-        `--max-old-space-size=${options.limits.memoryMb}`,
-      ],
+      nodeArgs: learnerNodeArgs(options.limits.memoryMb),
     });
     await startedMsg;
   }
