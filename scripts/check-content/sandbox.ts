@@ -1,0 +1,85 @@
+// The real grading path for the checks: the sandbox server started as its own process (as `npm
+// start` runs it) on the content's exercises folder, with submissions and runs POSTed to its API.
+import os from 'node:os';
+import { startServerProcess, type ServerProcess } from '../../sandbox-server/test/support/server-process.ts';
+
+export interface Verdict {
+  status: 'pass' | 'fail' | 'error';
+  message?: string;
+  tests: Array<{ name: string; status: 'pass' | 'fail' | 'error'; message?: string; output?: string }>;
+  durationMs: number;
+}
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  limit?: string;
+  durationMs: number;
+}
+
+export interface Sandbox {
+  url: string;
+  submit(exerciseId: string, code: string): Promise<Verdict>;
+  run(code: string): Promise<RunResult>;
+  stop(): Promise<void>;
+}
+
+/** How many submissions and runs are in flight at once: they mostly wait on sockets and timeouts. */
+export const CONCURRENCY = Math.max(4, os.availableParallelism() * 3);
+
+export async function startSandbox(exercisesDir: string): Promise<Sandbox> {
+  const server: ServerProcess = await startServerProcess({
+    EXERCISES_DIR: exercisesDir,
+    LOG_REQUESTS: '0',
+    // the checker is one trusted client sending many requests: no rate limit, a slot for each
+    RATE_LIMIT_PER_MIN: '0',
+    RUN_SLOTS: String(CONCURRENCY),
+    // SANDBOX_ISOLATION=process npm run check:content grades without the bubblewrap pods
+    ...(process.env.SANDBOX_ISOLATION ? { SANDBOX_ISOLATION: process.env.SANDBOX_ISOLATION } : {}),
+  });
+  const limit = pool(CONCURRENCY);
+  const post = (path: string, body: unknown) => limit(() => postWithRetry(`${server.url}${path}`, body));
+  return {
+    url: server.url,
+    submit: (id, code) => post(`/api/exercises/${encodeURIComponent(id)}/submissions`, { code }) as Promise<Verdict>,
+    run: (code) => post('/api/run', { code }) as Promise<RunResult>,
+    async stop() {
+      await server.stop();
+    },
+  };
+}
+
+/** POSTs JSON; on 429 or 503 waits as long as the server asks (Retry-After) and tries again. */
+async function postWithRetry(url: string, body: unknown): Promise<unknown> {
+  for (let attempt = 1; ; attempt++) {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const json = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string; retryAfter?: number } };
+    if ((res.status === 429 || res.status === 503) && attempt < 20) {
+      const seconds = Number(res.headers.get('retry-after')) || json.error?.retryAfter || 1;
+      await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+      continue;
+    }
+    if (!res.ok) throw new Error(`POST ${url}: HTTP ${res.status} ${json.error?.message ?? ''}`);
+    return json;
+  }
+}
+
+/** Runs at most `n` of the given jobs at a time, in the order they were asked for. */
+function pool(n: number) {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async <T>(job: () => Promise<T>): Promise<T> => {
+    if (active < n) active++;
+    else await new Promise<void>((resolve) => waiting.push(resolve)); // the slot is handed over
+    try {
+      return await job();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
+  };
+}

@@ -1,0 +1,25 @@
+// The course content passes check:content: the same checker as `npm run check:content`
+// (scripts/check-content/), run once here so `npm test` covers lessons, exercises, links, types,
+// samples and grading (each exercise's solution, starter and wrong/ files graded once, through the
+// real server). A failing check prints the checker's own report: file, line or field, what, fix.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ALL_CHECKS, CHECK_TITLES, checkContent, formatProblems, type ContentReport } from '../../scripts/check-content/index.ts';
+
+let report: ContentReport;
+beforeAll(async () => {
+  report = await checkContent();
+}, 300_000);
+
+describe('course content (npm run check:content)', () => {
+  it.each(ALL_CHECKS)('%s', (check) => {
+    const result = report.results.find((r) => r.check === check)!;
+    expect(result, `${check} did not run`).toBeDefined();
+    const problems = result.problems;
+    expect(problems.length, `${CHECK_TITLES[check]}: ${problems.length} problem(s)\n\n${formatProblems(problems)}`).toBe(0);
+  });
+
+  it('has lessons, exercises and samples to check', () => {
+    expect(report.results.find((r) => r.check === 'grading')!.detail).not.toMatch(/^0 exercises/);
+    expect(report.results.find((r) => r.check === 'samples')!.detail).not.toMatch(/^0 samples/);
+  });
+});
