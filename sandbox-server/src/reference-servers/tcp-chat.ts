@@ -1,8 +1,9 @@
 // The course's TCP chat server (CHAT-PROTOCOL.md). It also reports what it saw (connections, lines,
 // registrations, departures) so graders can judge a learner's chat client by its effect on a server.
 import { EventEmitter } from 'node:events';
-import { ReferenceTcpServer, type Connection } from './tcp-server-base.ts';
+import { ReferenceTcpServer, type Connection, type TcpServerLimits } from './tcp-server-base.ts';
 import { LineDecoder, LineTooLongError } from './line-decoder.ts';
+import { TokenBuckets } from '../token-buckets.ts';
 import type { TrafficLog } from '../harness/traffic.ts';
 
 export type ChatEvent =
@@ -19,6 +20,17 @@ interface Member {
 
 export const MAX_LINE_BYTES = 4096;
 
+export interface ChatLimits extends TcpServerLimits {
+  /** A connection must register a name within this time (0 = no limit). */
+  registerTimeoutMs: number;
+  /** Lines a connection may send per minute, after a burst of `lineBurst` (each one may be broadcast to everyone). */
+  linesPerMinute: number;
+  lineBurst: number;
+}
+
+/** 3,000 lines a minute after a burst of 200: far above typing or any grading test, far below a flood. */
+export const DEFAULT_LINE_RATE = { linesPerMinute: 3000, lineBurst: 200 };
+
 const COMMAND_HELP = [
   'Commands:',
   '  /users - list online users',
@@ -33,9 +45,13 @@ export class TcpChatServer extends ReferenceTcpServer {
   readonly observer = new EventEmitter();
   readonly seen: ChatEvent[] = [];
   private readonly members = new Map<number, Member>();
+  private readonly registerTimeoutMs: number;
+  private readonly lineRate: TokenBuckets;
 
-  constructor(traffic?: TrafficLog) {
-    super('chat', traffic);
+  constructor(traffic?: TrafficLog, limits: Partial<ChatLimits> = {}) {
+    super('chat', traffic, limits);
+    this.registerTimeoutMs = limits.registerTimeoutMs ?? 0;
+    this.lineRate = new TokenBuckets(limits.linesPerMinute ?? DEFAULT_LINE_RATE.linesPerMinute, limits.lineBurst ?? DEFAULT_LINE_RATE.lineBurst);
   }
 
   /** Registered user names, in the order they registered. */
@@ -48,6 +64,19 @@ export class TcpChatServer extends ReferenceTcpServer {
     this.note({ type: 'connect', connection: conn.id });
     this.tell(conn, 'Welcome to TCP Chat!');
     this.tell(conn, 'Please enter your username:');
+    if (this.registerTimeoutMs > 0) {
+      const timer = setTimeout(() => {
+        if (this.members.get(conn.id)?.user === null) {
+          this.dismiss(conn, `Error: no username within ${seconds(this.registerTimeoutMs)}, disconnecting\n`);
+        }
+      }, this.registerTimeoutMs);
+      timer.unref();
+      conn.socket.once('close', () => clearTimeout(timer));
+    }
+  }
+
+  protected onIdle(conn: Connection): void {
+    this.dismiss(conn, `Error: idle for ${seconds(this.limits.idleTimeoutMs)}, disconnecting\n`);
   }
 
   protected onData(conn: Connection, chunk: Buffer): void {
@@ -58,12 +87,15 @@ export class TcpChatServer extends ReferenceTcpServer {
       lines = member.decoder.push(chunk);
     } catch (err) {
       if (!(err instanceof LineTooLongError)) throw err;
-      this.tell(conn, 'Error: line too long');
-      conn.end();
+      this.dismiss(conn, 'Error: line too long\n');
       return;
     }
     for (const line of lines) {
       if (!this.members.has(conn.id) || conn.ended) return; // after /quit or a refused line
+      if (!this.lineRate.tryTake(String(conn.id))) {
+        this.dismiss(conn, 'Error: too many lines, slow down\n');
+        return;
+      }
       this.note({ type: 'line', connection: conn.id, user: member.user, line });
       if (member.user === null) this.register(member, line.trim());
       else this.handle(member, line);
@@ -74,6 +106,7 @@ export class TcpChatServer extends ReferenceTcpServer {
     const member = this.members.get(conn.id);
     if (!member) return;
     this.members.delete(conn.id);
+    this.lineRate.forget(String(conn.id));
     this.note({ type: 'left', connection: conn.id, user: member.user });
     if (member.user) this.broadcast(`* ${member.user} left the chat`);
   }
@@ -144,4 +177,8 @@ export class TcpChatServer extends ReferenceTcpServer {
     this.seen.push(event);
     this.observer.emit('event', event);
   }
+}
+
+function seconds(ms: number): string {
+  return ms >= 60_000 && ms % 60_000 === 0 ? `${ms / 60_000} min` : `${Math.round(ms / 100) / 10} s`;
 }
