@@ -13,7 +13,11 @@ const code = readFileSync(path.join(PROJECT_ROOT, 'exercises', exerciseId, 'solu
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
-const server = await startServer(loadConfig({ ...process.env, PORT: '0', ECHO_PORT: '0', CHAT_PORT: '0', UDP_ECHO_PORT: '0', LOG_REQUESTS: '0' }));
+// The burst measures throughput through the run slots, so it is queued, not refused: the queue holds
+// the whole burst and the rate limit (one client, 127.0.0.1) is off. RUN_SLOTS is left as configured.
+const server = await startServer(
+  loadConfig({ RUN_QUEUE: String(BURST), ...process.env, RATE_LIMIT_PER_MIN: '0', PORT: '0', ECHO_PORT: '0', CHAT_PORT: '0', UDP_ECHO_PORT: '0', LOG_REQUESTS: '0' }),
+);
 const submit = async (): Promise<{ ms: number; status: string }> => {
   const t = performance.now();
   const res = await fetch(`${server.url}/api/exercises/${exerciseId}/submissions`, {
@@ -35,7 +39,7 @@ try {
     if (r.status !== 'pass') wrong++;
   }
   times.sort((a, b) => a - b);
-  console.log(`isolation: ${server.services.harness.sandbox.isolation}`);
+  console.log(`isolation: ${server.services.harness.sandbox.isolation}, run slots: ${server.services.slots.slots}`);
   console.log(`sequential: ${SEQUENTIAL} submissions of ${exerciseId}'s solution, warm server`);
   console.log(`  median ${percentile(times, 50).toFixed(0)} ms, p95 ${percentile(times, 95).toFixed(0)} ms, min ${times[0].toFixed(0)} ms, max ${times.at(-1)!.toFixed(0)} ms, not passed: ${wrong}`);
 

@@ -4,6 +4,8 @@ import type { ExerciseCatalog, Exercise } from './exercises/catalog.ts';
 import type { Grader } from './grading/grader.ts';
 import type { Harness } from './harness/run-harness.ts';
 import type { ReferenceServers } from './reference-servers/index.ts';
+import type { RateLimiter } from './api/rate-limit.ts';
+import { RunSlots, RunSlotsBusy } from './harness/run-slots.ts';
 import { ApiError } from './api/errors.ts';
 
 export interface Services {
@@ -11,6 +13,10 @@ export interface Services {
   catalog: ExerciseCatalog;
   harness: Harness;
   grader: Grader;
+  /** Every run and grade from the API or the WebSocket endpoint holds one of these slots. */
+  slots: RunSlots;
+  /** The one rate-limit policy on runs and submissions, for HTTP and WebSocket alike. */
+  rateLimiter: RateLimiter;
   /** The shared, long-running reference servers for live demos (undefined in some tests). */
   shared?: ReferenceServers;
 }
@@ -19,4 +25,18 @@ export async function findExercise(services: Services, id: string): Promise<Exer
   const exercise = await services.catalog.get(id);
   if (!exercise) throw new ApiError(404, 'unknown_exercise', `There is no exercise "${id}".`);
   return exercise;
+}
+
+/**
+ * Runs a run or grade in a run slot. A full queue, or too long a wait, becomes ApiError 429 `busy`
+ * with retryAfter; if `signal` aborts while the job waits, it leaves the queue and this rejects with
+ * the signal's reason.
+ */
+export async function inRunSlot<T>(services: Services, signal: AbortSignal | undefined, job: () => Promise<T>): Promise<T> {
+  try {
+    return await services.slots.run(job, signal);
+  } catch (err) {
+    if (err instanceof RunSlotsBusy) throw new ApiError(429, 'busy', err.message, err.retryAfter);
+    throw err;
+  }
 }

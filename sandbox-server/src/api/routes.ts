@@ -1,7 +1,7 @@
 // The JSON API (see sandbox-server/README.md for the shapes).
-import { Router } from 'express';
+import { Router, type Response } from 'express';
 import type { Exercise } from '../exercises/catalog.ts';
-import { findExercise, type Services } from '../services.ts';
+import { findExercise, inRunSlot, type Services } from '../services.ts';
 import { optionalExerciseId, requireCode } from './validate.ts';
 import { ApiError } from './errors.ts';
 
@@ -10,6 +10,8 @@ const summary = (e: Exercise) => ({ id: e.id, title: e.title, lesson: e.lesson, 
 export function apiRouter(services: Services, version: string): Router {
   const { config, catalog, harness, grader } = services;
   const router = Router();
+  // Runs and submissions are charged to the client's rate limit before anything else.
+  router.post(['/run', '/exercises/:id/submissions'], services.rateLimiter.http(config.trustProxyHops));
 
   router.get('/health', (_req, res) => {
     res.json({
@@ -18,6 +20,7 @@ export function apiRouter(services: Services, version: string): Router {
       version,
       referenceServers: services.shared?.ports ?? null,
       limits: config.limits,
+      runSlots: { slots: services.slots.slots, queue: services.slots.queueLength, active: services.slots.active, queued: services.slots.queued },
     });
   });
 
@@ -38,20 +41,39 @@ export function apiRouter(services: Services, version: string): Router {
   router.post('/exercises/:id/submissions', async (req, res) => {
     const e = await findExercise(services, req.params.id);
     const code = requireCode(req.body, config.maxCodeBytes);
-    res.json(await grader.grade(e, code));
+    const signal = abortWhenGone(res);
+    const verdict = await untilGone(signal, inRunSlot(services, signal, () => grader.grade(e, code, { signal })));
+    if (verdict) res.json(verdict);
   });
 
   router.post('/run', async (req, res) => {
     const code = requireCode(req.body, config.maxCodeBytes);
     const exerciseId = optionalExerciseId(req.body);
     const exercise = exerciseId ? await findExercise(services, exerciseId) : undefined;
-    const controller = new AbortController();
-    res.on('close', () => controller.abort()); // the client went away: stop the program
-    res.json(await harness.run({ code, limits: exercise?.limits, signal: controller.signal }));
+    const signal = abortWhenGone(res);
+    const result = await untilGone(signal, inRunSlot(services, signal, () => harness.run({ code, limits: exercise?.limits, signal })));
+    if (result) res.json(result);
   });
 
   router.use((req, _res) => {
     throw new ApiError(404, 'not_found', `No API route ${req.method} ${req.originalUrl}.`);
   });
   return router;
+}
+
+/** Aborts when the response closes: the client went away (a queued job leaves the queue, a running one is stopped). */
+function abortWhenGone(res: Response): AbortSignal {
+  const controller = new AbortController();
+  res.on('close', () => controller.abort());
+  return controller.signal;
+}
+
+/** The job's result, or undefined if it was abandoned because the client went away (nobody to answer). */
+async function untilGone<T>(signal: AbortSignal, job: Promise<T>): Promise<T | undefined> {
+  try {
+    return await job;
+  } catch (err) {
+    if (signal.aborted) return undefined;
+    throw err;
+  }
 }

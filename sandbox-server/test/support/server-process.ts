@@ -25,6 +25,9 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
       CHAT_PORT: '0',
       UDP_ECHO_PORT: '0',
       SANDBOX_TMP_DIR: mkdtempSync(path.join(os.tmpdir(), 'sm-test-')),
+      // Every test client is 127.0.0.1: one test file's dozens of runs would trip the per-IP rate
+      // limit. Tests of the limit set it themselves (load.test.ts).
+      RATE_LIMIT_PER_MIN: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
