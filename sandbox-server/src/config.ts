@@ -131,7 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     grade: { processTimeoutMs: intFromEnv(env, 'GRADE_TIMEOUT_MS', 30_000, 1_000, 600_000) },
     isolation: isolationFromEnv(env.SANDBOX_ISOLATION),
     requireIsolation: env.SANDBOX_REQUIRE_ISOLATION === '1',
-    warmPods: intFromEnv(env, 'SANDBOX_WARM_PODS', Math.max(2, os.availableParallelism()), 0, 64),
+    warmPods: intFromEnv(env, 'SANDBOX_WARM_PODS', slots, 0, 64), // one ready per run slot: a burst never waits for a sandbox to boot
     logRequests: env.LOG_REQUESTS !== '0',
     runSlots: {
       slots,
