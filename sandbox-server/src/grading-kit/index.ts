@@ -1,5 +1,5 @@
 // The grading kit: what an exercise's grade.test.ts imports besides vitest's describe/it/expect.
-// See AUTHORING notes in sandbox-server/README.md.
+// Its API is documented in README.md beside this file; AUTHORING.md at the repository root shows it in use.
 export { GradingFailure, currentGrade, oncePerGrade } from './context.ts';
 export { describeBytes, describeLines } from './describe-bytes.ts';
 export { TestClient, DEFAULT_WAIT_MS } from './test-client.ts';
