@@ -5,10 +5,12 @@
 //           a restart) on SANDBOX_PORT (default 4322), without the rate limit;
 //   site    `astro dev` on PORT (default 4321), hot-reloading lessons and exercises, with /api and
 //           its WebSocket proxied to the server.
-// Their output is prefixed with their names. Ctrl+C (or SIGTERM) stops both; if one of them exits,
+// Their output is prefixed with their names. A new section folder in lessons/ restarts the site
+// (its sidebar groups are read at start). Ctrl+C (or SIGTERM) stops both; if one of them exits,
 // the other is stopped too.
 import { spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
+import { readdirSync, watch } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -56,7 +58,11 @@ function start(name, colorCode, args, env) {
   children.set(name, child);
   child.on('exit', (code, signal) => {
     children.delete(name);
-    if (!stopping) {
+    const restart = restarting.get(name);
+    if (restart && !stopping) {
+      restarting.delete(name);
+      restart();
+    } else if (!stopping) {
       console.log(`${prefix}exited (${signal ?? `code ${code}`}); stopping the rest`);
       stop(code ?? 1);
     } else if (children.size === 0) process.exit(exitCode);
@@ -86,6 +92,9 @@ function stop(code, { graceMs = 0 } = {}) {
 process.on('SIGINT', () => stop(0, { graceMs: 2000 }));
 process.on('SIGTERM', () => stop(0));
 
+/** Children being restarted on purpose: their exit starts them again instead of stopping all. */
+const restarting = new Map();
+
 const tsxCli = require.resolve('tsx/cli');
 const astroCli = path.join(path.dirname(require.resolve('astro/package.json')), 'astro.js');
 
@@ -97,7 +106,29 @@ start('server', '36', [tsxCli, 'watch', '--clear-screen=false', '--exclude', run
   // one author clicking Check often: no rate limit
   RATE_LIMIT_PER_MIN: '0',
 });
-start('site', '35', [astroCli, 'dev', '--root', 'site', '--host', host, '--port', sitePort], {
-  SOCKET_MASTERY_API: `http://${host}:${serverPort}`,
+const startSite = () =>
+  start('site', '35', [astroCli, 'dev', '--root', 'site', '--host', host, '--port', sitePort], {
+    SOCKET_MASTERY_API: `http://${host}:${serverPort}`,
+  });
+startSite();
+
+// The sidebar's groups are the section folders, read when astro starts: a new section folder
+// (npm run new:lesson -- 04-websockets/intro) restarts the site so its pages and group appear.
+const lessonsDir = path.join(root, 'lessons');
+const sections = () => new Set(readdirSync(lessonsDir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name));
+let known = sections();
+let pending;
+watch(lessonsDir, () => {
+  clearTimeout(pending);
+  pending = setTimeout(() => {
+    const now = sections();
+    const changed = now.size !== known.size || [...now].some((s) => !known.has(s));
+    known = now;
+    const site = children.get('site');
+    if (!changed || !site || stopping || restarting.has('site')) return;
+    console.log(paint('1', 'A section folder was added or removed in lessons/: restarting the site for its sidebar.'));
+    restarting.set('site', startSite);
+    site.kill('SIGTERM');
+  }, 300);
 });
 console.log(paint('1', `\nAuthoring at http://${host}:${sitePort}/ (lessons and exercises reload as you save; the sandbox server runs on port ${serverPort}). Ctrl+C stops both.\n`));

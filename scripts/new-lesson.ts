@@ -28,7 +28,7 @@ try {
   console.log('\nNext:');
   console.log(`  - write the title, the description and the lesson in ${shown(roots, lesson.file)}`);
   if (lesson.newSection) {
-    console.log(`  - a new section: give it a label in site/src/lib/sections.mjs (else "${sectionLabel(section)}"), and restart npm run dev to see it in the sidebar`);
+    console.log(`  - a new section: npm run dev restarts the site by itself to show its sidebar group; give it a label in site/src/lib/sections.mjs (else "${sectionLabel(section)}")`);
   }
   console.log(`  - add an exercise: npm run new:exercise -- <id> --lesson ${lesson.slug}`);
   console.log('  - check everything: npm run check:content');
