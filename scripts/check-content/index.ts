@@ -17,6 +17,9 @@ export { checkLessonExcerpts, checkSampleExpectations, checkSampleRuns, checkTyp
 export { CHECK_TITLES, formatProblems, type CheckName, type Problem } from './problems.ts';
 export type { Content, ContentRoots, Sandbox };
 
+/** "1 lesson", "13 lessons". */
+const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 export const ALL_CHECKS: CheckName[] = ['lessons', 'exercises', 'links', 'types', 'samples', 'grading'];
 
 export interface CheckResult {
@@ -61,9 +64,9 @@ export async function checkContent(roots: ContentRoots = contentRoots(), options
   };
 
   // Fast, static checks first.
-  await timed('lessons', `${content.lessons.length} lessons`, async () => [...(await checkLessonFrontmatter(content)), ...checkLessonPlacement(content), ...checkLessonComponents(content)]);
-  await timed('exercises', `${content.exercises.length} exercises`, () => checkExerciseMetadata(content));
-  await timed('links', `${content.lessons.length} lessons, ${content.exercises.length} exercises`, () => [...checkExerciseLinks(content), ...checkInternalLinks(content), ...checkLessonImports(content)]);
+  await timed('lessons', count(content.lessons.length, 'lesson'), async () => [...(await checkLessonFrontmatter(content)), ...checkLessonPlacement(content), ...checkLessonComponents(content)]);
+  await timed('exercises', count(content.exercises.length, 'exercise'), () => checkExerciseMetadata(content));
+  await timed('links', `${count(content.lessons.length, 'lesson')}, ${count(content.exercises.length, 'exercise')}`, () => [...checkExerciseLinks(content), ...checkInternalLinks(content), ...checkLessonImports(content)]);
 
   const toGrade = gradable(content).filter((e) => !options.exercises || options.exercises.includes(e.id));
   const needsServer = (wanted.has('samples') && content.samples.length > 0) || (wanted.has('grading') && toGrade.length > 0);
@@ -74,20 +77,20 @@ export async function checkContent(roots: ContentRoots = contentRoots(), options
     if (wanted.has('types')) {
       const since = Date.now();
       const types = checkTypes(content);
-      record('types', types.problems, `${types.files} files`, since);
+      record('types', types.problems, count(types.files, 'file'), since);
     }
     const sandbox = await sandboxStarting;
     // Samples first, on an otherwise idle server (some measure timing); then the gradings, many at once.
-    await timed('samples', `${content.samples.length} samples`, async () => [
+    await timed('samples', count(content.samples.length, 'sample'), async () => [
       ...checkSampleExpectations(content),
       ...checkLessonExcerpts(content),
       ...(sandbox ? await checkSampleRuns(content, sandbox) : []),
     ]);
     if (wanted.has('grading')) {
       const since = Date.now();
-      options.onProgress?.(`grading ${toGrade.length} exercise${toGrade.length === 1 ? '' : 's'}…`);
+      options.onProgress?.(`grading ${count(toGrade.length, 'exercise')}…`);
       const report = sandbox && toGrade.length ? await checkGrading({ ...content, exercises: toGrade }, sandbox, (id) => options.onProgress?.(`  graded ${id}`)) : { problems: [], submissions: 0 };
-      record('grading', report.problems, `${toGrade.length} exercises, ${report.submissions} submissions`, since);
+      record('grading', report.problems, `${count(toGrade.length, 'exercise')}, ${count(report.submissions, 'submission')}`, since);
     }
   } finally {
     await (await sandboxStarting?.catch(() => undefined))?.stop();

@@ -57,7 +57,7 @@ export function createLesson(roots: ContentRoots, slug: string, options: { title
   const title = options.title ?? titleFromName(name);
   const text = fill(readFileSync(path.join(TEMPLATES_DIR, 'lesson.mdx'), 'utf8'), {
     title: yamlString(title),
-    description: yamlString(`What the learner can do after "${title}", in one or two sentences.`),
+    description: 'What the learner can do after this lesson, in one or two sentences.',
     section,
     slug: `${section}/${name}`,
     order,
