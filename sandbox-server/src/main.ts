@@ -17,6 +17,7 @@ import { claimWorkDir } from './harness/work-dir.ts';
 import { RunSlots } from './harness/run-slots.ts';
 import { RateLimiter } from './api/rate-limit.ts';
 import type { Services } from './services.ts';
+import { closeInheritedDescriptors } from './inherited-fds.ts';
 
 export interface RunningServer {
   url: string;
@@ -68,6 +69,7 @@ export async function startServer(baseConfig: Config): Promise<RunningServer> {
 }
 
 async function main(): Promise<void> {
+  closeInheritedDescriptors(); // before any child process: learner programs must not get them
   let config: Config;
   try {
     config = loadConfig();
