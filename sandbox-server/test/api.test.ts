@@ -8,7 +8,7 @@ const echo = (file: string) => readFileSync(path.join(ROOT, 'exercises/tcp-echo-
 let server: ServerProcess;
 
 beforeAll(async () => {
-  server = await startServerProcess({ MAX_CODE_BYTES: '20000', RUN_TIMEOUT_MS: '2000' });
+  server = await startServerProcess({ MAX_CODE_BYTES: '20000', RUN_TIMEOUT_MS: '4000' });
 });
 afterAll(async () => {
   await server?.stop();
@@ -119,7 +119,7 @@ s.on('data', (d) => console.log('reply', d.toString()));`;
   it('stops a program at the time limit and says so', async () => {
     const { json } = await postJson(`${server.url}/api/run`, { code: 'setInterval(() => {}, 1000);' });
     expect(json.timedOut).toBe(true);
-    expect(json.limit).toBe('stopped after 2 s (time limit)');
+    expect(json.limit).toBe('stopped after 4 s (time limit)');
   });
 
   it('runs with an empty environment apart from the documented variables', async () => {
@@ -187,7 +187,7 @@ describe('the server survives hostile programs', () => {
   });
 
   it('a memory bomb made of Buffers is stopped at the memory limit', async () => {
-    const { json } = await postJson(`${server.url}/api/run`, { code: `const keep: Buffer[] = []; for (;;) keep.push(Buffer.alloc(16e6, 1));` });
+    const { json } = await postJson(`${server.url}/api/run`, { code: `const keep: Buffer[] = []; for (;;) keep.push(Buffer.alloc(128e6, 1));` });
     expect(json.limit).toBe('memory limit 256 MB exceeded');
   });
 
@@ -196,14 +196,15 @@ describe('the server survives hostile programs', () => {
 import cp from 'node:child_process';
 const attempts: Record<string, () => unknown> = {
   read: () => fs.readFileSync('/etc/passwd', 'utf8'),
-  source: () => fs.readFileSync('${ROOT}/package.json', 'utf8'),
-  write: () => fs.writeFileSync('/tmp/pwned', 'x'),
+  source: () => fs.readFileSync('${ROOT}/sandbox-server/src/main.ts', 'utf8'),
+  write: () => fs.writeFileSync('/pwned', 'x'),
   shell: () => cp.execSync('id'),
 };
 for (const [name, attempt] of Object.entries(attempts)) {
   try { attempt(); console.log(name, 'ALLOWED'); } catch (e) { console.log(name, (e as NodeJS.ErrnoException).code); }
 }`;
     const { json } = await postJson(`${server.url}/api/run`, { code });
-    expect(json.stdout).toBe('read ERR_ACCESS_DENIED\nsource ERR_ACCESS_DENIED\nwrite ERR_ACCESS_DENIED\nshell ERR_ACCESS_DENIED\n');
+    // Denied by Node's permission model, or absent from the pod's filesystem altogether.
+    expect(json.stdout).toMatch(/^read (ERR_ACCESS_DENIED|ENOENT)\nsource (ERR_ACCESS_DENIED|ENOENT)\nwrite (ERR_ACCESS_DENIED|EROFS|EACCES)\nshell ERR_ACCESS_DENIED\n$/);
   });
 });

@@ -1,6 +1,6 @@
 // The editors' WebSocket endpoint, black-box, against the real server process.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { ROOT, startServerProcess, type ServerProcess } from './support/server-process.ts';
@@ -106,22 +106,30 @@ describe('WebSocket /api/ws', () => {
 });
 
 describe('shutdown', () => {
+  /** Tasks in the pods (bubblewrap sandboxes) of the server with this pid. */
+  function podTasks(serverPid: number): number {
+    const root = '/sys/fs/cgroup/pids/socket-mastery';
+    return readdirSync(root)
+      .filter((d) => d.startsWith(`${serverPid}-pod-`))
+      .reduce((n, d) => n + readFileSync(path.join(root, d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).length, 0);
+  }
+
   it('SIGTERM stops the server and kills running learner programs', async () => {
     const own = await startServerProcess();
     const ws = new WebSocket(own.url.replace('http', 'ws') + '/api/ws');
     await new Promise((resolve) => ws.once('open', resolve));
     ws.on('error', () => {});
-    const pid = new Promise<number>((resolve) =>
+    const running = new Promise<void>((resolve) =>
       ws.on('message', (d) => {
-        const m = JSON.parse(d.toString());
-        if (m.type === 'output') resolve(Number(m.text.trim()));
+        if (JSON.parse(d.toString()).type === 'output') resolve();
       }),
     );
-    ws.send(JSON.stringify({ type: 'run', id: 'forever', code: 'console.log(process.pid); setInterval(() => {}, 1000);' }));
-    const learnerPid = await pid;
-    expect(() => process.kill(learnerPid, 0)).not.toThrow();
+    ws.send(JSON.stringify({ type: 'run', id: 'forever', code: 'console.log("running"); setInterval(() => {}, 1000);' }));
+    await running;
+    const serverPid = own.child.pid!;
+    expect(podTasks(serverPid)).toBeGreaterThan(0); // the running program, and the warm pods
     expect(await own.stop('SIGTERM')).toBe(0);
     expect(own.log()).toContain('SIGTERM received, shutting down');
-    expect(() => process.kill(learnerPid, 0)).toThrow(/ESRCH/);
+    expect(podTasks(serverPid)).toBe(0);
   });
 });

@@ -1,5 +1,6 @@
 // Captures one process's stdout and stderr up to a shared byte cap, decoding UTF-8 per stream so a
 // character split across chunks is never mangled, and tells listeners about each piece as it comes.
+import { AsyncResource } from 'node:async_hooks';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 
@@ -24,8 +25,11 @@ export class OutputCapture {
   }
 
   onOutput(listener: OutputListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    // Run the listener in the async context it was registered in (a grading test's), not the
+    // pipe's: a pre-started sandbox's pipes were created before any grade began.
+    const bound = AsyncResource.bind(listener);
+    this.listeners.add(bound);
+    return () => this.listeners.delete(bound);
   }
 
   attach(stream: StreamName, readable: Readable): void {
@@ -51,6 +55,12 @@ export class OutputCapture {
     if (this.hidePrefix) text = text.replaceAll(`file://${this.hidePrefix}`, '').replaceAll(this.hidePrefix, '');
     if (!text) return;
     this.text[stream] += text;
-    for (const listener of this.listeners) listener(stream, text);
+    for (const listener of this.listeners) {
+      try {
+        listener(stream, text);
+      } catch (err) {
+        console.error('an output listener failed:', err); // a faulty listener must not stop the capture or the server
+      }
+    }
   }
 }

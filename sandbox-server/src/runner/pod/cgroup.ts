@@ -1,7 +1,7 @@
 // cgroup v1 memory and pids limits for one pod: a kernel-enforced memory cap (Buffers included,
 // swap included where accounted) and a cap on tasks (processes and threads), so a heap bomb is
 // OOM-killed at the cap and a fork bomb stops at pids.max.
-import { access, mkdir, readFile, rmdir, writeFile, constants } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, rmdir, writeFile, constants } from 'node:fs/promises';
 import path from 'node:path';
 
 export interface CgroupRoots {
@@ -22,6 +22,28 @@ export async function findCgroupRoots(base = '/sys/fs/cgroup', group = 'socket-m
     }
   }
   return roots;
+}
+
+/**
+ * Removes the pod groups of servers that are gone (killed before they could clean up), with
+ * anything still running in them.
+ */
+export async function sweepDeadServers(roots: CgroupRoots): Promise<void> {
+  const names = new Set((await readdir(roots.pids).catch(() => [] as string[])).filter((n) => /^\d+-pod-\d+$/.test(n)));
+  for (const name of names) {
+    const pid = Number(name.split('-')[0]);
+    if (pid === process.pid || isAlive(pid)) continue;
+    await new PodCgroup(roots, name).remove();
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 export class PodCgroup {

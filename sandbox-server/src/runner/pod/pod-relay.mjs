@@ -4,7 +4,8 @@
 //   - it writes the learner's program into /work and starts it (a fresh node with Node's permission
 //     model), stdout/stderr going straight to the host;
 //   - inside the pod, 127.0.0.1:<port> for each reference server of the run is relayed to a unix
-//     socket in /sock that the host serves (the learner sees ordinary TCP ports);
+//     socket in /sock that the host serves (the learner sees ordinary TCP ports); each relayed
+//     connection starts with 2 bytes: the program's source port;
 //   - /sock/connect.sock lets the host open (and reset) connections to ports inside the pod (the
 //     grader reaching the learner's server);
 //   - the UDP echo reference server runs here, since datagrams cannot cross a unix stream socket.
@@ -41,7 +42,14 @@ function listen(server, ...args) {
 async function run(job) {
   for (const [name, text] of Object.entries(job.files)) fs.writeFileSync(`/work/${name}`, text, { mode: 0o444 });
   for (const port of job.bridgedPorts) {
-    const relay = net.createServer({ allowHalfOpen: true }, (inside) => pipeBoth(inside, net.connect({ path: `/sock/port-${port}.sock`, allowHalfOpen: true })));
+    const relay = net.createServer({ allowHalfOpen: true }, (inside) => {
+      const host = net.connect({ path: `/sock/port-${port}.sock`, allowHalfOpen: true });
+      // The host learns the program's own port, as a TCP server would see it (2 bytes, then data).
+      const header = Buffer.alloc(2);
+      header.writeUInt16BE(inside.remotePort ?? 0);
+      host.write(header);
+      pipeBoth(inside, host);
+    });
     await listen(relay, port, '127.0.0.1');
   }
   if (job.udpEchoPort) {

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import type { RunLimits } from '../../config.ts';
 import { OutputCapture, type OutputListener } from '../output-capture.ts';
 import { formatBytes, formatLimitMs, type ExitInfo, type LearnerProcess, type Sandbox, type StartOptions } from '../learner-process.ts';
-import { PodCgroup, type CgroupRoots } from './cgroup.ts';
+import { PodCgroup, sweepDeadServers, type CgroupRoots } from './cgroup.ts';
 import { packageDirs } from './allowed-packages.ts';
 
 const RELAY = fileURLToPath(new URL('./pod-relay.mjs', import.meta.url));
@@ -68,6 +68,7 @@ export class PodSandbox implements Sandbox {
 
   /** Starts the warm pods; resolves when the first is ready (or rejects with why pods fail here). */
   async warmUp(): Promise<void> {
+    await sweepDeadServers(this.options.cgroups);
     const first = this.spawnPod();
     this.idle.push(first);
     await first.ready;
@@ -227,7 +228,23 @@ class Pod {
   /** Serves `accept` on a unix socket the relay connects to for `port`. */
   async serve(port: number, accept: (s: net.Socket) => void): Promise<void> {
     const file = path.join(this.dir, `port-${port}.sock`);
-    const server = net.createServer(accept); // the same socket semantics as the server's own TCP listener
+    // The same socket semantics as the server's own TCP listener, and the same view of the peer.
+    const server = net.createServer((socket) => {
+      socket.on('error', () => {});
+      const readHeader = () => {
+        const header = socket.read(2) as Buffer | null;
+        if (!header) return void socket.once('readable', readHeader);
+        Object.defineProperties(socket, {
+          remoteAddress: { value: '127.0.0.1' },
+          remotePort: { value: header.readUInt16BE(0) },
+          remoteFamily: { value: 'IPv4' },
+          localAddress: { value: '127.0.0.1' },
+          localPort: { value: port },
+        });
+        accept(socket);
+      };
+      readHeader();
+    });
     this.hostServers.push(server);
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(file, resolve));
     await chmod(file, 0o666);
@@ -257,7 +274,8 @@ class Pod {
           const id = socket.read(4) as Buffer | null;
           if (!id) return void socket.once('readable', readId);
           // A unix socket cannot send a TCP reset; the relay does it inside on request.
-          Object.assign(socket, { resetAndDestroy: () => (this.reset(id.readUInt32BE(0)), socket.destroy()) });
+          // The reset must reach the relay before this socket's close would end the connection politely.
+          Object.assign(socket, { resetAndDestroy: () => void this.reset(id.readUInt32BE(0)).then(() => socket.destroy()) });
           resolve(socket);
         };
         readId();
@@ -266,12 +284,17 @@ class Pod {
     });
   }
 
-  private reset(id: number): void {
+  /** Asks the relay to reset connection `id` inside the pod; resolves when it has. */
+  private reset(id: number): Promise<void> {
     const request = Buffer.alloc(5);
     request[0] = 2;
     request.writeUInt32BE(id, 1);
-    const socket = net.connect(path.join(this.dir, 'connect.sock'), () => socket.end(request));
-    socket.on('error', () => {});
+    return new Promise((resolve) => {
+      const socket = net.connect(path.join(this.dir, 'connect.sock'), () => socket.end(request));
+      socket.on('error', () => resolve());
+      socket.on('close', () => resolve());
+      socket.resume();
+    });
   }
 
   /** Kills everything in the pod at once; resolves when its cgroups and files are gone too. */
