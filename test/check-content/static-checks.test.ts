@@ -147,15 +147,16 @@ describe('links between lessons and exercises', () => {
 });
 
 describe('samples and types', () => {
-  it('catches a sample that does not compile, and one with no expectations entry', async () => {
-    const problems = await problemsAfter((t) => t.write('lessons/samples/01-basics/broken.ts', "const n: number = 'not a number';\nconsole.log(n);\n"), ['samples', 'types']);
+  it('catches a sample that does not compile (and has no expectations entry) and a solution that does not type-check', async () => {
+    // one tree, one tsc run for both
+    const solution = `exercises/${EXERCISES.module}/solution.ts`;
+    const problems = await problemsAfter((t) => {
+      t.write('lessons/samples/01-basics/broken.ts', "const n: number = 'not a number';\nconsole.log(n);\n");
+      t.edit(solution, 'header.writeUInt16BE(body.length);', 'header.writeUInt16BE(body);');
+    }, ['samples', 'types']);
     expectProblem(problems, { file: 'lessons/samples/01-basics/broken.ts', check: 'types', message: 'TS2322' });
     expectProblem(problems, { file: 'lessons/samples/01-basics/broken.ts', check: 'samples', message: 'no entry' });
-  });
-
-  it('catches a solution that does not type-check', async () => {
-    const file = `exercises/${EXERCISES.module}/solution.ts`;
-    const p = expectProblem(await problemsAfter((t) => t.edit(file, 'header.writeUInt16BE(body.length);', 'header.writeUInt16BE(body);'), ['types']), { file, check: 'types' });
+    const p = expectProblem(problems, { file: solution, check: 'types' });
     expect(p.line).toBeGreaterThan(1);
   });
 
