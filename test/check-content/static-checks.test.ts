@@ -23,7 +23,7 @@ async function problemsAfter(breakIt: (t: Tree) => void, checks = STATIC): Promi
   return [...report.problems, ...(checks.includes('samples') ? [...checkSampleExpectations(content), ...checkLessonExcerpts(content)] : [])];
 }
 
-function expectProblem(problems: Problem[], want: Partial<Problem> & { file: string; message?: string | RegExp }) {
+function expectProblem(problems: Problem[], want: Omit<Partial<Problem>, 'message'> & { file: string; message?: string | RegExp }) {
   const match = problems.find(
     (p) =>
       p.file === want.file &&
