@@ -41,7 +41,9 @@ export async function checkGrading(content: Content, sandbox: Sandbox, onGraded?
   const left = new Map(exercises.map((e) => [e.id, submissions.filter((s) => s.exercise === e).length]));
   const results = await Promise.all(
     submissions.map(async (s) => {
-      const verdict = await sandbox.submit(s.exercise.id, readFileSync(path.join(s.exercise.dir, s.name), 'utf8'));
+      const verdict = await sandbox.submit(s.exercise.id, readFileSync(path.join(s.exercise.dir, s.name), 'utf8')).catch(
+        (err: Error): Verdict => ({ status: 'error', message: `the server could not grade it: ${err.message}`, tests: [], durationMs: 0 }),
+      );
       const remaining = left.get(s.exercise.id)! - 1;
       left.set(s.exercise.id, remaining);
       if (remaining === 0) onGraded?.(s.exercise.id);
@@ -59,6 +61,10 @@ export async function checkGrading(content: Content, sandbox: Sandbox, onGraded?
         add({ file: `${folder}/grade.test.ts`, message: `the grading tests do not load: ${verdict.message?.replace(/^.*?: /, '')}`, fix: 'Fix the error in grade.test.ts (or a file it imports); `npm run typecheck` shows type errors too.' });
       }
       suiteBroken.add(exercise.id);
+      continue;
+    }
+    if (verdict.status === 'error' && verdict.message?.startsWith('the server could not grade it')) {
+      add({ file, message: verdict.message, fix: 'This is a fault of the server, not of the content: see its log (`npm run dev` prints it), or try again.' });
       continue;
     }
     if (verdict.status === 'error') {

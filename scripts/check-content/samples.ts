@@ -7,7 +7,7 @@ import path from 'node:path';
 import { shown } from '../content/roots.ts';
 import type { Content } from './content.ts';
 import type { Problem } from './problems.ts';
-import type { Sandbox } from './sandbox.ts';
+import type { RunResult, Sandbox } from './sandbox.ts';
 
 export const EXPECTATIONS_FILE = 'expectations.json';
 /** A sample must finish by itself within this time (the lessons promise about 3 s). */
@@ -112,7 +112,13 @@ export async function checkSampleRuns(content: Content, sandbox: Sandbox): Promi
   for (const sample of content.samples) {
     await (async () => {
       const file = path.join(content.roots.samplesDir, sample);
-      const result = await sandbox.run(readFileSync(file, 'utf8'));
+      let result: RunResult;
+      try {
+        result = await sandbox.run(readFileSync(file, 'utf8'));
+      } catch (err) {
+        problems.push({ check: 'samples', file: shown(content.roots, file), message: `the server could not run it: ${(err as Error).message}`, fix: 'Run it in `npm run dev` to see what happens; the server log says more.' });
+        return;
+      }
       const report = `exit ${result.exitCode}${result.signal ? ` (${result.signal})` : ''}${result.limit ? `, ${result.limit}` : ''} after ${result.durationMs} ms\n--- stdout\n${tail(result.stdout)}--- stderr\n${tail(result.stderr)}`;
       const add = (message: string, fix: string) => problems.push({ check: 'samples', file: shown(content.roots, file), message: `${message}\n${report}`, fix });
       if (result.exitCode !== 0 || result.timedOut) {
