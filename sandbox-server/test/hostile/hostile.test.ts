@@ -835,6 +835,6 @@ describe('after every hostile program', () => {
     const pid = server.pid;
     const left = listProcesses().filter((p) => new RegExp(`/socket-mastery/${pid}-pod-`).test(p.pidsCgroup ?? '') || p.ppid === pid);
     expect(left).toEqual([]);
-    expect((await import('node:fs')).existsSync(server.workDir)).toBe(false);
+    expect(server.workDirAfterExit).toBeNull();
   });
 });

@@ -2,7 +2,7 @@
 // limits), request helpers that know how many runs are in flight, a bounded case scheduler, and
 // host-side inspection of what the server's pods left behind (processes, cgroups, files).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -131,8 +131,13 @@ export class HostileServer {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
     const code = await this.exited;
     this.inherited.destroy();
+    this.workDirAfterExit ??= existsSync(this.workDir) ? readdirSync(this.workDir, { recursive: true }).map(String) : null;
+    rmSync(this.tmpBase, { recursive: true, force: true }); // the suite's own base; the server should have removed pid-N in it
     return code;
   }
+
+  /** What was left of the server's work directory once it had exited (null: removed, as it should be). */
+  workDirAfterExit?: string[] | null;
 
   // ---- requests ----
 
