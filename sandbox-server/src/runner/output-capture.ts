@@ -12,13 +12,19 @@ export class OutputCapture {
   private bytes = 0;
   private overflowed = false;
   private readonly listeners = new Set<OutputListener>();
+  private readonly hideDir: RegExp | undefined;
 
   constructor(
     private readonly capBytes: number,
     private readonly onOverflow: () => void,
-    /** A path prefix to remove from output (the run directory), so stack traces read `main.ts:3:5`. */
-    private readonly hidePrefix?: string,
-  ) {}
+    /** The program's directory: removed where it prefixes a program file, so stack traces read `main.ts:3:5`. */
+    programDir?: string,
+  ) {
+    if (programDir) {
+      const dir = programDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      this.hideDir = new RegExp(`(?:file://)?${dir}(?=[\\w.-]+\\.(?:ts|mjs|js)\\b)`, 'g');
+    }
+  }
 
   get truncated(): boolean {
     return this.overflowed;
@@ -52,7 +58,7 @@ export class OutputCapture {
   }
 
   private emit(stream: StreamName, text: string): void {
-    if (this.hidePrefix) text = text.replaceAll(`file://${this.hidePrefix}`, '').replaceAll(this.hidePrefix, '');
+    if (this.hideDir) text = text.replace(this.hideDir, '');
     if (!text) return;
     this.text[stream] += text;
     for (const listener of this.listeners) {

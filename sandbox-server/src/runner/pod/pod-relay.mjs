@@ -15,6 +15,10 @@ import dgram from 'node:dgram';
 import fs from 'node:fs';
 import { spawn } from 'node:child_process';
 
+// SIGUSR1 would open Node's inspector in this (unrestricted) process to whoever sends it: the
+// program runs as the same user, so it must not be able to.
+process.on('SIGUSR1', () => {});
+
 const control = new net.Socket({ fd: 3, readable: true, writable: true });
 const report = (message) => control.write(JSON.stringify(message) + '\n');
 control.on('error', () => process.exit(1));
@@ -98,6 +102,9 @@ async function run(job) {
     }),
     '/sock/connect.sock',
   );
+  // Every socket the host and the relay need now exists: nobody may create files in /sock anymore
+  // (binding a unix socket is not covered by Node's permission model).
+  fs.chmodSync('/sock', 0o555);
   let learner;
   if (prestarted && prestarted.exitCode === null && JSON.stringify(job.nodeArgs) === JSON.stringify(prestarted.nodeArgs)) {
     learner = prestarted;

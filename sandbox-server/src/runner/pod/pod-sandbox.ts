@@ -43,6 +43,8 @@ const RELAY_MEMORY_MB = 64;
 const MAX_TASKS = 64;
 const TMP_BYTES = 8 * 1024 * 1024;
 const READY_WITHIN_MS = 10_000;
+/** A control message is a few hundred bytes; anything longer means the channel was tampered with. */
+const MAX_CONTROL_BYTES = 64 * 1024;
 
 export interface PodSandboxOptions {
   workDir: string;
@@ -146,6 +148,8 @@ class Pod {
     this.dir = path.join(options.workDir, 'pods', `pod-${id}`);
     this.cgroup = new PodCgroup(options.cgroups, `${process.pid}-pod-${id}`);
     this.capture = new OutputCapture(options.defaultLimits.outputBytes, () => this.onOverflow(), '/work/');
+    // Whether the kernel stopped the pod at its memory cap, read before the cgroup is removed.
+    this.finished = new Promise((resolve) => (this.settleFinished = resolve));
     let settleGone: () => void;
     this.gone = new Promise((resolve) => (settleGone = resolve));
     this.ready = this.boot(bwrapArgs).catch(async (err) => {
@@ -153,10 +157,19 @@ class Pod {
       throw err;
     });
     this.ready.catch(() => {});
-    void this.ready.then(() => this.child && this.child.once('close', () => void this.destroy()), () => {});
+    void this.ready.then(
+      () =>
+        this.child?.once('close', async () => {
+          this.settleFinished({ memoryLimitHit: await this.cgroup.memoryLimitHit() });
+          void this.destroy();
+        }),
+      () => this.settleFinished({ memoryLimitHit: false }),
+    );
     this.goneResolve = () => settleGone();
   }
   private goneResolve: () => void;
+  readonly finished: Promise<{ memoryLimitHit: boolean }>;
+  private settleFinished!: (f: { memoryLimitHit: boolean }) => void;
 
   private async boot(bwrapArgs: string[]): Promise<void> {
     await mkdir(path.dirname(this.dir), { recursive: true });
@@ -196,12 +209,19 @@ class Pod {
     this.capture.attach('stdout', this.child.stdout!);
     this.capture.attach('stderr', this.child.stderr!);
     this.control = this.child.stdio[3] as net.Socket;
+    // The relay shares a user with the program: treat what comes over the channel as untrusted.
     let buffered = '';
     this.control.setEncoding('utf8');
     this.control.on('data', (text: string) => {
       buffered += text;
+      if (buffered.length > MAX_CONTROL_BYTES) return void this.destroy();
       for (let nl = buffered.indexOf('\n'); nl !== -1; nl = buffered.indexOf('\n')) {
-        const message = JSON.parse(buffered.slice(0, nl)) as PodMessage;
+        let message: PodMessage;
+        try {
+          message = JSON.parse(buffered.slice(0, nl)) as PodMessage;
+        } catch {
+          return void this.destroy();
+        }
         buffered = buffered.slice(nl + 1);
         for (const l of this.listeners) l(message);
       }
@@ -335,10 +355,14 @@ class PodLearner implements LearnerProcess {
   ) {
     const { limits } = options;
     pod.onOverflow = () => this.kill(`output cut at ${formatBytes(limits.outputBytes)}; the program was stopped`);
-    const timer = setTimeout(() => {
-      this.timedOut = true;
-      this.kill(`stopped after ${formatLimitMs(limits.timeoutMs)} (time limit)`);
-    }, limits.timeoutMs);
+    // The time limit counts from the program's start, not from the pod's (a busy host may take a while).
+    let timer: NodeJS.Timeout | undefined;
+    const startTimer = () => {
+      timer = setTimeout(() => {
+        this.timedOut = true;
+        this.kill(`stopped after ${formatLimitMs(limits.timeoutMs)} (time limit)`);
+      }, limits.timeoutMs);
+    };
     let exitMessage: { code: number | null; signal: string | null } | undefined;
     pod.on((m) => {
       if (m.type === 'exit') exitMessage = m;
@@ -346,19 +370,20 @@ class PodLearner implements LearnerProcess {
     });
     const started = this.begin(options);
     this.started = started;
+    started.then(startTimer, () => {});
     this.exited = (async () => {
       try {
         await started;
-        await new Promise<void>((resolve) => (pod.child!.exitCode !== null || pod.child!.signalCode !== null ? resolve() : pod.child!.once('close', () => resolve())));
       } catch (err) {
         pod.capture.text.stderr += `${(err as Error).message}\n`;
       }
+      const { memoryLimitHit } = await pod.finished;
       clearTimeout(timer);
-      const oom = await pod.cgroup.memoryLimitHit();
-      if (oom && !this.limitHit) this.limitHit = `memory limit ${limits.memoryMb} MB exceeded`;
+      if (memoryLimitHit && !this.limitHit) this.limitHit = `memory limit ${limits.memoryMb} MB exceeded`;
       if (!this.limitHit && /heap out of memory|Reached heap limit/.test(pod.capture.text.stderr)) this.limitHit = `memory limit ${limits.memoryMb} MB exceeded`;
       void pod.destroy(); // processes are dead already; cgroup and files are removed in the background
       this.hasExited = true;
+      if (!this.limitHit && !exitMessage) this.limitHit = 'the run ended because the program stopped its own sandbox (it signalled its parent process?)';
       const killed = this.limitHit || !exitMessage;
       return {
         exitCode: killed ? null : exitMessage!.code,
