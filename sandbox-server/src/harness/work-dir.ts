@@ -3,7 +3,8 @@
 import { chmod, mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid exists (EPERM: it does, under another user). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -18,7 +19,7 @@ export async function claimWorkDir(base: string): Promise<string> {
   await chmod(base, 0o711);
   for (const entry of await readdir(base)) {
     const pid = Number(/^pid-(\d+)$/.exec(entry)?.[1]);
-    if (pid && pid !== process.pid && !alive(pid)) await rm(path.join(base, entry), { recursive: true, force: true });
+    if (pid && pid !== process.pid && !isAlive(pid)) await rm(path.join(base, entry), { recursive: true, force: true });
   }
   const dir = path.join(base, `pid-${process.pid}`);
   await rm(dir, { recursive: true, force: true });

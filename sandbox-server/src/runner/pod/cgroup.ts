@@ -3,6 +3,7 @@
 // OOM-killed at the cap and a fork bomb stops at pids.max.
 import { access, mkdir, readdir, readFile, rmdir, writeFile, constants } from 'node:fs/promises';
 import path from 'node:path';
+import { isAlive } from '../../harness/work-dir.ts';
 
 export interface CgroupRoots {
   memory: string;
@@ -34,15 +35,6 @@ export async function sweepDeadServers(roots: CgroupRoots): Promise<void> {
     const pid = Number(name.split('-')[0]);
     if (pid === process.pid || isAlive(pid)) continue;
     await new PodCgroup(roots, name).remove();
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
