@@ -186,11 +186,6 @@ describe('the server survives hostile programs', () => {
     expect((await postJson(`${server.url}/api/run`, { code: 'console.log("still here")' })).json.stdout).toBe('still here\n');
   });
 
-  it('a memory bomb made of Buffers is stopped at the memory limit', async () => {
-    const { json } = await postJson(`${server.url}/api/run`, { code: `const keep: Buffer[] = []; for (;;) keep.push(Buffer.alloc(128e6, 1));` });
-    expect(json.limit).toBe('memory limit 256 MB exceeded');
-  });
-
   it('cannot read host files, start processes or write files', async () => {
     const code = `import fs from 'node:fs';
 import cp from 'node:child_process';

@@ -68,7 +68,13 @@ export class TestClient {
   async write(data: string | Buffer): Promise<void> {
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
     this.traffic?.data(`grader:${this.label}`, this.connection, 'to-learner', bytes);
-    await new Promise<void>((resolve, reject) => this.socket.write(bytes, (err) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      this.socket.write(bytes, (err) => {
+        if (!err) return resolve();
+        const code = (err as NodeJS.ErrnoException).code ?? err.message;
+        reject(new GradingFailure(`${this.label} could not send ${describeBytes(bytes, 48)}: the connection was already closed by your program (${code})`));
+      }),
+    );
   }
 
   /** Sends `data` as `pieces` separate writes with a pause between them (or split at `at`). */

@@ -251,9 +251,16 @@ class Pod {
     // The same socket semantics as the server's own TCP listener, and the same view of the peer.
     const server = net.createServer((socket) => {
       socket.on('error', () => {});
-      const readHeader = () => {
-        const header = socket.read(2) as Buffer | null;
-        if (!header) return void socket.once('readable', readHeader);
+      let header = Buffer.alloc(0);
+      const onHeader = (chunk: Buffer) => {
+        header = Buffer.concat([header, chunk]);
+        if (header.length < 2) return;
+        socket.removeListener('data', onHeader);
+        socket.pause();
+        if (header.length > 2) socket.unshift(header.subarray(2));
+        // Back to the state of a socket nobody has read from yet: a hook that pauses it (to hold the
+        // program's bytes back) stays in control, and a 'data' listener alone starts the flow.
+        (socket as { readableFlowing: boolean | null }).readableFlowing = null; // typed read-only; Node has a setter
         Object.defineProperties(socket, {
           remoteAddress: { value: '127.0.0.1' },
           remotePort: { value: header.readUInt16BE(0) },
@@ -263,7 +270,7 @@ class Pod {
         });
         accept(socket);
       };
-      readHeader();
+      socket.on('data', onHeader);
     });
     this.hostServers.push(server);
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(file, resolve));
