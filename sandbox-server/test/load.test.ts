@@ -5,54 +5,20 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { getJson, postJson, startServerProcess, type ServerProcess } from './support/server-process.ts';
+import { openEditorSocket, type EditorSocket } from './support/editor-socket.ts';
 
-type Msg = { type: string; id?: string; [k: string]: any };
 
 /** A program that runs for `ms` and prints "started" first. */
 const slow = (ms: number) => `console.log('started'); setTimeout(() => console.log('done'), ${ms});`;
-
-interface Client {
-  ws: WebSocket;
-  messages: Msg[];
-  until(pred: (m: Msg) => boolean, ms?: number): Promise<Msg>;
-  closed: Promise<{ code: number; reason: string }>;
-}
 
 /** Every socket a test opened, terminated after each test whatever its outcome. */
 const sockets: WebSocket[] = [];
 afterEach(() => sockets.splice(0).forEach((ws) => ws.terminate()));
 
-async function openSocket(server: ServerProcess, options: WebSocket.ClientOptions = {}): Promise<Client> {
-  const ws = new WebSocket(server.url.replace('http', 'ws') + '/api/ws', options);
-  sockets.push(ws);
-  const messages: Msg[] = [];
-  const waiters = new Set<() => void>();
-  ws.on('message', (data) => {
-    messages.push(JSON.parse(data.toString()));
-    waiters.forEach((w) => w());
-  });
-  ws.on('error', () => {});
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
-  await new Promise((resolve, reject) => ws.once('open', resolve).once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`))));
-  return {
-    ws,
-    messages,
-    closed,
-    until: (pred, ms = 15_000) =>
-      new Promise((resolve, reject) => {
-        const check = () => {
-          const found = messages.find(pred);
-          if (found) {
-            waiters.delete(check);
-            clearTimeout(timer);
-            resolve(found);
-          }
-        };
-        const timer = setTimeout(() => reject(new Error(`no matching message; got ${JSON.stringify(messages).slice(0, 800)}`)), ms);
-        waiters.add(check);
-        check();
-      }),
-  };
+async function openSocket(server: ServerProcess, options: WebSocket.ClientOptions = {}): Promise<EditorSocket> {
+  const client = await openEditorSocket(server.url, options);
+  sockets.push(client.ws);
+  return client;
 }
 
 /** Waits until /api/health reports this many jobs running and waiting. */

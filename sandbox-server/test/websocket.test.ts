@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { ROOT, startServerProcess, type ServerProcess } from './support/server-process.ts';
+import { openEditorSocket } from './support/editor-socket.ts';
 
 let server: ServerProcess;
 beforeAll(async () => {
@@ -13,36 +14,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-type Msg = { type: string; id?: string; [k: string]: any };
-
-async function openSocket(): Promise<{ ws: WebSocket; messages: Msg[]; until(pred: (m: Msg) => boolean, ms?: number): Promise<Msg> }> {
-  const ws = new WebSocket(server.url.replace('http', 'ws') + '/api/ws');
-  const messages: Msg[] = [];
-  const waiters = new Set<() => void>();
-  ws.on('message', (data) => {
-    messages.push(JSON.parse(data.toString()));
-    waiters.forEach((w) => w());
-  });
-  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-  return {
-    ws,
-    messages,
-    until: (pred, ms = 15_000) =>
-      new Promise((resolve, reject) => {
-        const check = () => {
-          const found = messages.find(pred);
-          if (found) {
-            waiters.delete(check);
-            clearTimeout(timer);
-            resolve(found);
-          }
-        };
-        const timer = setTimeout(() => reject(new Error(`no matching message; got ${JSON.stringify(messages).slice(0, 800)}`)), ms);
-        waiters.add(check);
-        check();
-      }),
-  };
-}
+const openSocket = () => openEditorSocket(server.url);
 
 describe('WebSocket /api/ws', () => {
   it('streams a run’s output as it happens, then its exit', async () => {
