@@ -12,6 +12,7 @@ import {
   outputTail,
   referenceServers,
   startLearner,
+  waitUntil,
   type TestClient,
 } from '../../sandbox-server/src/grading-kit/index.ts';
 import type { LearnerProcess } from '../../sandbox-server/src/runner/learner-process.ts';
@@ -165,20 +166,10 @@ async function startRun(): Promise<ChatRun> {
   const run: ChatRun = { learner, grader, links, connectsBefore };
   // The grader answers the program's whisper, as a person would. Reading grader.received (not
   // grader's line reader) leaves the lines for the tests.
-  void until(() => grader.isClosed || graderLines(run).some((l) => l.startsWith(`[whisper from ${NAME}]: `)), 10_000).then(async (seen) => {
+  void waitUntil(() => grader.isClosed || graderLines(run).some((l) => l.startsWith(`[whisper from ${NAME}]: `)), 10_000).then(async (seen) => {
     if (seen && !grader.isClosed) await grader.write(`${GRADER_SAYS}\n/whisper ${NAME} ${REPLY_TEXT}\n`).catch(() => {});
   });
   return run;
-}
-
-/** Polls `ready` every 10 ms (a retry interval, not a guess) until it holds or `within` passes. */
-async function until(ready: () => boolean, within: number): Promise<boolean> {
-  const deadline = Date.now() + within;
-  while (!ready()) {
-    if (Date.now() >= deadline) return false;
-    await sleep(10);
-  }
-  return true;
 }
 
 function completeLines(bytes: Buffer): string[] {
@@ -220,7 +211,7 @@ function shown(lines: string[]): string {
 
 async function connected(): Promise<ChatRun & { link: ChoppyLink }> {
   const run = await chatRun();
-  await until(() => run.links.length > 0 || run.learner.hasExited, 3000);
+  await waitUntil(() => run.links.length > 0 || run.learner.hasExited, 3000);
   const link = run.links[0];
   if (!link) {
     const why = run.learner.hasExited ? describeExit(run.learner, await run.learner.exited) : `it did not connect within 3 s.${outputTail(run.learner)}`;
@@ -238,7 +229,7 @@ async function expectStep(step: number): Promise<void> {
   const want = SCRIPT[step];
   // A program that already stalled at this point gets no second long wait.
   const wait = run.stalledAt === linesFromProgram(run).length ? 0 : STEP_MS + 500;
-  if (!(await until(() => linesFromProgram(run).length > step || hasLeft(run), wait))) (await chatRun()).stalledAt = linesFromProgram(run).length;
+  if (!(await waitUntil(() => linesFromProgram(run).length > step || hasLeft(run), wait))) (await chatRun()).stalledAt = linesFromProgram(run).length;
   const sent = linesFromProgram(run);
   if (sent[step] !== want.send) {
     const before = step ? ` after ${shown(SCRIPT.slice(0, step).map((s) => s.send))}` : '';
@@ -283,7 +274,7 @@ describe('TCP chat client', () => {
     await expectStep(0);
     const run = await connected();
     const id = programConnection(run);
-    const ok = await until(() => referenceServers().chat.seen.some((e) => e.type === 'registered' && e.connection === id), STEP_MS);
+    const ok = await waitUntil(() => referenceServers().chat.seen.some((e) => e.type === 'registered' && e.connection === id), STEP_MS);
     if (!ok) throw new GradingFailure(`the chat server did not register your program as "${NAME}". It received ${shown(linesFromProgram(run))} and sent back ${shown(completeLines(bytesToProgram(run)))}`);
   });
 
@@ -291,7 +282,7 @@ describe('TCP chat client', () => {
     await expectStep(1);
     const run = await connected();
     const expected = `${NAME}: ${HELLO}`;
-    if (!(await until(() => graderLines(run).includes(expected), STEP_MS))) {
+    if (!(await waitUntil(() => graderLines(run).includes(expected), STEP_MS))) {
       throw new GradingFailure(`the user "grader" expected ${JSON.stringify(expected)}, but received ${shown(graderLines(run).slice(1))}`);
     }
   });
@@ -301,7 +292,7 @@ describe('TCP chat client', () => {
     await expectStep(3);
     const run = await connected();
     const expected = `[whisper from ${NAME}]: ${WHISPER_TEXT}`;
-    if (!(await until(() => graderLines(run).includes(expected), STEP_MS))) {
+    if (!(await waitUntil(() => graderLines(run).includes(expected), STEP_MS))) {
       throw new GradingFailure(`the user "grader" expected the whisper ${JSON.stringify(expected)}, but received ${shown(graderLines(run).slice(1))}`);
     }
   });
@@ -349,7 +340,7 @@ describe('TCP chat client', () => {
       throw new GradingFailure(`your program should send exactly ${shown(SCRIPT.map((s) => s.send))}, but it sent ${shown(sent)}`);
     }
     if (run.links.length > 1) throw new GradingFailure(`your program opened ${run.links.length} connections to the chat server; use one`);
-    if (!(await until(() => graderLines(run).includes(`* ${NAME} left the chat`), STEP_MS))) {
+    if (!(await waitUntil(() => graderLines(run).includes(`* ${NAME} left the chat`), STEP_MS))) {
       throw new GradingFailure(`the user "grader" expected "* ${NAME} left the chat", but received ${shown(graderLines(run).slice(1))}`);
     }
   });

@@ -2,23 +2,12 @@
 // start` runs it) on the content's exercises folder, with submissions and runs POSTed to its API.
 import os from 'node:os';
 import { startServerProcess, type ServerProcess } from '../../sandbox-server/test/support/server-process.ts';
+import type { Verdict as ServerVerdict } from '../../sandbox-server/src/grading/verdict.ts';
+import type { RunResult } from '../../sandbox-server/src/harness/run-harness.ts';
 
-export interface Verdict {
-  status: 'pass' | 'fail' | 'error';
-  message?: string;
-  tests: Array<{ name: string; status: 'pass' | 'fail' | 'error'; message?: string; output?: string }>;
-  durationMs: number;
-}
-
-export interface RunResult {
-  stdout: string;
-  stderr: string;
-  exitCode: number | null;
-  signal: string | null;
-  timedOut: boolean;
-  limit?: string;
-  durationMs: number;
-}
+// The server's own shapes: a verdict (less its format version, which the checker never reads) and a run.
+export type Verdict = Omit<ServerVerdict, 'version'>;
+export type { RunResult };
 
 export interface Sandbox {
   url: string;

@@ -3,7 +3,7 @@
 export { GradingFailure, currentGrade, oncePerGrade } from './context.ts';
 export { describeBytes, describeLines } from './describe-bytes.ts';
 export { TestClient, DEFAULT_WAIT_MS } from './test-client.ts';
-export { learnerServer, startLearner, expectOutputLine, expectExit, describeExit, outputTail, type LearnerServer } from './learner.ts';
+export { learnerServer, startLearner, expectOutputLine, expectExit, describeExit, outputTail, waitUntil, type LearnerServer } from './learner.ts';
 export { learnerModule, type LearnerModule, type RemoteObject } from './learner-module.ts';
 export { onReferenceConnection } from './reference-hooks.ts';
 

@@ -124,3 +124,13 @@ export async function expectExit(learner: LearnerProcess, within = READY_WITHIN_
   if (!exit) throw new GradingFailure(`expected your program to finish by itself within ${within / 1000} s, but it was still running. Did you close the socket?${outputTail(learner)}`);
   return exit;
 }
+
+/** Polls `ready` every 10 ms (a retry interval, not a guess) until it holds or `within` ms passed. */
+export async function waitUntil(ready: () => boolean, within: number): Promise<boolean> {
+  const deadline = Date.now() + within;
+  while (!ready()) {
+    if (Date.now() >= deadline) return false;
+    await sleep(10);
+  }
+  return true;
+}

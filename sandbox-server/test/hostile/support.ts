@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import WebSocket from 'ws';
 import { ROOT } from '../support/server-process.ts';
+import type { RunResult } from '../../src/harness/run-harness.ts';
 
 export { ROOT };
 
@@ -37,16 +38,7 @@ const NOBODY = 65534;
 const CGROUP_BASE = '/sys/fs/cgroup';
 const CGROUP_GROUP = 'socket-mastery';
 
-export interface RunResult {
-  stdout: string;
-  stderr: string;
-  exitCode: number | null;
-  signal: string | null;
-  timedOut: boolean;
-  limit?: string;
-  compileError?: { message: string; line: number; column: number };
-  durationMs: number;
-}
+export type { RunResult };
 
 export class HostileServer {
   /** Runs and grades of this suite that may hold a pod right now. */

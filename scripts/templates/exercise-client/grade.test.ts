@@ -3,7 +3,6 @@
 // for every submission; each grade has its own reference servers (echo, chat, UDP echo) on fresh
 // ports, given to the learner's program as ECHO_PORT, CHAT_PORT and UDP_ECHO_PORT.
 import { describe, it } from 'vitest';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   describeBytes,
   describeExit,
@@ -15,6 +14,7 @@ import {
   outputTail,
   referenceServers,
   startLearner,
+  waitUntil,
 } from '../../../sandbox-server/src/grading-kit/index.ts';
 import type { LearnerProcess } from '../../../sandbox-server/src/runner/learner-process.ts';
 
@@ -39,21 +39,11 @@ const run = (): Run =>
     return { learner: startLearner(), received };
   });
 
-/** Polls every 10 ms until `ready()` holds or `within` ms passed. */
-async function until(ready: () => boolean, within: number): Promise<boolean> {
-  const deadline = Date.now() + within;
-  while (!ready()) {
-    if (Date.now() >= deadline) return false;
-    await sleep(10);
-  }
-  return true;
-}
-
 describe('echo client', () => {
   it('sends "ping\\n" to the echo server at HOST, port ECHO_PORT', async () => {
     const { learner, received } = run();
     const sent = () => Buffer.concat(received);
-    await until(() => sent().includes(10) || learner.hasExited, 2000);
+    await waitUntil(() => sent().includes(10) || learner.hasExited, 2000);
     if (sent().toString() !== 'ping\n') {
       throw new GradingFailure(
         `the echo server (port ${referenceServers().ports.echo}) expected to receive "ping\\n" from your program, but it received ${describeBytes(sent())}.${outputTail(learner)}`,
