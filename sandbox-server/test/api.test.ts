@@ -180,7 +180,7 @@ describe('the server survives hostile programs', () => {
   });
 
   it('a program that signals its parent does not stop the server', async () => {
-    // Its parent is the pod's relay (the program can only end its own run), never the server.
+    // Its parent is its pod's init (the program can only end its own run), never the server.
     await postJson(`${server.url}/api/run`, { code: `for (const s of ['SIGTERM', 'SIGINT', 'SIGKILL'] as const) { try { process.kill(process.ppid, s); } catch {} }` });
     expect((await getJson(`${server.url}/api/health`)).json.status).toBe('ok');
     expect((await postJson(`${server.url}/api/run`, { code: 'console.log("still here")' })).json.stdout).toBe('still here\n');

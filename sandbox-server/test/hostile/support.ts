@@ -205,8 +205,8 @@ export class HostileServer {
       .map((name) => /^pod-(\d+)$/.exec(name)?.[1])
       .filter((id): id is string => id !== undefined)
       .map(Number);
-    // A pod's host directory stays empty until it is given a program (then it holds the relay's sockets).
-    const busyPods = podDirs.filter((id) => safeReaddir(path.join(podsDir, `pod-${id}`)).length > 0);
+    // A pod's work/ directory stays empty until the pod is given a program.
+    const busyPods = podDirs.filter((id) => safeReaddir(path.join(podsDir, `pod-${id}`, 'work')).length > 0);
     const runDirs = safeReaddir(this.workDir).filter((name) => name.startsWith('run-'));
     const cgroups = this.podCgroups();
     const processes = listProcesses();

@@ -1,0 +1,384 @@
+// One pod: a bubblewrap sandbox holding ONE node process (pod-boot.mjs, which becomes the learner's
+// program), with its own network, PID, mount, IPC and user namespaces, as an unprivileged user, seeing
+// only node, its libraries, the allowed packages, the pod's boot code and its own program (all
+// read-only) and a size-capped /tmp, in its own memory and pids cgroups, under rlimits and Node's
+// permission model. The host side of the pod lives here: its start, its control channel, the unix
+// sockets that link its private network to the run's services and to the grader, and its end.
+//
+// Host directory of a pod (pods/pod-<id>/), visible inside READ-ONLY, so the pod creates nothing:
+//   sock/  port-<port>.sock (the run's services, served here) and into.sock (inward connections)
+//   work/  the program, written when the pod is given its job
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmod, copyFile, mkdir, readdir, rm } from 'node:fs/promises';
+import { existsSync, lstatSync, readlinkSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RunLimits } from '../../config.ts';
+import { OutputCapture } from '../output-capture.ts';
+import { PodCgroup, type CgroupRoots } from './cgroup.ts';
+import { packageDirs } from './allowed-packages.ts';
+
+const POD_FILES = ['pod-boot.mjs', 'pod-relay.mjs'].map((name) => [fileURLToPath(new URL(`./${name}`, import.meta.url)), `/pod/${name}`]);
+
+/** Node flags of the pod's process: the permission model inside the pod, and the heap limit. */
+export function podNodeArgs(memoryMb: number): string[] {
+  return [
+    '--experimental-permission',
+    '--allow-fs-read=/work/',
+    '--allow-fs-read=/node_modules/',
+    '--allow-fs-read=/tmp/',
+    '--allow-fs-read=/pod/',
+    '--allow-fs-write=/tmp/',
+    '--disable-warning=ExperimentalWarning',
+    '--enable-source-maps',
+    `--max-old-space-size=${memoryMb}`,
+  ];
+}
+
+const NOBODY = 65534;
+/** Memory node itself needs (code, stacks, buffers outside the JS heap) on top of the program's limit. */
+export const NODE_OVERHEAD_MB = 64;
+/** Tasks (processes + threads) per pod: one node process uses ~11. */
+const MAX_TASKS = 64;
+const TMP_BYTES = 8 * 1024 * 1024;
+const READY_WITHIN_MS = 10_000;
+/** A control message from the pod is a few dozen bytes; anything longer means the channel was tampered with. */
+const MAX_CONTROL_BYTES = 64 * 1024;
+/** How long the pod may take to answer an inward connection request before it counts as refused. */
+const CONNECT_WITHIN_MS = 5_000;
+
+export interface PodOptions {
+  workDir: string;
+  cgroups: CgroupRoots;
+  /** The CPU-time rlimit (the longest a program may compute). */
+  maxCpuSeconds: number;
+  /** The program's memory limit: node's heap limit, and (plus node's own needs) the cgroup's. */
+  memoryMb: number;
+  outputBytes: number;
+}
+
+export interface PodJob {
+  /** Directory whose files are the program (copied into the pod's read-only /work). */
+  programDir: string;
+  entry: string;
+  env: Record<string, string>;
+  services: Array<{ port: number; accept(socket: net.Socket): void }>;
+  udpEchoPort?: number;
+}
+
+/** How the pod's process ended, as bubblewrap reports it. */
+export interface PodExit {
+  code: number | null;
+  signal: string | null;
+  /** The kernel stopped the pod at its memory cap. */
+  memoryLimitHit: boolean;
+}
+
+/** bubblewrap arguments shared by every pod: what the sandbox sees. */
+export function sandboxArgs(): string[] {
+  const args = ['--unshare-all', '--die-with-parent', '--new-session', '--hostname', 'pod', '--clearenv'];
+  const roBind = (from: string, to = from) => args.push('--ro-bind', from, to);
+  roBind(process.execPath);
+  for (const dir of ['/usr/lib', '/usr/lib64', '/lib', '/lib64']) {
+    if (!existsSync(dir)) continue;
+    const stat = lstatSync(dir);
+    if (stat.isSymbolicLink()) args.push('--symlink', readlinkSync(dir), dir); // e.g. /lib -> usr/lib
+    else roBind(dir);
+  }
+  for (const [from, to] of POD_FILES) roBind(from, to);
+  for (const [name, dir] of packageDirs()) roBind(dir, `/node_modules/${name}`);
+  args.push('--proc', '/proc', '--dev', '/dev');
+  args.push('--size', String(TMP_BYTES), '--tmpfs', '/tmp');
+  args.push('--chdir', '/work');
+  return args;
+}
+
+type PodMessage = { type: 'ready' } | { type: 'started' } | { type: 'failed'; message: string };
+
+export class Pod {
+  /** Resolves when the pod's process is booted and waits for its job. */
+  readonly ready: Promise<void>;
+  /** Resolves when the pod's process has ended (never rejects). */
+  readonly exited: Promise<PodExit>;
+  /** Resolves when everything of the pod is gone: processes, cgroups, files. */
+  readonly gone: Promise<void>;
+  readonly capture: OutputCapture;
+  readonly memoryMb: number;
+  onOverflow = () => {};
+
+  private readonly dir: string;
+  private readonly cgroup: PodCgroup;
+  private child?: ChildProcess;
+  private control?: net.Socket;
+  private readonly listeners = new Set<(m: PodMessage) => void>();
+  private readonly hostServers: net.Server[] = [];
+  private readonly pendingConnects = new Map<number, { resolve(s: net.Socket): void; reject(e: Error): void }>();
+  private nextConnectId = 1;
+  private destroying?: Promise<void>;
+  private settleGone!: () => void;
+
+  constructor(
+    readonly id: number,
+    private readonly options: PodOptions,
+    bwrapArgs: string[],
+  ) {
+    this.memoryMb = options.memoryMb;
+    this.dir = path.join(options.workDir, 'pods', `pod-${id}`);
+    this.cgroup = new PodCgroup(options.cgroups, `${process.pid}-pod-${id}`);
+    this.capture = new OutputCapture(options.outputBytes, () => this.onOverflow(), '/work/');
+    this.gone = new Promise((resolve) => (this.settleGone = resolve));
+    const booted = this.boot(bwrapArgs);
+    this.exited = booted.then(
+      () => this.whenEnded(),
+      () => this.whenEnded(),
+    );
+    this.ready = booted.catch(async (err) => {
+      await this.destroy();
+      throw err;
+    });
+    this.ready.catch(() => {});
+    void this.exited.then(() => this.destroy());
+  }
+
+  private async boot(bwrapArgs: string[]): Promise<void> {
+    await mkdir(path.dirname(this.dir), { recursive: true });
+    await chmod(path.dirname(this.dir), 0o711); // the sandbox user passes through, cannot list other pods
+    await mkdir(path.join(this.dir, 'sock'), { recursive: true, mode: 0o755 });
+    await mkdir(path.join(this.dir, 'work'), { mode: 0o755 });
+    await chmod(this.dir, 0o755);
+    await this.listen('into.sock', (socket) => this.acceptInward(socket));
+    await this.cgroup.create((this.memoryMb + NODE_OVERHEAD_MB) * 1024 * 1024, MAX_TASKS);
+    // The shell joins the cgroups, sets the rlimits (hard and soft; -f counts 512-byte blocks), then
+    // becomes (exec) the unprivileged sandbox.
+    const join = this.cgroup.procFiles.map((f) => `echo $$ > ${f}`).join(' && ');
+    const limits = `ulimit -t ${this.options.maxCpuSeconds} && ulimit -f 32768 && ulimit -n 1024 && ulimit -c 0`;
+    const dropRoot = process.getuid?.() === 0 ? ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--'] : [];
+    this.child = spawn(
+      'sh',
+      [
+        '-c',
+        `${join} && ${limits} && exec "$@"`,
+        'pod',
+        ...dropRoot,
+        'bwrap',
+        ...bwrapArgs,
+        '--ro-bind',
+        path.join(this.dir, 'sock'),
+        '/sock',
+        '--ro-bind',
+        path.join(this.dir, 'work'),
+        '/work',
+        '--',
+        process.execPath,
+        ...podNodeArgs(this.memoryMb),
+        '/pod/pod-boot.mjs',
+      ],
+      { env: {}, stdio: ['ignore', 'pipe', 'pipe', 'pipe'], detached: true },
+    );
+    this.capture.attach('stdout', this.child.stdout!);
+    this.capture.attach('stderr', this.child.stderr!);
+    this.readControl(this.child.stdio[3] as net.Socket);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`a sandbox did not start within ${READY_WITHIN_MS / 1000} s`)), READY_WITHIN_MS);
+      this.on((m) => m.type === 'ready' && (clearTimeout(timer), resolve()));
+      this.child!.once('close', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`a sandbox could not start (exit ${code}): ${this.capture.text.stderr.trim().slice(0, 500)}`));
+      });
+    });
+  }
+
+  // The pod's process will run the learner's program: what comes over the channel is untrusted.
+  // It is read until the program starts; after that nothing it says is needed.
+  private readControl(control: net.Socket): void {
+    this.control = control;
+    let buffered = '';
+    let listening = true;
+    control.setEncoding('utf8');
+    control.on('error', () => {});
+    control.on('data', (text: string) => {
+      if (!listening) return;
+      buffered += text;
+      if (buffered.length > MAX_CONTROL_BYTES) return void this.destroy();
+      for (let nl = buffered.indexOf('\n'); nl !== -1 && listening; nl = buffered.indexOf('\n')) {
+        let message: PodMessage;
+        try {
+          message = JSON.parse(buffered.slice(0, nl)) as PodMessage;
+        } catch {
+          return void this.destroy();
+        }
+        buffered = buffered.slice(nl + 1);
+        if (message.type === 'started') listening = false;
+        for (const l of this.listeners) l(message);
+      }
+    });
+  }
+
+  private on(listener: (m: PodMessage) => void): void {
+    this.listeners.add(listener);
+  }
+
+  private send(message: unknown): void {
+    if (this.control?.writable) this.control.write(JSON.stringify(message) + '\n');
+  }
+
+  /** Gives the pod its program; resolves when the program starts (rejects if it cannot). */
+  async run(job: PodJob): Promise<void> {
+    await this.ready;
+    for (const service of job.services) await this.listen(`port-${service.port}.sock`, (socket) => this.acceptOutward(socket, service.port, service.accept));
+    const work = path.join(this.dir, 'work');
+    for (const entry of await readdir(job.programDir, { withFileTypes: true })) {
+      if (!entry.isFile()) continue;
+      await copyFile(path.join(job.programDir, entry.name), path.join(work, entry.name));
+      await chmod(path.join(work, entry.name), 0o644);
+    }
+    const started = new Promise<void>((resolve, reject) => {
+      this.on((m) => {
+        if (m.type === 'started') resolve();
+        if (m.type === 'failed') reject(new Error(`the sandbox could not start the program: ${String(m.message).slice(0, 500)}`));
+      });
+      void this.exited.then(() => reject(new Error('the sandbox ended before the program started')));
+    });
+    this.send({ type: 'job', entry: job.entry, env: job.env, bridgedPorts: job.services.map((s) => s.port), udpEchoPort: job.udpEchoPort });
+    await started;
+  }
+
+  /** A connection to `port` inside the pod (the grader reaching the learner's server). */
+  connect(port: number): Promise<net.Socket> {
+    return new Promise((resolve, reject) => {
+      if (this.destroying) return reject(refused(port));
+      const id = this.nextConnectId++;
+      const timer = setTimeout(() => settle(() => reject(refused(port))), CONNECT_WITHIN_MS);
+      const settle = (then: () => void) => {
+        clearTimeout(timer);
+        this.pendingConnects.delete(id);
+        then();
+      };
+      this.pendingConnects.set(id, {
+        resolve: (socket) => settle(() => resolve(socket)),
+        reject: () => settle(() => reject(refused(port))),
+      });
+      this.send({ type: 'connect', id, port });
+    });
+  }
+
+  /** Serves `accept` on a unix socket of the pod's sock/ directory. */
+  private async listen(name: string, accept: (s: net.Socket) => void): Promise<void> {
+    const file = path.join(this.dir, 'sock', name);
+    // Not half-open: these sockets behave as the TCP sockets they stand for (the grader's own
+    // connections, the services' accepted ones), which end their side when the peer ends.
+    const server = net.createServer((socket) => {
+      socket.on('error', () => {});
+      accept(socket);
+    });
+    this.hostServers.push(server);
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(file, resolve));
+    await chmod(file, 0o666);
+  }
+
+  // A connection from the program to a service: 2 bytes of its source port, then the stream. The
+  // service sees the same socket semantics and the same view of the peer as on its own TCP port.
+  private acceptOutward(socket: net.Socket, port: number, accept: (s: net.Socket) => void): void {
+    takeHeader(socket, 2, (header) => {
+      Object.defineProperties(socket, {
+        remoteAddress: { value: '127.0.0.1' },
+        remotePort: { value: header.readUInt16BE(0) },
+        remoteFamily: { value: 'IPv4' },
+        localAddress: { value: '127.0.0.1' },
+        localPort: { value: port },
+      });
+      accept(socket);
+    });
+  }
+
+  // The pod's answer to a connect request: 4 bytes of request id, 1 status byte, then the stream.
+  // Anything that does not answer a pending request (the program can connect here too) is dropped.
+  private acceptInward(socket: net.Socket): void {
+    takeHeader(socket, 5, (header) => {
+      const pending = this.pendingConnects.get(header.readUInt32BE(0));
+      if (!pending || header[4] !== 1) {
+        socket.destroy();
+        return pending?.reject(new Error('refused'));
+      }
+      const id = header.readUInt32BE(0);
+      // A unix socket cannot send a TCP reset: the pod resets the inside connection on request,
+      // and then closes this socket itself (closing it first would end the connection politely).
+      Object.assign(socket, {
+        resetAndDestroy: () => {
+          socket.pause();
+          if (!this.control?.writable) return socket.destroy();
+          this.send({ type: 'reset', id });
+          setTimeout(() => socket.destroy(), CONNECT_WITHIN_MS).unref();
+          return socket;
+        },
+      });
+      pending.resolve(socket);
+    });
+  }
+
+  private async whenEnded(): Promise<PodExit> {
+    const child = this.child;
+    if (!child?.pid) return { code: null, signal: null, memoryLimitHit: false };
+    if (child.exitCode === null && child.signalCode === null) await new Promise((resolve) => child.once('exit', resolve));
+    const memoryLimitHit = await this.cgroup.memoryLimitHit();
+    return { ...decodeExit(child.exitCode, child.signalCode), memoryLimitHit };
+  }
+
+  /** Kills everything in the pod at once; resolves when its cgroups and files are gone too. */
+  destroy(): Promise<void> {
+    if (!this.destroying) {
+      if (this.child?.pid) {
+        try {
+          process.kill(-this.child.pid, 'SIGKILL'); // bwrap; its PID namespace dies with it
+        } catch {
+          // gone
+        }
+      }
+      for (const s of this.hostServers) s.close();
+      for (const pending of this.pendingConnects.values()) pending.reject(new Error('pod gone'));
+      this.destroying = (async () => {
+        await this.exited.catch(() => {}); // the kernel's memory verdict is read before the cgroup goes
+        await this.cgroup.killAll(); // anything that escaped the process group
+        await this.cgroup.remove();
+        await rm(this.dir, { recursive: true, force: true });
+        this.settleGone();
+      })();
+    }
+    return this.destroying;
+  }
+}
+
+function refused(port: number): Error {
+  return Object.assign(new Error(`connect ECONNREFUSED 127.0.0.1:${port}`), { code: 'ECONNREFUSED' });
+}
+
+/**
+ * Reads exactly `length` bytes, then hands the socket over unread: as a socket nobody has read from
+ * yet, so a consumer that pauses it (to hold the peer's bytes back) stays in control, and a 'data'
+ * listener alone starts the flow.
+ */
+function takeHeader(socket: net.Socket, length: number, then: (header: Buffer) => void): void {
+  let received = Buffer.alloc(0);
+  const onData = (chunk: Buffer) => {
+    received = Buffer.concat([received, chunk]);
+    if (received.length < length) return;
+    socket.removeListener('data', onData);
+    socket.pause();
+    if (received.length > length) socket.unshift(received.subarray(length));
+    (socket as { readableFlowing: boolean | null }).readableFlowing = null; // typed read-only; Node has a setter
+    then(received.subarray(0, length));
+  };
+  socket.on('data', onData);
+}
+
+/** bubblewrap exits with the program's code, or 128 + the signal that ended it. */
+function decodeExit(code: number | null, signal: NodeJS.Signals | null): { code: number | null; signal: string | null } {
+  if (signal || code === null) return { code: null, signal: signal ?? 'SIGKILL' };
+  if (code > 128) {
+    const name = Object.entries(osConstants.signals).find(([, n]) => n === code - 128)?.[0];
+    if (name) return { code: null, signal: name };
+  }
+  return { code, signal: null };
+}
