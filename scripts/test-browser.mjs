@@ -125,7 +125,8 @@ function startServer(env) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'sandbox-server/src/main.ts'], {
       cwd: root,
-      env: { ...process.env, PORT: '0', ECHO_PORT: '0', CHAT_PORT: '0', UDP_ECHO_PORT: '0', LOG_REQUESTS: '0', ...env },
+      // Two warm pods: the browser test grades a few programs, one at a time.
+      env: { ...process.env, PORT: '0', ECHO_PORT: '0', CHAT_PORT: '0', UDP_ECHO_PORT: '0', LOG_REQUESTS: '0', SANDBOX_WARM_PODS: '2', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: false,
     });

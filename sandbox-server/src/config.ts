@@ -108,6 +108,13 @@ export function defaultRunSlots(): number {
   return os.availableParallelism() * 2;
 }
 
+/**
+ * Pods kept started: a burst of this many submissions (a class pressing "submit" together) pays no
+ * sandbox start-up (~150 ms of CPU each, most of a grading's cost). An idle pod holds ~8 MB; the
+ * pool refills one pod at a time on idle CPU (see pod-sandbox.ts).
+ */
+export const DEFAULT_WARM_PODS = 20;
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const slots = intFromEnv(env, 'RUN_SLOTS', defaultRunSlots(), 1, 1_000);
   const perMin = intFromEnv(env, 'RATE_LIMIT_PER_MIN', 60, 0, 1_000_000);
@@ -131,7 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     grade: { processTimeoutMs: intFromEnv(env, 'GRADE_TIMEOUT_MS', 30_000, 1_000, 600_000) },
     isolation: isolationFromEnv(env.SANDBOX_ISOLATION),
     requireIsolation: env.SANDBOX_REQUIRE_ISOLATION === '1',
-    warmPods: intFromEnv(env, 'SANDBOX_WARM_PODS', slots, 0, 64), // one ready per run slot: a burst never waits for a sandbox to boot
+    warmPods: intFromEnv(env, 'SANDBOX_WARM_PODS', DEFAULT_WARM_PODS, 0, 1_000),
     logRequests: env.LOG_REQUESTS !== '0',
     runSlots: {
       slots,

@@ -54,6 +54,8 @@ export interface Sandbox {
   start(options: StartOptions): LearnerProcess;
   /** Stops anything the sandbox keeps running between programs (warm pods). */
   shutdown?(): Promise<void>;
+  /** Resolves once the sandboxes it starts ahead of time are all ready. */
+  whenWarm?(): Promise<void>;
 }
 
 export function formatLimitMs(ms: number): string {

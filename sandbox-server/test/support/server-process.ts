@@ -28,6 +28,9 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
       // Every test client is 127.0.0.1: one test file's dozens of runs would trip the per-IP rate
       // limit. Tests of the limit set it themselves (load.test.ts).
       RATE_LIMIT_PER_MIN: '0',
+      // Test files start many servers at once on a small machine: a burst-sized pool of pods
+      // starting in each would only compete with the tests.
+      SANDBOX_WARM_PODS: '2',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

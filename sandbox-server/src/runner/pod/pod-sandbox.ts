@@ -11,6 +11,9 @@ import { formatBytes, formatLimitMs, type ExitInfo, type LearnerProcess, type Sa
 import { sweepDeadServers, type CgroupRoots } from './cgroup.ts';
 import { Pod, sandboxArgs } from './pod.ts';
 
+/** After a pod failed to start, how long to wait before starting the next warm one. */
+const REFILL_RETRY_MS = 1_000;
+
 export interface PodSandboxOptions {
   workDir: string;
   cgroups: CgroupRoots;
@@ -36,7 +39,7 @@ export class PodSandbox implements Sandbox {
   /** Starts the warm pods; resolves when the first is ready (or rejects with why pods fail here). */
   async warmUp(): Promise<void> {
     await sweepDeadServers(this.options.cgroups);
-    const first = this.spawnPod(this.options.defaultLimits);
+    const first = this.spawnPod(this.options.defaultLimits, true);
     this.idle.push(first);
     await first.ready;
     this.refill();
@@ -47,7 +50,8 @@ export class PodSandbox implements Sandbox {
     // limits need their own pod.
     const { memoryMb, outputBytes } = options.limits;
     const i = this.idle.findIndex((pod) => pod.memoryMb === memoryMb && pod.capture.capBytes === outputBytes);
-    const pod = i === -1 ? this.spawnPod(options.limits) : this.idle.splice(i, 1)[0];
+    const pod = i === -1 ? this.spawnPod(options.limits, false) : this.idle.splice(i, 1)[0];
+    pod.promote();
     this.refill();
     return new PodLearner(pod, options);
   }
@@ -57,13 +61,40 @@ export class PodSandbox implements Sandbox {
     await Promise.allSettled([...this.live].map((p) => p.destroy()));
   }
 
+  // One pod at a time, the next once the last has booted: starting a pod blocks this process for a
+  // moment (fork), so refilling the whole pool at once would stall the gradings a burst is running.
   private refill(): void {
-    while (!this.closed && this.idle.length < this.options.warm) this.idle.push(this.spawnPod(this.options.defaultLimits));
+    if (this.refilling || this.closed) return;
+    if (this.idle.length >= this.options.warm) {
+      for (const resolve of this.warmWaiters.splice(0)) resolve();
+      return;
+    }
+    this.refilling = true;
+    const pod = this.spawnPod(this.options.defaultLimits, true);
+    this.idle.push(pod);
+    pod.ready.then(
+      () => {
+        this.refilling = false;
+        this.refill();
+      },
+      () => setTimeout(() => ((this.refilling = false), this.refill()), REFILL_RETRY_MS).unref(), // cannot start pods now: retry later
+    );
+  }
+  private refilling = false;
+  private readonly warmWaiters: Array<() => void> = [];
+
+  /** Resolves once every warm pod is started and ready (a benchmark's "warm server"). */
+  whenWarm(): Promise<void> {
+    return new Promise((resolve) => {
+      this.warmWaiters.push(resolve);
+      this.refill();
+    });
   }
 
-  private spawnPod(limits: RunLimits): Pod {
+  /** A pod for `limits`; a `warming` one is started ahead of time and boots on idle CPU only. */
+  private spawnPod(limits: RunLimits, warming: boolean): Pod {
     const { workDir, cgroups, maxCpuSeconds } = this.options;
-    const pod = new Pod(this.nextId++, { workDir, cgroups, maxCpuSeconds, memoryMb: limits.memoryMb, outputBytes: limits.outputBytes }, this.bwrapArgs);
+    const pod = new Pod(this.nextId++, { workDir, cgroups, maxCpuSeconds, memoryMb: limits.memoryMb, outputBytes: limits.outputBytes, warming }, this.bwrapArgs);
     this.live.add(pod);
     void pod.gone.then(() => {
       this.live.delete(pod);

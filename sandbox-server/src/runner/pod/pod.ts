@@ -57,6 +57,8 @@ export interface PodOptions {
   /** The program's memory limit: node's heap limit, and (plus node's own needs) the cgroup's. */
   memoryMb: number;
   outputBytes: number;
+  /** Started ahead of time: boots on idle CPU only, until promote(). */
+  warming: boolean;
 }
 
 export interface PodJob {
@@ -111,6 +113,7 @@ export class Pod {
   private readonly dir: string;
   private readonly cgroup: PodCgroup;
   private child?: ChildProcess;
+  private closed?: Promise<void>;
   private control?: net.Socket;
   private readonly listeners = new Set<(m: PodMessage) => void>();
   private readonly hostServers: net.Server[] = [];
@@ -152,7 +155,7 @@ export class Pod {
     await this.cgroup.create((this.memoryMb + NODE_OVERHEAD_MB) * 1024 * 1024, MAX_TASKS);
     // The shell joins the cgroups, sets the rlimits (hard and soft; -f counts 512-byte blocks), then
     // becomes (exec) the unprivileged sandbox.
-    const join = this.cgroup.procFiles.map((f) => `echo $$ > ${f}`).join(' && ');
+    const join = this.cgroup.procFiles(this.options.warming).map((f) => `echo $$ > ${f}`).join(' && ');
     const limits = `ulimit -t ${this.options.maxCpuSeconds} && ulimit -f 32768 && ulimit -n 1024 && ulimit -c 0`;
     const dropRoot = process.getuid?.() === 0 ? ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--'] : [];
     this.child = spawn(
@@ -177,6 +180,9 @@ export class Pod {
       ],
       { env: {}, stdio: ['ignore', 'pipe', 'pipe', 'pipe'], detached: true },
     );
+    // 'close', not 'exit', ends the pod: by then its output pipes are drained too.
+    const child = this.child;
+    this.closed = new Promise((resolve) => child.once('close', () => resolve()));
     this.capture.attach('stdout', this.child.stdout!);
     this.capture.attach('stderr', this.child.stderr!);
     this.readControl(this.child.stdio[3] as net.Socket);
@@ -222,6 +228,13 @@ export class Pod {
 
   private send(message: unknown): void {
     if (this.control?.writable) this.control.write(JSON.stringify(message) + '\n');
+  }
+
+  /** The pod is wanted now: it leaves the warming group (again once booted, for processes forked meanwhile). */
+  promote(): void {
+    if (!this.options.warming) return;
+    void this.cgroup.promote();
+    void this.ready.then(() => this.cgroup.promote(), () => {});
   }
 
   /** Gives the pod its program; resolves when the program starts (rejects if it cannot). */
@@ -321,7 +334,7 @@ export class Pod {
   private async whenEnded(): Promise<PodExit> {
     const child = this.child;
     if (!child?.pid) return { code: null, signal: null, memoryLimitHit: false };
-    if (child.exitCode === null && child.signalCode === null) await new Promise((resolve) => child.once('exit', resolve));
+    await this.closed;
     const memoryLimitHit = await this.cgroup.memoryLimitHit();
     return { ...decodeExit(child.exitCode, child.signalCode), memoryLimitHit };
   }
