@@ -1,5 +1,13 @@
-// `npm run bench`: time from submission to verdict for tcp-echo-server's solution, with a warm
-// server, through POST /api/exercises/:id/submissions. Prints figures; asserts nothing about time.
+// `npm run bench`: time from submission to verdict for tcp-echo-server's solution, through
+// POST /api/exercises/:id/submissions. Prints figures; asserts nothing about time.
+//
+//   sequential  BENCH_RUNS submissions one after another, warm server (pods ready)
+//   burst       BENCH_BURST concurrent submissions, warm server
+//   cold burst  the same burst on a server that keeps no pod ready: every grading also pays for
+//               starting its sandbox, as under load that outlasts the warm pool
+//
+// Each phase also prints the CPU the whole machine spent per grading (/proc/stat: it includes the
+// kernel's work for namespaces and cgroups, which no process's rusage shows).
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, PROJECT_ROOT } from '../src/config.ts';
@@ -7,14 +15,20 @@ import { startServer } from '../src/main.ts';
 
 const SEQUENTIAL = Number(process.env.BENCH_RUNS ?? 30);
 const BURST = Number(process.env.BENCH_BURST ?? 20);
+const COLD = process.env.BENCH_COLD !== '0';
 const WARMUP = 3;
 const exerciseId = 'tcp-echo-server';
 const code = readFileSync(path.join(PROJECT_ROOT, 'exercises', exerciseId, 'solution.ts'), 'utf8');
 
+type Server = Awaited<ReturnType<typeof startServer>>;
+interface Graded {
+  ms: number;
+  status: string;
+}
+
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
-/** Whole-machine CPU time so far (user, system, idle; seconds), from /proc/stat: it includes the
- * kernel's own work for namespaces and cgroups, which no process's rusage shows. Linux only. */
+/** Whole-machine CPU time so far (seconds). Linux only. */
 function machineCpu(): { user: number; system: number; idle: number } | undefined {
   if (!existsSync('/proc/stat')) return undefined;
   const [user, nice, system, idle, iowait, irq, softirq] = readFileSync('/proc/stat', 'utf8').split('\n')[0].split(/\s+/).slice(1).map(Number);
@@ -22,23 +36,7 @@ function machineCpu(): { user: number; system: number; idle: number } | undefine
   return { user: (user + nice) / hz, system: (system + irq + softirq) / hz, idle: (idle + iowait) / hz };
 }
 
-// The burst measures throughput through the run slots, so it is queued, not refused: the queue holds
-// the whole burst and the rate limit (one client, 127.0.0.1) is off. RUN_SLOTS is left as configured.
-const server = await startServer(
-  loadConfig({ RUN_QUEUE: String(BURST), ...process.env, RATE_LIMIT_PER_MIN: '0', PORT: '0', ECHO_PORT: '0', CHAT_PORT: '0', UDP_ECHO_PORT: '0', LOG_REQUESTS: '0' }),
-);
-const submit = async (): Promise<{ ms: number; status: string }> => {
-  const t = performance.now();
-  const res = await fetch(`${server.url}/api/exercises/${exerciseId}/submissions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ code }),
-  });
-  const verdict = (await res.json()) as { status: string };
-  return { ms: performance.now() - t, status: verdict.status };
-};
-
-/** Runs `work` (which grades `count` submissions) and describes the CPU the whole machine spent on it. */
+/** Runs `work` (which grades `count` submissions) and describes the CPU the machine spent on it. */
 async function measureCpu<T>(count: number, work: () => Promise<T>): Promise<{ result: T; cpu: string }> {
   const before = machineCpu();
   const serverBefore = process.cpuUsage();
@@ -50,33 +48,73 @@ async function measureCpu<T>(count: number, work: () => Promise<T>): Promise<{ r
   const system = after.system - before.system;
   const cpu =
     `machine CPU ${((user + system) / count).toFixed(2)} CPU-s per grading (user ${user.toFixed(1)} s, system ${system.toFixed(1)} s, ` +
-    `idle ${(after.idle - before.idle).toFixed(1)} s), of which this server process ${((serverCpu.user + serverCpu.system) / 1e6 / count).toFixed(2)}`;
+    `idle ${(after.idle - before.idle).toFixed(1)} s), of which the server process ${((serverCpu.user + serverCpu.system) / 1e6 / count).toFixed(2)}`;
   return { result, cpu };
 }
 
+// A burst is queued, not refused: the queue holds it whole and the rate limit (one client,
+// 127.0.0.1) is off. RUN_SLOTS and SANDBOX_WARM_PODS are left as configured, except for the cold burst.
+async function start(env: Record<string, string> = {}): Promise<Server> {
+  return startServer(
+    loadConfig({ RUN_QUEUE: String(BURST), ...process.env, ...env, RATE_LIMIT_PER_MIN: '0', PORT: '0', ECHO_PORT: '0', CHAT_PORT: '0', UDP_ECHO_PORT: '0', LOG_REQUESTS: '0' }),
+  );
+}
+
+async function submit(server: Server): Promise<Graded> {
+  const t = performance.now();
+  const res = await fetch(`${server.url}/api/exercises/${exerciseId}/submissions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ code }),
+  });
+  const verdict = (await res.json()) as { status: string };
+  return { ms: performance.now() - t, status: verdict.status };
+}
+
+/** Waits until the server is warm: its pods started ahead of time are all ready. */
+const warm = (server: Server) => server.services.harness.sandbox.whenWarm?.();
+
+async function sequential(server: Server, runs: number): Promise<void> {
+  await warm(server);
+  const { result, cpu } = await measureCpu(runs, async () => {
+    const graded: Graded[] = [];
+    for (let i = 0; i < runs; i++) graded.push(await submit(server));
+    return graded;
+  });
+  const times = result.map((r) => r.ms).sort((a, b) => a - b);
+  const passed = result.filter((r) => r.status === 'pass').length;
+  console.log(`sequential: ${runs} submissions of ${exerciseId}'s solution, warm server`);
+  console.log(`  median ${percentile(times, 50).toFixed(0)} ms, p95 ${percentile(times, 95).toFixed(0)} ms, min ${times[0].toFixed(0)} ms, max ${times.at(-1)!.toFixed(0)} ms, passed ${passed}/${runs}`);
+  console.log(`  ${cpu}`);
+}
+
+async function burst(server: Server, size: number, label: string): Promise<void> {
+  await warm(server);
+  const t = performance.now();
+  const { result, cpu } = await measureCpu(size, () => Promise.all(Array.from({ length: size }, () => submit(server))));
+  const seconds = (performance.now() - t) / 1000;
+  const passed = result.filter((r) => r.status === 'pass').length;
+  console.log(`${label}: ${size} concurrent submissions in ${seconds.toFixed(2)} s = ${(size / seconds).toFixed(1)} gradings/s, passed ${passed}/${size}`);
+  console.log(`  ${cpu}`);
+}
+
+const server = await start();
 try {
-  console.log(`isolation: ${server.services.harness.sandbox.isolation}, run slots: ${server.services.slots.slots}`);
-  for (let i = 0; i < WARMUP; i++) await submit();
-  if (SEQUENTIAL > 0) {
-    const { result: runs, cpu } = await measureCpu(SEQUENTIAL, async () => {
-      const runs: Array<{ ms: number; status: string }> = [];
-      for (let i = 0; i < SEQUENTIAL; i++) runs.push(await submit());
-      return runs;
-    });
-    const times = runs.map((r) => r.ms).sort((a, b) => a - b);
-    const passed = runs.filter((r) => r.status === 'pass').length;
-    console.log(`sequential: ${SEQUENTIAL} submissions of ${exerciseId}'s solution, warm server`);
-    console.log(`  median ${percentile(times, 50).toFixed(0)} ms, p95 ${percentile(times, 95).toFixed(0)} ms, min ${times[0].toFixed(0)} ms, max ${times.at(-1)!.toFixed(0)} ms, passed ${passed}/${SEQUENTIAL}`);
-    console.log(`  ${cpu}`);
-  }
-  if (BURST > 0) {
-    const t = performance.now();
-    const { result: burst, cpu } = await measureCpu(BURST, () => Promise.all(Array.from({ length: BURST }, submit)));
-    const seconds = (performance.now() - t) / 1000;
-    const passed = burst.filter((r) => r.status === 'pass').length;
-    console.log(`burst: ${BURST} concurrent submissions in ${seconds.toFixed(2)} s = ${(BURST / seconds).toFixed(1)} gradings/s, passed ${passed}/${BURST}`);
-    console.log(`  ${cpu}`);
-  }
+  const { isolation } = server.services.harness.sandbox;
+  console.log(`isolation: ${isolation}, run slots: ${server.services.slots.slots}, warm pods: ${isolation === 'bwrap' ? server.services.harness.config.warmPods : 'none'}`);
+  for (let i = 0; i < WARMUP; i++) await submit(server);
+  if (SEQUENTIAL > 0) await sequential(server, SEQUENTIAL);
+  if (BURST > 0) await burst(server, BURST, 'burst');
 } finally {
   await server.close();
+}
+
+if (COLD && BURST > 0) {
+  const cold = await start({ SANDBOX_WARM_PODS: '0' });
+  try {
+    for (let i = 0; i < WARMUP; i++) await submit(cold);
+    await burst(cold, BURST, 'cold burst (no pod ready: each grading starts its sandbox)');
+  } finally {
+    await cold.close();
+  }
 }
