@@ -493,6 +493,13 @@ setInterval(() => {}, 1000);`;
     const memoryCap = Number(readCgroupFile(server.cgroupDir('memory', podId), 'memory.limit_in_bytes'));
     expect(memoryCap).toBeGreaterThanOrEqual(LIMITS.memoryMb * 2 ** 20);
     expect(memoryCap).toBeLessThanOrEqual((LIMITS.memoryMb + 128) * 2 ** 20);
+    // Pods boot on idle CPU only; a pod running a program has left that group for its fair share.
+    if (server.warmingCpuGroup) {
+      const cpuGroup = (pid: number) => /^\d+:(?:[^:]*,)?cpu(?:,[^:]*)?:(.*)$/m.exec(readFileSync(`/proc/${pid}/cgroup`, 'utf8'))?.[1];
+      expect(cpuGroup(learner.pid)).toBe(`/socket-mastery`);
+      const idlePod = server.snapshot().podProcesses.find((p) => p.pidsCgroup !== learner.pidsCgroup && p.cmd.includes('pod-boot.mjs'));
+      expect(idlePod && cpuGroup(idlePod.pid)).toBe(server.warmingCpuGroup);
+    }
     // rlimits: open files, no core dumps, file size, CPU time.
     const limits = readFileSync(`/proc/${learner.pid}/limits`, 'utf8');
     expect(limits).toMatch(/^Max open files\s+1024\s+1024/m);

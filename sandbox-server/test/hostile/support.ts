@@ -198,6 +198,11 @@ export class HostileServer {
     return path.join(CGROUP_BASE, controller, CGROUP_GROUP, `${this.pid}-pod-${podId}`);
   }
 
+  /** The cpu group pods boot in (on idle CPU only), if the server could set it up. */
+  get warmingCpuGroup(): string | undefined {
+    return existsSync(path.join(CGROUP_BASE, 'cpu', CGROUP_GROUP, 'warming')) ? `/${CGROUP_GROUP}/warming` : undefined;
+  }
+
   /** Everything this server's pods and runs left on the host right now. */
   snapshot(): Snapshot {
     const podsDir = path.join(this.workDir, 'pods');
@@ -255,7 +260,7 @@ export class HostileServer {
     const deadline = Date.now() + withinMs;
     for (;;) {
       for (const p of this.snapshot().podProcesses) {
-        if (p.cmd.split(' ')[1] !== '--experimental-permission') continue; // the program's node, not the pod's helper
+        if (p.cmd.split(' ')[1] !== '--experimental-permission') continue; // the pod's node process, not bubblewrap
         try {
           if (readFileSync(`/proc/${p.pid}/root/work/main.mjs`, 'utf8').includes(marker)) return p;
         } catch {
