@@ -495,10 +495,7 @@ setInterval(() => {}, 1000);`;
     expect(memoryCap).toBeLessThanOrEqual((LIMITS.memoryMb + 128) * 2 ** 20);
     // Pods boot on idle CPU only; a pod running a program has left that group for its fair share.
     if (server.warmingCpuGroup) {
-      const cpuGroup = (pid: number) => /^\d+:(?:[^:]*,)?cpu(?:,[^:]*)?:(.*)$/m.exec(readFileSync(`/proc/${pid}/cgroup`, 'utf8'))?.[1];
       expect(cpuGroup(learner.pid)).toBe(`/socket-mastery`);
-      const idlePod = server.snapshot().podProcesses.find((p) => p.pidsCgroup !== learner.pidsCgroup && p.cmd.includes('pod-boot.mjs'));
-      expect(idlePod && cpuGroup(idlePod.pid)).toBe(server.warmingCpuGroup);
     }
     // rlimits: open files, no core dumps, file size, CPU time.
     const limits = readFileSync(`/proc/${learner.pid}/limits`, 'utf8');
@@ -828,6 +825,11 @@ net.createServer((s) => s.end()).listen(Number(process.env.PORT));`,
   });
 });
 
+/** The cpu controller's group of a process, as /proc/<pid>/cgroup names it. */
+function cpuGroup(pid: number): string | undefined {
+  return /^\d+:(?:[^:]*,)?cpu(?:,[^:]*)?:(.*)$/m.exec(readFileSync(`/proc/${pid}/cgroup`, 'utf8'))?.[1];
+}
+
 describe('after every hostile program', () => {
   it('nothing is left: no program, no run directory, only the warm pods, no descriptor leak', async () => {
     await settled();
@@ -838,6 +840,8 @@ describe('after every hostile program', () => {
     expect(s.strays).toEqual([]);
     expect(s.orphanCgroups).toEqual([]);
     expect(s.podDirs.length).toBe(LIMITS.warmPods);
+    // The warm pods wait in the warming cpu group (idle CPU only), where they booted.
+    if (server.warmingCpuGroup) expect(new Set(s.podProcesses.map((p) => cpuGroup(p.pid)))).toEqual(new Set([server.warmingCpuGroup]));
     expect(server.descriptors().size).toBeLessThanOrEqual(fdsAtStart + 10);
     expect(server.log()).not.toMatch(/SyntaxError|TypeError|Unhandled|uncaught/i);
     await expectHealthy();

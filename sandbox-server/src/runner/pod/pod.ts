@@ -158,6 +158,8 @@ export class Pod {
     const join = this.cgroup.procFiles(this.options.warming).map((f) => `echo $$ > ${f}`).join(' && ');
     const limits = `ulimit -t ${this.options.maxCpuSeconds} && ulimit -f 32768 && ulimit -n 1024 && ulimit -c 0`;
     const dropRoot = process.getuid?.() === 0 ? ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--'] : [];
+    // Destroyed while preparing (a shutdown): start nothing that nobody would stop.
+    if (this.destroying) throw new Error('the sandbox was destroyed before it started');
     this.child = spawn(
       'sh',
       [
@@ -288,6 +290,7 @@ export class Pod {
     });
     this.hostServers.push(server);
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(file, resolve));
+    if (this.destroying) return void server.close(); // destroyed while it started listening
     await chmod(file, 0o666);
   }
 
@@ -352,8 +355,8 @@ export class Pod {
       for (const s of this.hostServers) s.close();
       for (const pending of this.pendingConnects.values()) pending.reject(new Error('pod gone'));
       this.destroying = (async () => {
-        await this.exited.catch(() => {}); // the kernel's memory verdict is read before the cgroup goes
         await this.cgroup.killAll(); // anything that escaped the process group
+        await this.exited; // its output drained, and the kernel's memory verdict read before the cgroup goes
         await this.cgroup.remove();
         await rm(this.dir, { recursive: true, force: true });
         this.settleGone();
