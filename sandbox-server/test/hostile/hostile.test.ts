@@ -180,6 +180,14 @@ flood();`);
     expect(result.timedOut).toBe(false);
   });
 
+  hostile('a flood on its sandbox’s control channel (descriptor 3) stops the program at once (it would keep the server reading)', async () => {
+    const result = await server.run(`import fs from 'node:fs';
+const chunk = Buffer.alloc(64 * 1024, 'x');
+for (;;) fs.writeSync(3, chunk);`);
+    expect(result.limit).toBe("the program wrote to its sandbox's control channel (descriptor 3) and was stopped");
+    expect(result.timedOut).toBe(false);
+  });
+
   hostile('a flood of 4-byte characters on stderr is cut at 1 MB', async () => {
     const result = await server.run(`const line = '🚀'.repeat(255) + '\\n';
 const flood = () => process.stderr.write(line, flood);

@@ -121,6 +121,7 @@ class PodLearner implements LearnerProcess {
   ) {
     const { limits } = options;
     pod.onOverflow = () => this.kill(`output cut at ${formatBytes(limits.outputBytes)}; the program was stopped`);
+    pod.onTamper = () => this.kill('the program wrote to its sandbox\'s control channel (descriptor 3) and was stopped');
     const started = this.begin(options);
     started.catch(() => {});
     this.started = started;

@@ -44,7 +44,7 @@ export const NODE_OVERHEAD_MB = 64;
 const MAX_TASKS = 64;
 const TMP_BYTES = 8 * 1024 * 1024;
 const READY_WITHIN_MS = 10_000;
-/** A control message from the pod is a few dozen bytes; anything longer means the channel was tampered with. */
+/** All a pod says on its control channel is a few dozen bytes; more means the program wrote there. */
 const MAX_CONTROL_BYTES = 64 * 1024;
 /** How long the pod may take to answer an inward connection request before it counts as refused. */
 const CONNECT_WITHIN_MS = 5_000;
@@ -109,6 +109,8 @@ export class Pod {
   readonly capture: OutputCapture;
   readonly memoryMb: number;
   onOverflow = () => {};
+  /** Called before the pod is stopped for writing garbage or too much to its control channel. */
+  onTamper = () => {};
 
   private readonly dir: string;
   private readonly cgroup: PodCgroup;
@@ -199,29 +201,39 @@ export class Pod {
   }
 
   // The pod's process will run the learner's program: what comes over the channel is untrusted.
-  // It is read until the program starts; after that nothing it says is needed.
+  // It is read until the program starts; after that nothing it says is needed. A pod says a few
+  // dozen bytes in all: one that says more, or garbles it, is stopped (the channel must still be
+  // read to its end, so a flood would otherwise keep this process busy for the whole run).
   private readControl(control: net.Socket): void {
     this.control = control;
     let buffered = '';
+    let received = 0;
     let listening = true;
     control.setEncoding('utf8');
     control.on('error', () => {});
     control.on('data', (text: string) => {
+      received += text.length;
+      if (received > MAX_CONTROL_BYTES) return this.tampered();
       if (!listening) return;
       buffered += text;
-      if (buffered.length > MAX_CONTROL_BYTES) return void this.destroy();
       for (let nl = buffered.indexOf('\n'); nl !== -1 && listening; nl = buffered.indexOf('\n')) {
         let message: PodMessage;
         try {
           message = JSON.parse(buffered.slice(0, nl)) as PodMessage;
         } catch {
-          return void this.destroy();
+          return this.tampered();
         }
         buffered = buffered.slice(nl + 1);
         if (message.type === 'started') listening = false;
         for (const l of this.listeners) l(message);
       }
     });
+  }
+
+  private tampered(): void {
+    if (this.destroying) return;
+    this.onTamper();
+    void this.destroy();
   }
 
   private on(listener: (m: PodMessage) => void): void {
