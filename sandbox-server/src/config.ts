@@ -138,7 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     grade: { processTimeoutMs: intFromEnv(env, 'GRADE_TIMEOUT_MS', 30_000, 1_000, 600_000) },
     isolation: isolationFromEnv(env.SANDBOX_ISOLATION),
     requireIsolation: env.SANDBOX_REQUIRE_ISOLATION === '1',
-    warmPods: intFromEnv(env, 'SANDBOX_WARM_PODS', DEFAULT_WARM_PODS, 0, 1_000),
+    warmPods: intFromEnv(env, 'SANDBOX_WARM_PODS', DEFAULT_WARM_PODS, 0, 256),
     logRequests: env.LOG_REQUESTS !== '0',
     runSlots: {
       slots,
