@@ -22,6 +22,17 @@ describe('GET /api/health', () => {
     expect(json.referenceServers.echo).toBeGreaterThan(0);
     expect(json.referenceServers.chat).toBeGreaterThan(0);
   });
+
+  it('reports the warm pool, which fills up to its target (2 in tests)', async () => {
+    const deadline = Date.now() + 15_000;
+    let warmPods;
+    do {
+      warmPods = (await getJson(`${server.url}/api/health`)).json.warmPods;
+      if (warmPods.ready === warmPods.target) break;
+      await new Promise((r) => setTimeout(r, 100));
+    } while (Date.now() < deadline);
+    expect(warmPods).toEqual({ ready: 2, target: 2 });
+  });
 });
 
 describe('exercises', () => {

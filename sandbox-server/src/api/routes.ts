@@ -17,6 +17,7 @@ export function apiRouter(services: Services, version: string): Router {
     res.json({
       status: 'ok',
       isolation: harness.sandbox.isolation,
+      warmPods: harness.sandbox.warmPods ?? null,
       version,
       referenceServers: services.shared?.ports ?? null,
       limits: config.limits,

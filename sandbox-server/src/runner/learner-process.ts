@@ -56,6 +56,8 @@ export interface Sandbox {
   shutdown?(): Promise<void>;
   /** Resolves once the sandboxes it starts ahead of time are all ready. */
   whenWarm?(): Promise<void>;
+  /** Sandboxes started ahead of time: how many are ready now, and how many it keeps. */
+  readonly warmPods?: { ready: number; target: number };
 }
 
 export function formatLimitMs(ms: number): string {

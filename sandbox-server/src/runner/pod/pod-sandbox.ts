@@ -83,6 +83,10 @@ export class PodSandbox implements Sandbox {
   private refilling = false;
   private readonly warmWaiters: Array<() => void> = [];
 
+  get warmPods(): { ready: number; target: number } {
+    return { ready: this.idle.filter((pod) => pod.isReady).length, target: this.options.warm };
+  }
+
   /** Resolves once every warm pod is started and ready (a benchmark's "warm server"). */
   whenWarm(): Promise<void> {
     return new Promise((resolve) => {

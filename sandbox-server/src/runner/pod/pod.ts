@@ -108,6 +108,8 @@ export class Pod {
   readonly gone: Promise<void>;
   readonly capture: OutputCapture;
   readonly memoryMb: number;
+  /** Booted and waiting for its job (or running it). */
+  isReady = false;
   onOverflow = () => {};
   /** Called before the pod is stopped for writing garbage or too much to its control channel. */
   onTamper = () => {};
@@ -143,7 +145,7 @@ export class Pod {
       await this.destroy();
       throw err;
     });
-    this.ready.catch(() => {});
+    this.ready.then(() => (this.isReady = true), () => {});
     void this.exited.then(() => this.destroy());
   }
 
