@@ -113,7 +113,7 @@ export function defaultRunSlots(): number {
  * sandbox start-up (~150 ms of CPU each, most of a grading's cost). An idle pod holds ~8 MB; the
  * pool refills one pod at a time on idle CPU (see pod-sandbox.ts).
  */
-export const DEFAULT_WARM_PODS = 20;
+const DEFAULT_WARM_PODS = 20;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const slots = intFromEnv(env, 'RUN_SLOTS', defaultRunSlots(), 1, 1_000);

@@ -23,7 +23,7 @@ import { packageDirs } from './allowed-packages.ts';
 const POD_FILES = ['pod-boot.mjs', 'pod-relay.mjs'].map((name) => [fileURLToPath(new URL(`./${name}`, import.meta.url)), `/pod/${name}`]);
 
 /** Node flags of the pod's process: the permission model inside the pod, and the heap limit. */
-export function podNodeArgs(memoryMb: number): string[] {
+function podNodeArgs(memoryMb: number): string[] {
   return [
     '--experimental-permission',
     '--allow-fs-read=/work/',
@@ -39,7 +39,7 @@ export function podNodeArgs(memoryMb: number): string[] {
 
 const NOBODY = 65534;
 /** Memory node itself needs (code, stacks, buffers outside the JS heap) on top of the program's limit. */
-export const NODE_OVERHEAD_MB = 64;
+const NODE_OVERHEAD_MB = 64;
 /** Tasks (processes + threads) per pod: one node process uses ~11. */
 const MAX_TASKS = 64;
 const TMP_BYTES = 8 * 1024 * 1024;
@@ -256,13 +256,15 @@ export class Pod {
   /** Gives the pod its program; resolves when the program starts (rejects if it cannot). */
   async run(job: PodJob): Promise<void> {
     await this.ready;
-    for (const service of job.services) await this.listen(`port-${service.port}.sock`, (socket) => this.acceptOutward(socket, service.port, service.accept));
     const work = path.join(this.dir, 'work');
-    for (const entry of await readdir(job.programDir, { withFileTypes: true })) {
-      if (!entry.isFile()) continue;
-      await copyFile(path.join(job.programDir, entry.name), path.join(work, entry.name));
-      await chmod(path.join(work, entry.name), 0o644);
-    }
+    const files = (await readdir(job.programDir, { withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => entry.name);
+    await Promise.all([
+      ...job.services.map((service) => this.listen(`port-${service.port}.sock`, (socket) => this.acceptOutward(socket, service.port, service.accept))),
+      ...files.map(async (name) => {
+        await copyFile(path.join(job.programDir, name), path.join(work, name));
+        await chmod(path.join(work, name), 0o644);
+      }),
+    ]);
     const started = new Promise<void>((resolve, reject) => {
       this.on((m) => {
         if (m.type === 'started') resolve();
