@@ -1,13 +1,13 @@
 // Shared machinery of the hostile-input suite: one real server process (strong isolation, short
 // limits), request helpers that know how many runs are in flight, a bounded case scheduler, and
 // host-side inspection of what the server's pods left behind (processes, cgroups, files).
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import WebSocket from 'ws';
-import { ROOT } from '../support/server-process.ts';
+import { ROOT, startServerProcess, type ServerProcess } from '../support/server-process.ts';
 import type { RunResult } from '../../src/harness/run-harness.ts';
 
 export { ROOT };
@@ -43,24 +43,24 @@ export type { RunResult };
 export class HostileServer {
   /** Runs and grades of this suite that may hold a pod right now. */
   inFlight = 0;
-  private output = '';
   /** Everything that arrived on the test's end of the descriptor the server inherited. */
   readonly leakedToSupervisor: Buffer[] = [];
+  readonly child: ChildProcess;
   readonly exited: Promise<number | null>;
+  readonly url: string;
+  private readonly inherited: Readable;
 
   private constructor(
-    readonly child: ChildProcess,
+    private readonly serverProcess: ServerProcess,
     readonly tmpBase: string,
-    private readonly inherited: Readable,
   ) {
-    child.stdout!.on('data', (d) => (this.output += d));
-    child.stderr!.on('data', (d) => (this.output += d));
-    inherited.on('data', (d: Buffer) => this.leakedToSupervisor.push(d));
-    inherited.on('error', () => {});
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    this.child = serverProcess.child;
+    this.exited = serverProcess.exited;
+    this.url = serverProcess.url;
+    this.inherited = (serverProcess.child.stdio as unknown as Readable[])[INHERITED_FD];
+    this.inherited.on('data', (d: Buffer) => this.leakedToSupervisor.push(d));
+    this.inherited.on('error', () => {});
   }
-
-  url = '';
 
   get pid(): number {
     return this.child.pid!;
@@ -72,51 +72,25 @@ export class HostileServer {
   }
 
   log(): string {
-    return this.output;
+    return this.serverProcess.log();
   }
 
   static async start(): Promise<HostileServer> {
     const tmpBase = mkdtempSync(path.join(os.tmpdir(), 'sm-hostile-'));
-    const stdio: Array<'ignore' | 'pipe'> = ['ignore', 'pipe', 'pipe'];
-    while (stdio.length < INHERITED_FD) stdio.push('ignore');
-    stdio.push('pipe'); // fd INHERITED_FD in the server: not close-on-exec, like any descriptor a parent passes down
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'sandbox-server/src/main.ts')], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        PORT: '0',
-        ECHO_PORT: '0',
-        CHAT_PORT: '0',
-        UDP_ECHO_PORT: '0',
-        SANDBOX_TMP_DIR: tmpBase,
-        SANDBOX_ISOLATION: 'bwrap', // strong isolation or the server refuses to start (and says why)
-        SANDBOX_WARM_PODS: String(LIMITS.warmPods),
-        RUN_TIMEOUT_MS: String(LIMITS.timeoutMs),
-        RUN_MEMORY_MB: String(LIMITS.memoryMb),
-        RUN_OUTPUT_BYTES: String(LIMITS.outputBytes),
-        MAX_CODE_BYTES: String(LIMITS.maxCodeBytes),
-        GRADE_TIMEOUT_MS: '15000',
-        // This suite sends far more runs than a learner would; the rate limit has its own tests.
-        RATE_LIMIT_PER_MIN: '0',
-        RATE_LIMIT_IP_PER_MIN: '0',
-        LOG_REQUESTS: '0',
-      },
-      stdio,
-    });
-    const server = new HostileServer(child, tmpBase, (child.stdio as unknown as Readable[])[INHERITED_FD]);
-    server.url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`server did not start within 30 s:\n${server.output}`)), 30_000);
-      const look = () => {
-        const m = server.output.match(/listening on (http:\/\/\S+)/);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]);
-        }
-      };
-      child.stdout!.on('data', look);
-      void server.exited.then((code) => reject(new Error(`server exited with ${code} before listening:\n${server.output}`)));
-    });
-    return server;
+    const env = {
+      SANDBOX_TMP_DIR: tmpBase,
+      SANDBOX_ISOLATION: 'bwrap', // strong isolation or the server refuses to start (and says why)
+      SANDBOX_WARM_PODS: String(LIMITS.warmPods),
+      RUN_TIMEOUT_MS: String(LIMITS.timeoutMs),
+      RUN_MEMORY_MB: String(LIMITS.memoryMb),
+      RUN_OUTPUT_BYTES: String(LIMITS.outputBytes),
+      MAX_CODE_BYTES: String(LIMITS.maxCodeBytes),
+      GRADE_TIMEOUT_MS: '15000',
+      // This suite sends far more runs than a learner would; the rate limit has its own tests.
+      RATE_LIMIT_IP_PER_MIN: '0',
+      LOG_REQUESTS: '0',
+    };
+    return new HostileServer(await startServerProcess(env, { inheritFd: INHERITED_FD }), tmpBase);
   }
 
   async stop(): Promise<number | null> {

@@ -12,10 +12,22 @@ export interface ServerProcess {
   child: ChildProcess;
   /** Everything the server printed so far. */
   log(): string;
+  /** The server's exit code, once it has exited. */
+  exited: Promise<number | null>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startServerProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
+export interface StartOptions {
+  /** Also pass the server an open pipe as descriptor `inheritFd` (as a supervisor might leave one). */
+  inheritFd?: number;
+}
+
+export async function startServerProcess(env: Record<string, string> = {}, options: StartOptions = {}): Promise<ServerProcess> {
+  const stdio: Array<'ignore' | 'pipe'> = ['ignore', 'pipe', 'pipe'];
+  if (options.inheritFd !== undefined) {
+    while (stdio.length < options.inheritFd) stdio.push('ignore');
+    stdio.push('pipe'); // not close-on-exec in the server, like any descriptor a parent passes down
+  }
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'sandbox-server/src/main.ts')], {
     cwd: ROOT,
     env: {
@@ -33,7 +45,7 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
       SANDBOX_WARM_PODS: '2',
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio,
   });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
@@ -54,6 +66,7 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
   return {
     url,
     child,
+    exited,
     log: () => output,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null) child.kill(signal);
