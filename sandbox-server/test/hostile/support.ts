@@ -172,9 +172,11 @@ export class HostileServer {
     return path.join(CGROUP_BASE, controller, CGROUP_GROUP, `${this.pid}-pod-${podId}`);
   }
 
-  /** The cpu group pods boot in (on idle CPU only), if the server could set it up. */
+  /** The cpu group pods boot in (on idle CPU only), if the server could set it up (it is optional). */
   get warmingCpuGroup(): string | undefined {
-    return existsSync(path.join(CGROUP_BASE, 'cpu', CGROUP_GROUP, 'warming')) ? `/${CGROUP_GROUP}/warming` : undefined;
+    const dir = path.join(CGROUP_BASE, 'cpu', CGROUP_GROUP, 'warming');
+    const read = (file: string) => (existsSync(path.join(dir, file)) ? readFileSync(path.join(dir, file), 'utf8').trim() : undefined);
+    return read('cpu.idle') === '1' || read('cpu.shares') === '2' ? `/${CGROUP_GROUP}/warming` : undefined;
   }
 
   /** Everything this server's pods and runs left on the host right now. */
