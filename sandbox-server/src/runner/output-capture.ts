@@ -15,7 +15,7 @@ export class OutputCapture {
   private readonly hideDir: RegExp | undefined;
 
   constructor(
-    readonly capBytes: number,
+    private readonly capBytes: number,
     private readonly onOverflow: () => void,
     /** The program's directory: removed where it prefixes a program file, so stack traces read `main.ts:3:5`. */
     programDir?: string,

@@ -39,17 +39,16 @@ export class PodSandbox implements Sandbox {
   /** Starts the warm pods; resolves when the first is ready (or rejects with why pods fail here). */
   async warmUp(): Promise<void> {
     await sweepDeadServers(this.options.cgroups);
-    const first = this.spawnPod(this.options.defaultLimits, true);
-    this.idle.push(first);
+    const first = this.spawnPod(this.options.defaultLimits, true); // also the proof that pods start here
     await first.ready;
+    if (this.options.warm > 0) this.idle.push(first);
+    else void first.destroy();
     this.refill();
   }
 
   start(options: StartOptions): LearnerProcess {
-    // A warm pod was made for the default limits (its node's heap limit, its output cap); other
-    // limits need their own pod.
-    const { memoryMb, outputBytes } = options.limits;
-    const i = this.idle.findIndex((pod) => pod.memoryMb === memoryMb && pod.capture.capBytes === outputBytes);
+    // Warm pods are made for the default limits; other limits need their own pod.
+    const i = this.idle.findIndex((pod) => pod.fits(options.limits));
     const pod = i === -1 ? this.spawnPod(options.limits, false) : this.idle.splice(i, 1)[0];
     pod.promote();
     this.refill();
@@ -126,7 +125,7 @@ class PodLearner implements LearnerProcess {
     const { limits } = options;
     pod.onOverflow = () => this.kill(`output cut at ${formatBytes(limits.outputBytes)}; the program was stopped`);
     pod.onTamper = () => this.kill('the program wrote to its sandbox\'s control channel (descriptor 3) and was stopped');
-    const started = this.begin(options);
+    const started = pod.run({ programDir: options.runDir, entry: options.entry, env: options.env, services: options.services, udpEchoPort: options.udpEchoPort });
     started.catch(() => {});
     this.started = started;
     this.exited = (async () => {
@@ -144,16 +143,11 @@ class PodLearner implements LearnerProcess {
       }
       const exit = await pod.exited;
       clearTimeout(timer);
-      if (exit.memoryLimitHit && !this.limitHit) this.limitHit = `memory limit ${limits.memoryMb} MB exceeded`;
-      if (!this.limitHit && /heap out of memory|Reached heap limit/.test(pod.capture.text.stderr)) this.limitHit = `memory limit ${limits.memoryMb} MB exceeded`;
+      const outOfMemory = exit.memoryLimitHit || /heap out of memory|Reached heap limit/.test(pod.capture.text.stderr);
+      if (outOfMemory && !this.limitHit) this.limitHit = `memory limit ${limits.memoryMb} MB exceeded`;
       this.hasExited = true;
       return { exitCode: this.limitHit ? null : exit.code, signal: this.limitHit ? 'SIGKILL' : exit.signal, timedOut: this.timedOut, limit: this.limitHit };
     })();
-  }
-
-  private async begin(options: StartOptions): Promise<void> {
-    await this.pod.ready;
-    await this.pod.run({ programDir: options.runDir, entry: options.entry, env: options.env, services: options.services, udpEchoPort: options.udpEchoPort });
   }
 
   get stdout(): string {

@@ -107,7 +107,6 @@ export class Pod {
   /** Resolves when everything of the pod is gone: processes, cgroups, files. */
   readonly gone: Promise<void>;
   readonly capture: OutputCapture;
-  readonly memoryMb: number;
   /** Booted and waiting for its job (or running it). */
   isReady = false;
   onOverflow = () => {};
@@ -117,11 +116,11 @@ export class Pod {
   private readonly dir: string;
   private readonly cgroup: PodCgroup;
   private child?: ChildProcess;
-  private closed?: Promise<void>;
+  private closed: Promise<void> = Promise.resolve();
   private control?: net.Socket;
   private readonly listeners = new Set<(m: PodMessage) => void>();
   private readonly hostServers: net.Server[] = [];
-  private readonly pendingConnects = new Map<number, { resolve(s: net.Socket): void; reject(e: Error): void }>();
+  private readonly pendingConnects = new Map<number, { resolve(s: net.Socket): void; refuse(): void }>();
   private nextConnectId = 1;
   private destroying?: Promise<void>;
   private settleGone!: () => void;
@@ -131,7 +130,6 @@ export class Pod {
     private readonly options: PodOptions,
     bwrapArgs: string[],
   ) {
-    this.memoryMb = options.memoryMb;
     this.dir = path.join(options.workDir, 'pods', `pod-${id}`);
     this.cgroup = new PodCgroup(options.cgroups, `${process.pid}-pod-${id}`);
     this.capture = new OutputCapture(options.outputBytes, () => this.onOverflow(), '/work/');
@@ -156,7 +154,7 @@ export class Pod {
     await mkdir(path.join(this.dir, 'work'), { mode: 0o755 });
     await chmod(this.dir, 0o755);
     await this.listen('into.sock', (socket) => this.acceptInward(socket));
-    await this.cgroup.create((this.memoryMb + NODE_OVERHEAD_MB) * 1024 * 1024, MAX_TASKS);
+    await this.cgroup.create((this.options.memoryMb + NODE_OVERHEAD_MB) * 1024 * 1024, MAX_TASKS);
     // The shell joins the cgroups, sets the rlimits (hard and soft; -f counts 512-byte blocks), then
     // becomes (exec) the unprivileged sandbox.
     const join = this.cgroup.procFiles(this.options.warming).map((f) => `echo $$ > ${f}`).join(' && ');
@@ -181,7 +179,7 @@ export class Pod {
         '/work',
         '--',
         process.execPath,
-        ...podNodeArgs(this.memoryMb),
+        ...podNodeArgs(this.options.memoryMb),
         '/pod/pod-boot.mjs',
       ],
       { env: {}, stdio: ['ignore', 'pipe', 'pipe', 'pipe'], detached: true },
@@ -195,9 +193,9 @@ export class Pod {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`a sandbox did not start within ${READY_WITHIN_MS / 1000} s`)), READY_WITHIN_MS);
       this.on((m) => m.type === 'ready' && (clearTimeout(timer), resolve()));
-      this.child!.once('close', (code) => {
+      void this.closed.then(() => {
         clearTimeout(timer);
-        reject(new Error(`a sandbox could not start (exit ${code}): ${this.capture.text.stderr.trim().slice(0, 500)}`));
+        reject(new Error(`a sandbox could not start (exit ${child.exitCode}): ${this.capture.text.stderr.trim().slice(0, 500)}`));
       });
     });
   }
@@ -246,6 +244,11 @@ export class Pod {
     if (this.control?.writable) this.control.write(JSON.stringify(message) + '\n');
   }
 
+  /** Whether the pod was made for these limits (its node's heap limit, its output cap). */
+  fits(limits: RunLimits): boolean {
+    return limits.memoryMb === this.options.memoryMb && limits.outputBytes === this.options.outputBytes;
+  }
+
   /** The pod is wanted now: it leaves the warming group (again once booted, for processes forked meanwhile). */
   promote(): void {
     if (!this.options.warming) return;
@@ -289,7 +292,7 @@ export class Pod {
       };
       this.pendingConnects.set(id, {
         resolve: (socket) => settle(() => resolve(socket)),
-        reject: () => settle(() => reject(refused(port))),
+        refuse: () => settle(() => reject(refused(port))),
       });
       this.send({ type: 'connect', id, port });
     });
@@ -332,7 +335,7 @@ export class Pod {
       const pending = this.pendingConnects.get(header.readUInt32BE(0));
       if (!pending || header[4] !== 1) {
         socket.destroy();
-        return pending?.reject(new Error('refused'));
+        return pending?.refuse();
       }
       const id = header.readUInt32BE(0);
       // A unix socket cannot send a TCP reset: the pod resets the inside connection on request,
@@ -369,7 +372,7 @@ export class Pod {
         }
       }
       for (const s of this.hostServers) s.close();
-      for (const pending of this.pendingConnects.values()) pending.reject(new Error('pod gone'));
+      for (const pending of this.pendingConnects.values()) pending.refuse();
       this.destroying = (async () => {
         await this.cgroup.killAll(); // anything that escaped the process group
         await this.exited; // its output drained, and the kernel's memory verdict read before the cgroup goes
