@@ -7,29 +7,9 @@
 //   grade.test.ts     grading tests (vitest API + the grading kit)
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import { EXERCISE_ID, exerciseMetaSchema, type ExerciseMeta } from '../shapes/exercise.ts';
 
-export const EXERCISE_ID = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
-
-export const exerciseMetaSchema = z.object({
-  id: z.string().regex(EXERCISE_ID, 'lower-case letters, digits and dashes'),
-  title: z.string().min(3),
-  /** Slug of the lesson that embeds it, e.g. "03-tcp-sockets/echo-server". */
-  lesson: z.string().min(1),
-  kind: z.enum(['server', 'client', 'module']),
-  difficulty: z.enum(['easy', 'medium', 'hard']),
-  /** Position in the course overview. */
-  order: z.number().int().nonnegative(),
-  limits: z
-    .object({
-      timeoutMs: z.number().int().min(500).max(60_000).optional(),
-      memoryMb: z.number().int().min(64).max(2048).optional(),
-    })
-    .strict()
-    .default({}),
-});
-
-export type ExerciseMeta = z.infer<typeof exerciseMetaSchema>;
+export { EXERCISE_ID, exerciseMetaSchema, type ExerciseMeta };
 
 export interface Exercise extends ExerciseMeta {
   dir: string;
