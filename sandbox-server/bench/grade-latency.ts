@@ -72,7 +72,7 @@ async function submit(server: Server): Promise<Graded> {
 }
 
 /** Waits until the server is warm: its pods started ahead of time are all ready. */
-const warm = (server: Server) => server.services.harness.sandbox.whenWarm?.();
+const warm = (server: Server) => server.services.harness.isolation.whenWarm?.();
 
 async function sequential(server: Server, runs: number): Promise<void> {
   await warm(server);
@@ -100,7 +100,7 @@ async function burst(server: Server, size: number, label: string): Promise<void>
 
 const server = await start();
 try {
-  const { isolation } = server.services.harness.sandbox;
+  const { isolation } = server.services.harness.isolation;
   console.log(`isolation: ${isolation}, run slots: ${server.services.slots.slots}, warm pods: ${isolation === 'bwrap' ? server.services.harness.config.warmPods : 'none'}`);
   for (let i = 0; i < WARMUP; i++) await submit(server);
   if (SEQUENTIAL > 0) await sequential(server, SEQUENTIAL);

@@ -111,7 +111,7 @@ export function defaultRunSlots(): number {
 /**
  * Pods kept started: a burst of this many submissions (a class pressing "submit" together) pays no
  * sandbox start-up (~150 ms of CPU each, most of a grading's cost). An idle pod holds ~8 MB; the
- * pool refills one pod at a time on idle CPU (see pod-sandbox.ts).
+ * pool refills one pod at a time on idle CPU (see pod-isolation.ts).
  */
 const DEFAULT_WARM_PODS = 20;
 

@@ -11,7 +11,7 @@ import { attachWebSocketEndpoint } from './ws/endpoint.ts';
 import { ExerciseCatalog } from './exercises/catalog.ts';
 import { Harness } from './harness/run-harness.ts';
 import { Grader } from './grading/grader.ts';
-import { createSandbox } from './runner/index.ts';
+import { createIsolation } from './runner/index.ts';
 import { startReferenceServers } from './reference-servers/index.ts';
 import { claimWorkDir } from './harness/work-dir.ts';
 import { RunSlots } from './harness/run-slots.ts';
@@ -28,7 +28,7 @@ export interface RunningServer {
 export async function startServer(baseConfig: Config): Promise<RunningServer> {
   const config = { ...baseConfig, tmpDir: await claimWorkDir(baseConfig.tmpDir) };
   const version = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')).version as string;
-  const harness = new Harness(config, await createSandbox(config));
+  const harness = new Harness(config, await createIsolation(config));
   const shared = await startReferenceServers({
     host: config.host,
     ports: { echo: config.echoPort, chat: config.chatPort, udpEcho: config.udpEchoPort },
@@ -92,7 +92,7 @@ async function main(): Promise<void> {
     console.warn(`warning: no built site in ${config.siteDir}; run "npm run build" (npm start does it for you). The API works without it.`);
   }
   console.log(`Reference servers: TCP echo on ${config.host}:${ports.echo}, TCP chat on ${config.host}:${ports.chat}, UDP echo on ${config.host}:${ports.udpEcho}`);
-  console.log(`Learner code isolation: ${services.harness.sandbox.isolation}`);
+  console.log(`Learner code isolation: ${services.harness.isolation.isolation}`);
   console.log(`Socket Mastery listening on ${running.url}`);
 
   const stop = (signal: string) => {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { chmod, mkdtemp } from 'node:fs/promises';
 import { compileTypeScript } from '../src/compile/compile.ts';
 import { Session } from '../src/harness/session.ts';
-import { ProcessSandbox } from '../src/runner/process-sandbox.ts';
+import { ProcessIsolation } from '../src/runner/process-isolation.ts';
 
 const limits = { timeoutMs: 5000, memoryMb: 256, outputBytes: 100_000 };
 
@@ -15,7 +15,7 @@ async function open(code: string) {
   if (!compiled.ok) throw new Error(compiled.error.message);
   const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'session-'));
   await chmod(tmpDir, 0o711); // the learner may run as another user: it must be able to reach its run directory
-  return Session.open(new ProcessSandbox(), { js: compiled.js, limits, tmpDir });
+  return Session.open(new ProcessIsolation(), { js: compiled.js, limits, tmpDir });
 }
 
 describe('Session', () => {

@@ -7,7 +7,7 @@ import { wrongFiles } from '../content/exercises.ts';
 import { shown } from '../content/roots.ts';
 import type { Content, ExerciseEntry } from './content.ts';
 import type { Problem } from './problems.ts';
-import type { Sandbox, Verdict } from './sandbox.ts';
+import type { GradingServer, Verdict } from './grading-server.ts';
 
 type Role = 'solution' | 'starter' | 'wrong';
 
@@ -30,7 +30,7 @@ export interface GradingReport {
   submissions: number;
 }
 
-export async function checkGrading(content: Content, sandbox: Sandbox, onGraded?: (exerciseId: string) => void): Promise<GradingReport> {
+export async function checkGrading(content: Content, sandbox: GradingServer, onGraded?: (exerciseId: string) => void): Promise<GradingReport> {
   const exercises = gradable(content);
   // Starters and wrong answers usually run into deadlines, so they go first and overlap the rest.
   const submissions: Submission[] = [

@@ -9,13 +9,13 @@ import { checkLessonComponents, checkLessonFrontmatter, checkLessonPlacement } f
 import { checkExerciseLinks, checkInternalLinks, checkLessonImports } from './links.ts';
 import { CHECK_TITLES, type CheckName, type Problem } from './problems.ts';
 import { checkLessonExcerpts, checkSampleExpectations, checkSampleRuns } from './samples.ts';
-import { startSandbox, type Sandbox } from './sandbox.ts';
+import { startGradingServer, type GradingServer } from './grading-server.ts';
 import { checkTypes } from './types.ts';
 
 export { checkExerciseMetadata, checkGrading, checkLessonComponents, checkLessonFrontmatter, checkLessonPlacement, checkExerciseLinks, checkInternalLinks, checkLessonImports };
-export { checkLessonExcerpts, checkSampleExpectations, checkSampleRuns, checkTypes, loadContent, contentRoots, startSandbox };
+export { checkLessonExcerpts, checkSampleExpectations, checkSampleRuns, checkTypes, loadContent, contentRoots, startGradingServer };
 export { CHECK_TITLES, formatProblems, type CheckName, type Problem } from './problems.ts';
-export type { Content, ContentRoots, Sandbox };
+export type { Content, ContentRoots, GradingServer };
 
 /** "1 lesson", "13 lessons". */
 const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -70,7 +70,7 @@ export async function checkContent(roots: ContentRoots = contentRoots(), options
 
   const toGrade = gradable(content).filter((e) => !options.exercises || options.exercises.includes(e.id));
   const needsServer = (wanted.has('samples') && content.samples.length > 0) || (wanted.has('grading') && toGrade.length > 0);
-  const sandboxStarting = needsServer ? startSandbox(roots.exercisesDir) : undefined;
+  const sandboxStarting = needsServer ? startGradingServer(roots.exercisesDir) : undefined;
   sandboxStarting?.catch(() => {}); // awaited below
   try {
     // tsc is synchronous CPU work: it runs while the server starts.

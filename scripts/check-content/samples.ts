@@ -7,7 +7,7 @@ import path from 'node:path';
 import { shown } from '../content/roots.ts';
 import type { Content } from './content.ts';
 import type { Problem } from './problems.ts';
-import type { RunResult, Sandbox } from './sandbox.ts';
+import type { RunResult, GradingServer } from './grading-server.ts';
 
 export const EXPECTATIONS_FILE = 'expectations.json';
 /** A sample must finish by itself within this time (the lessons promise about 3 s). */
@@ -104,7 +104,7 @@ export function checkLessonExcerpts(content: Content): Problem[] {
 }
 
 /** Runs every sample through the server, as the Run button does. */
-export async function checkSampleRuns(content: Content, sandbox: Sandbox): Promise<Problem[]> {
+export async function checkSampleRuns(content: Content, sandbox: GradingServer): Promise<Problem[]> {
   const expectations = readExpectations(content);
   const entries = expectations.ok ? expectations.entries : {};
   const problems: Problem[] = [];

@@ -16,8 +16,8 @@ export function apiRouter(services: Services, version: string): Router {
   router.get('/health', (_req, res) => {
     res.json({
       status: 'ok',
-      isolation: harness.sandbox.isolation,
-      warmPods: harness.sandbox.warmPods ?? null,
+      isolation: harness.isolation.isolation,
+      warmPods: harness.isolation.warmPods ?? null,
       version,
       referenceServers: services.shared?.ports ?? null,
       limits: config.limits,

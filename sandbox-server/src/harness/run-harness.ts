@@ -2,9 +2,9 @@
 // process, stream its output, and report how it ended.
 import { compileTypeScript, type CompileError } from '../compile/compile.ts';
 import { loadConfig, type Config, type RunLimits } from '../config.ts';
-import { createSandbox } from '../runner/index.ts';
+import { createIsolation } from '../runner/index.ts';
 import { claimWorkDir } from './work-dir.ts';
-import type { Sandbox } from '../runner/learner-process.ts';
+import type { Isolation } from '../runner/learner-process.ts';
 import type { OutputListener } from '../runner/output-capture.ts';
 import { Session } from './session.ts';
 
@@ -33,7 +33,7 @@ export class Harness {
 
   constructor(
     readonly config: Config,
-    readonly sandbox: Sandbox,
+    readonly isolation: Isolation,
   ) {}
 
   limitsFor(overrides: Partial<RunLimits> = {}): RunLimits {
@@ -42,7 +42,7 @@ export class Harness {
 
   /** Opens a session that shutdown() will close if it is still open. */
   async openSession(js: string, limits: RunLimits, files?: Record<string, string>): Promise<Session> {
-    const session = await Session.open(this.sandbox, { js, limits, tmpDir: this.config.tmpDir, files });
+    const session = await Session.open(this.isolation, { js, limits, tmpDir: this.config.tmpDir, files });
     this.live.add(session);
     return session;
   }
@@ -75,7 +75,7 @@ export class Harness {
   /** Kills every running learner process and closes every session (server shutdown). */
   async shutdown(): Promise<void> {
     await Promise.allSettled([...this.live].map((s) => this.closeSession(s)));
-    await this.sandbox.shutdown?.();
+    await this.isolation.shutdown?.();
   }
 }
 
@@ -86,7 +86,7 @@ export async function runProgram(options: RunOptions & { exerciseId?: string }):
   if (!defaultHarness) {
     const base = loadConfig({});
     const config = { ...base, tmpDir: await claimWorkDir(base.tmpDir) };
-    defaultHarness = new Harness(config, await createSandbox(config));
+    defaultHarness = new Harness(config, await createIsolation(config));
   }
   return defaultHarness.run(options);
 }

@@ -5,7 +5,7 @@ import { mkdtemp, writeFile, symlink, rm, chown, chmod } from 'node:fs/promises'
 import path from 'node:path';
 import { PROJECT_ROOT, type RunLimits } from '../config.ts';
 import { startReferenceServers, type ReferenceServers } from '../reference-servers/index.ts';
-import type { LearnerProcess, Sandbox, StartOptions } from '../runner/learner-process.ts';
+import type { LearnerProcess, Isolation, StartOptions } from '../runner/learner-process.ts';
 import type { OutputListener } from '../runner/output-capture.ts';
 import { TrafficLog } from './traffic.ts';
 import { freePort } from './free-port.ts';
@@ -27,7 +27,7 @@ export class Session {
   private disposed = false;
 
   private constructor(
-    private readonly sandbox: Sandbox,
+    private readonly isolation: Isolation,
     readonly runDir: string,
     readonly servers: ReferenceServers,
     /** The port a learner's server must listen on (PORT). */
@@ -36,20 +36,20 @@ export class Session {
     readonly traffic: TrafficLog,
   ) {}
 
-  static async open(sandbox: Sandbox & { learnerUid?: number }, options: SessionOptions): Promise<Session> {
+  static async open(isolation: Isolation & { learnerUid?: number }, options: SessionOptions): Promise<Session> {
     const runDir = await mkdtemp(path.join(options.tmpDir, 'run-'));
     try {
       await writeFile(path.join(runDir, PROGRAM_FILE), options.js);
       for (const [name, text] of Object.entries(options.files ?? {})) await writeFile(path.join(runDir, name), text);
       // Packages (ws, socket.io-client) resolve through this link; the permission model allows reading them.
       await symlink(path.join(PROJECT_ROOT, 'node_modules'), path.join(runDir, 'node_modules'));
-      if (sandbox.learnerUid !== undefined) {
+      if (isolation.learnerUid !== undefined) {
         await chmod(runDir, 0o755);
-        await chown(runDir, sandbox.learnerUid, sandbox.learnerUid);
+        await chown(runDir, isolation.learnerUid, isolation.learnerUid);
       }
       const traffic = new TrafficLog();
       const servers = await startReferenceServers({ traffic });
-      return new Session(sandbox, runDir, servers, await freePort(), options.limits, traffic);
+      return new Session(isolation, runDir, servers, await freePort(), options.limits, traffic);
     } catch (err) {
       await rm(runDir, { recursive: true, force: true });
       throw err;
@@ -73,7 +73,7 @@ export class Session {
    */
   startLearner(options: { entry?: string; env?: Record<string, string>; services?: StartOptions['services'] } = {}): LearnerProcess {
     if (this.disposed) throw new Error('session already disposed');
-    const learner = this.sandbox.start({
+    const learner = this.isolation.start({
       runDir: this.runDir,
       entry: options.entry ?? PROGRAM_FILE,
       env: { ...this.env, ...options.env },

@@ -3,9 +3,9 @@
 // start when SANDBOX_REQUIRE_ISOLATION=1.
 import { execFileSync } from 'node:child_process';
 import type { Config } from '../config.ts';
-import type { Sandbox } from './learner-process.ts';
-import { ProcessSandbox } from './process-sandbox.ts';
-import { PodSandbox } from './pod/pod-sandbox.ts';
+import type { Isolation } from './learner-process.ts';
+import { ProcessIsolation } from './process-isolation.ts';
+import { PodIsolation } from './pod/pod-isolation.ts';
 import { findCgroupRoots } from './pod/cgroup.ts';
 
 export class IsolationUnavailableError extends Error {}
@@ -23,14 +23,14 @@ async function strongIsolationProblem(): Promise<string | undefined> {
   return typeof roots === 'string' ? roots : undefined;
 }
 
-export async function createSandbox(config: Config, log: (line: string) => void = console.warn): Promise<Sandbox> {
+export async function createIsolation(config: Config, log: (line: string) => void = console.warn): Promise<Isolation> {
   const wanted = config.isolation;
   if (wanted !== 'process') {
     const problem = await strongIsolationProblem();
     if (!problem) {
       const roots = await findCgroupRoots();
       if (typeof roots === 'string') throw new Error(roots);
-      const sandbox = new PodSandbox({
+      const sandbox = new PodIsolation({
         workDir: config.tmpDir,
         cgroups: roots,
         warm: config.warmPods,
@@ -54,5 +54,5 @@ export async function createSandbox(config: Config, log: (line: string) => void 
       );
     }
   }
-  return new ProcessSandbox();
+  return new ProcessIsolation();
 }

@@ -48,7 +48,7 @@ export interface LearnerProcess {
   connect(port: number): Promise<net.Socket>;
 }
 
-export interface Sandbox {
+export interface Isolation {
   /** Reported by /api/health: how strongly learner code is isolated. */
   readonly isolation: string;
   start(options: StartOptions): LearnerProcess;

@@ -9,7 +9,7 @@ import type { RunResult } from '../../sandbox-server/src/harness/run-harness.ts'
 export type Verdict = Omit<ServerVerdict, 'version'>;
 export type { RunResult };
 
-export interface Sandbox {
+export interface GradingServer {
   url: string;
   submit(exerciseId: string, code: string): Promise<Verdict>;
   run(code: string): Promise<RunResult>;
@@ -19,7 +19,7 @@ export interface Sandbox {
 /** How many submissions and runs are in flight at once: they mostly wait on sockets and timeouts. */
 export const CONCURRENCY = Math.max(4, os.availableParallelism() * 3);
 
-export async function startSandbox(exercisesDir: string): Promise<Sandbox> {
+export async function startGradingServer(exercisesDir: string): Promise<GradingServer> {
   const server: ServerProcess = await startServerProcess({
     EXERCISES_DIR: exercisesDir,
     LOG_REQUESTS: '0',

@@ -7,7 +7,7 @@
 import type net from 'node:net';
 import type { RunLimits } from '../../config.ts';
 import type { OutputListener } from '../output-capture.ts';
-import { formatBytes, formatLimitMs, type ExitInfo, type LearnerProcess, type Sandbox, type StartOptions } from '../learner-process.ts';
+import { formatBytes, formatLimitMs, type ExitInfo, type LearnerProcess, type Isolation, type StartOptions } from '../learner-process.ts';
 import { sweepDeadServers, type CgroupRoots } from './cgroup.ts';
 import { Pod, sandboxArgs } from './pod.ts';
 
@@ -24,7 +24,7 @@ export interface PodSandboxOptions {
   defaultLimits: RunLimits;
 }
 
-export class PodSandbox implements Sandbox {
+export class PodIsolation implements Isolation {
   readonly isolation = 'bwrap';
   private readonly idle: Pod[] = [];
   private readonly live = new Set<Pod>();

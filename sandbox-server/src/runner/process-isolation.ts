@@ -10,12 +10,12 @@ import path from 'node:path';
 import { PROJECT_ROOT } from '../config.ts';
 import { OutputCapture } from './output-capture.ts';
 import { watchMemory } from './memory-watch.ts';
-import { formatBytes, formatLimitMs, type ExitInfo, type LearnerProcess, type Sandbox, type StartOptions } from './learner-process.ts';
+import { formatBytes, formatLimitMs, type ExitInfo, type LearnerProcess, type Isolation, type StartOptions } from './learner-process.ts';
 
 const NOBODY = 65534;
 const NODE_MODULES = path.join(PROJECT_ROOT, 'node_modules');
 
-export class ProcessSandbox implements Sandbox {
+export class ProcessIsolation implements Isolation {
   readonly isolation = 'process';
   private readonly runAsNobody = process.getuid?.() === 0;
 
