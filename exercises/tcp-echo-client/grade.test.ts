@@ -12,7 +12,7 @@ import {
   startLearner,
 } from '../../sandbox-server/src/grading-kit/index.ts';
 import type { LearnerProcess } from '../../sandbox-server/src/runner/learner-process.ts';
-import type { TrafficEvent } from '../../sandbox-server/src/harness/traffic.ts';
+import type { TrafficEvent } from '../../sandbox-server/src/traffic/traffic-log.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** How long the echo server sits on the program's bytes before reading them (a slow network). */

@@ -3,7 +3,7 @@
 // one, which is how tests catch code that treats one 'data' event as one message.
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { TrafficLog } from '../harness/traffic.ts';
+import type { TrafficLog } from '../traffic/traffic-log.ts';
 import { GradingFailure } from './context.ts';
 import { describeBytes, describeLines } from './describe-bytes.ts';
 

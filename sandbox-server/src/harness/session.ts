@@ -7,7 +7,7 @@ import { PROJECT_ROOT, type RunLimits } from '../config.ts';
 import { startReferenceServers, type ReferenceServers } from '../reference-servers/index.ts';
 import type { LearnerProcess, Isolation, StartOptions } from '../runner/learner-process.ts';
 import type { OutputListener } from '../runner/output-capture.ts';
-import { TrafficLog } from './traffic.ts';
+import { TrafficLog } from '../traffic/traffic-log.ts';
 import { freePort } from './free-port.ts';
 
 export const PROGRAM_FILE = 'main.mjs';

@@ -3,7 +3,7 @@
 import { TcpEchoServer } from './tcp-echo.ts';
 import { TcpChatServer, type ChatLimits } from './tcp-chat.ts';
 import { UdpEchoServer } from './udp-echo.ts';
-import type { TrafficLog } from '../harness/traffic.ts';
+import type { TrafficLog } from '../traffic/traffic-log.ts';
 
 export interface ReferenceServers {
   echo: TcpEchoServer;

@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import { ReferenceTcpServer, type Connection, type TcpServerLimits } from './tcp-server-base.ts';
 import { LineDecoder, LineTooLongError } from './line-decoder.ts';
 import { TokenBuckets } from '../token-buckets.ts';
-import type { TrafficLog } from '../harness/traffic.ts';
+import type { TrafficLog } from '../traffic/traffic-log.ts';
 
 export type ChatEvent =
   | { type: 'connect'; connection: number }

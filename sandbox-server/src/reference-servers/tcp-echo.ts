@@ -2,7 +2,7 @@
 // reading is not read from until its echo has been sent (back-pressure, in ReferenceTcpServer),
 // so it cannot make the server hold more than about one chunk for it.
 import { ReferenceTcpServer, type Connection, type TcpServerLimits } from './tcp-server-base.ts';
-import type { TrafficLog } from '../harness/traffic.ts';
+import type { TrafficLog } from '../traffic/traffic-log.ts';
 
 export class TcpEchoServer extends ReferenceTcpServer {
   constructor(traffic?: TrafficLog, limits: Partial<TcpServerLimits> = {}) {

@@ -6,7 +6,7 @@
 // stops reading while others talk to it (it is dropped).
 import net from 'node:net';
 import { once } from 'node:events';
-import type { TrafficLog } from '../harness/traffic.ts';
+import type { TrafficLog } from '../traffic/traffic-log.ts';
 
 export interface Connection {
   readonly socket: net.Socket;

@@ -4,7 +4,7 @@
 import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { TokenBuckets } from '../token-buckets.ts';
-import type { TrafficLog } from '../harness/traffic.ts';
+import type { TrafficLog } from '../traffic/traffic-log.ts';
 
 export interface UdpEchoLimits {
   /** Units per second per sender address (a datagram costs 1 + its size in KiB); the burst is the same. */
