@@ -2,6 +2,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { REFERENCE_SERVERS, REFERENCE_SERVER_NAMES, type ReferenceServerName } from './reference-servers/registry.ts';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -56,10 +57,8 @@ export interface ReferenceLimits {
 export interface Config {
   host: string;
   port: number;
-  /** Shared reference servers for the live demos (0 = any free port). */
-  echoPort: number;
-  chatPort: number;
-  udpEchoPort: number;
+  /** Ports of the shared reference servers for the live demos (0 = any free port), from each one's variable. */
+  referencePorts: Record<ReferenceServerName, number>;
   siteDir: string;
   exercisesDir: string;
   lessonsDir: string;
@@ -122,9 +121,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     host: env.HOST || '127.0.0.1',
     port: intFromEnv(env, 'PORT', DEFAULT_PORT),
-    echoPort: intFromEnv(env, 'ECHO_PORT', 7001),
-    chatPort: intFromEnv(env, 'CHAT_PORT', 7002),
-    udpEchoPort: intFromEnv(env, 'UDP_ECHO_PORT', 7003),
+    referencePorts: Object.fromEntries(
+      REFERENCE_SERVER_NAMES.map((name) => [name, intFromEnv(env, REFERENCE_SERVERS[name].env, REFERENCE_SERVERS[name].defaultPort)]),
+    ) as Record<ReferenceServerName, number>,
     siteDir: path.resolve(env.SITE_DIR || path.join(PROJECT_ROOT, 'site/dist')),
     exercisesDir: path.resolve(env.EXERCISES_DIR || path.join(PROJECT_ROOT, 'exercises')),
     lessonsDir: path.join(PROJECT_ROOT, 'lessons'),

@@ -12,7 +12,7 @@ import { ExerciseCatalog } from './exercises/catalog.ts';
 import { Harness } from './harness/run-harness.ts';
 import { Grader } from './grading/grader.ts';
 import { createIsolation } from './runner/index.ts';
-import { startReferenceServers } from './reference-servers/index.ts';
+import { REFERENCE_SERVERS, REFERENCE_SERVER_NAMES, startReferenceServers } from './reference-servers/index.ts';
 import { claimWorkDir } from './harness/work-dir.ts';
 import { RunSlots } from './harness/run-slots.ts';
 import { RateLimiter } from './api/rate-limit.ts';
@@ -31,7 +31,7 @@ export async function startServer(baseConfig: Config): Promise<RunningServer> {
   const harness = new Harness(config, await createIsolation(config));
   const shared = await startReferenceServers({
     host: config.host,
-    ports: { echo: config.echoPort, chat: config.chatPort, udpEcho: config.udpEchoPort },
+    ports: config.referencePorts,
     limits: config.reference,
   });
   const services: Services = {
@@ -82,7 +82,8 @@ async function main(): Promise<void> {
     running = await startServer(config);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    const hint = e.code === 'EADDRINUSE' ? ' (set PORT, ECHO_PORT, CHAT_PORT or UDP_ECHO_PORT to a free port, or 0 for any)' : '';
+    const variables = ['PORT', ...REFERENCE_SERVER_NAMES.map((name) => REFERENCE_SERVERS[name].env)].join(', ');
+    const hint = e.code === 'EADDRINUSE' ? ` (set ${variables} to a free port, or 0 for any)` : '';
     console.error(`Could not start: ${e.message}${hint}`);
     process.exit(1);
   }
@@ -91,7 +92,8 @@ async function main(): Promise<void> {
   if (!existsSync(path.join(config.siteDir, 'index.html'))) {
     console.warn(`warning: no built site in ${config.siteDir}; run "npm run build" (npm start does it for you). The API works without it.`);
   }
-  console.log(`Reference servers: TCP echo on ${config.host}:${ports.echo}, TCP chat on ${config.host}:${ports.chat}, UDP echo on ${config.host}:${ports.udpEcho}`);
+  const listed = REFERENCE_SERVER_NAMES.map((name) => `${REFERENCE_SERVERS[name].title} on ${config.host}:${ports[name]}`);
+  console.log(`Reference servers: ${listed.join(', ')}`);
   console.log(`Learner code isolation: ${services.harness.isolation.isolation}`);
   console.log(`Socket Mastery listening on ${running.url}`);
 

@@ -15,7 +15,7 @@ async function open(code: string) {
   if (!compiled.ok) throw new Error(compiled.error.message);
   const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'session-'));
   await chmod(tmpDir, 0o711); // the learner may run as another user: it must be able to reach its run directory
-  return Session.open(new ProcessIsolation(), { js: compiled.js, limits, tmpDir });
+  return Session.open(new ProcessIsolation(tmpDir), { js: compiled.js, limits, tmpDir });
 }
 
 describe('Session', () => {

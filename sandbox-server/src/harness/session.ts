@@ -1,11 +1,18 @@
 // One run or one grade: a private directory holding the compiled program, a fresh set of reference
 // servers, a traffic log, the environment the learner sees, and every learner process started for
 // it. dispose() leaves nothing behind: processes killed, servers closed, directory removed.
-import { mkdtemp, writeFile, symlink, rm, chown, chmod } from 'node:fs/promises';
+import { mkdtemp, writeFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { PROJECT_ROOT, type RunLimits } from '../config.ts';
-import { startReferenceServers, type ReferenceServers } from '../reference-servers/index.ts';
-import type { LearnerProcess, Isolation, StartOptions } from '../runner/learner-process.ts';
+import type { RunLimits } from '../config.ts';
+import {
+  REFERENCE_SERVER_NAMES,
+  referenceEnvironment,
+  startReferenceServers,
+  type DatagramReferenceServer,
+  type ReferenceServers,
+  type StreamReferenceServer,
+} from '../reference-servers/index.ts';
+import type { DatagramService, LearnerProcess, Isolation, StreamService } from '../runner/learner-process.ts';
 import type { OutputListener } from '../runner/output-capture.ts';
 import { TrafficLog } from '../traffic/traffic-log.ts';
 import { freePort } from './free-port.ts';
@@ -36,17 +43,12 @@ export class Session {
     readonly traffic: TrafficLog,
   ) {}
 
-  static async open(isolation: Isolation & { learnerUid?: number }, options: SessionOptions): Promise<Session> {
+  static async open(isolation: Isolation, options: SessionOptions): Promise<Session> {
     const runDir = await mkdtemp(path.join(options.tmpDir, 'run-'));
     try {
       await writeFile(path.join(runDir, PROGRAM_FILE), options.js);
       for (const [name, text] of Object.entries(options.files ?? {})) await writeFile(path.join(runDir, name), text);
-      // Packages (ws, socket.io-client) resolve through this link; the permission model allows reading them.
-      await symlink(path.join(PROJECT_ROOT, 'node_modules'), path.join(runDir, 'node_modules'));
-      if (isolation.learnerUid !== undefined) {
-        await chmod(runDir, 0o755);
-        await chown(runDir, isolation.learnerUid, isolation.learnerUid);
-      }
+      await isolation.prepareRunDir?.(runDir);
       const traffic = new TrafficLog();
       const servers = await startReferenceServers({ traffic });
       return new Session(isolation, runDir, servers, await freePort(), options.limits, traffic);
@@ -58,32 +60,30 @@ export class Session {
 
   /** What the learner's process sees as process.env: this and nothing else. */
   get env(): Record<string, string> {
-    return {
-      HOST: '127.0.0.1',
-      PORT: String(this.learnerPort),
-      ECHO_PORT: String(this.servers.ports.echo),
-      CHAT_PORT: String(this.servers.ports.chat),
-      UDP_ECHO_PORT: String(this.servers.ports.udpEcho),
-    };
+    return { HOST: '127.0.0.1', PORT: String(this.learnerPort), ...referenceEnvironment(this.servers.ports) };
   }
 
   /**
    * Starts the program. `services` adds trusted TCP services it may reach besides this session's
    * reference servers (e.g. the grader's channel to a module exercise).
    */
-  startLearner(options: { entry?: string; env?: Record<string, string>; services?: StartOptions['services'] } = {}): LearnerProcess {
+  startLearner(options: { entry?: string; env?: Record<string, string>; services?: StreamService[] } = {}): LearnerProcess {
     if (this.disposed) throw new Error('session already disposed');
+    const streams: StreamService[] = [];
+    const datagrams: DatagramService[] = [];
+    for (const name of REFERENCE_SERVER_NAMES) {
+      const port = this.servers.ports[name];
+      const server = this.servers[name] as StreamReferenceServer | DatagramReferenceServer;
+      if ('acceptSocket' in server) streams.push({ port, accept: (socket) => server.acceptSocket(socket) });
+      else datagrams.push({ port, receive: (message, from, reply) => server.receive(message, from, reply) });
+    }
     const learner = this.isolation.start({
       runDir: this.runDir,
       entry: options.entry ?? PROGRAM_FILE,
       env: { ...this.env, ...options.env },
       limits: this.limits,
-      services: [
-        { port: this.servers.ports.echo, accept: (s) => this.servers.echo.acceptSocket(s) },
-        { port: this.servers.ports.chat, accept: (s) => this.servers.chat.acceptSocket(s) },
-        ...(options.services ?? []),
-      ],
-      udpEchoPort: this.servers.ports.udpEcho,
+      services: [...streams, ...(options.services ?? [])],
+      datagramServices: datagrams,
     });
     this.processes.push(learner);
     if (this.outputListener) learner.onOutput(this.outputListener);

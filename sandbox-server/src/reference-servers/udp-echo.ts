@@ -5,6 +5,7 @@ import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { TokenBuckets } from '../token-buckets.ts';
 import type { TrafficLog } from '../traffic/traffic-log.ts';
+import type { DatagramSender } from './registry.ts';
 
 export interface UdpEchoLimits {
   /** Units per second per sender address (a datagram costs 1 + its size in KiB); the burst is the same. */
@@ -32,20 +33,26 @@ export class UdpEchoServer {
     this.total = new TokenBuckets(totalPerSecond * 60, totalPerSecond);
     this.socket.on('error', () => {});
     this.socket.on('message', (msg, rinfo) => {
-      const cost = 1 + Math.floor(msg.length / 1024);
-      if (this.perSender.waitMs(rinfo.address, cost) > 0 || this.total.waitMs('*', cost) > 0) {
-        this.dropped += 1;
-        return;
-      }
-      this.perSender.take(rinfo.address, cost);
-      this.total.take('*', cost);
-      if (this.traffic) {
-        const id = this.traffic.newConnection(this.name);
-        this.traffic.data(this.name, id, 'from-learner', msg);
-        this.traffic.data(this.name, id, 'to-learner', msg);
-      }
-      this.socket.send(msg, rinfo.port, rinfo.address, () => {}); // a send error (e.g. ICMP unreachable) is not ours to report
+      // A send error (e.g. ICMP unreachable) is not ours to report.
+      this.receive(msg, rinfo, (reply) => this.socket.send(reply, rinfo.port, rinfo.address, () => {}));
     });
+  }
+
+  /** Serves one datagram, from the server's own socket or relayed from a pod's network. */
+  receive(msg: Buffer, from: DatagramSender, reply: (message: Buffer) => void): void {
+    const cost = 1 + Math.floor(msg.length / 1024);
+    if (this.perSender.waitMs(from.address, cost) > 0 || this.total.waitMs('*', cost) > 0) {
+      this.dropped += 1;
+      return;
+    }
+    this.perSender.take(from.address, cost);
+    this.total.take('*', cost);
+    if (this.traffic) {
+      const id = this.traffic.newConnection(this.name);
+      this.traffic.data(this.name, id, 'from-learner', msg);
+      this.traffic.data(this.name, id, 'to-learner', msg);
+    }
+    reply(msg);
   }
 
   async listen(port = 0, host = '127.0.0.1'): Promise<number> {

@@ -54,5 +54,5 @@ export async function createIsolation(config: Config, log: (line: string) => voi
       );
     }
   }
-  return new ProcessIsolation();
+  return new ProcessIsolation(config.tmpDir);
 }

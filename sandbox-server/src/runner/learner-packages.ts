@@ -1,8 +1,10 @@
-// The npm packages learner code may import, with everything they depend on, as directories to
-// bind read-only into the sandbox at /node_modules/<name>.
+// The npm packages learner code may import: one list for both isolation layers. A pod binds each
+// (with everything it depends on) read-only at /node_modules/<name>; a plain process gets a
+// node_modules directory of links to exactly the same directories, and may read only those.
 import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, symlink } from 'node:fs/promises';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../../config.ts';
+import { PROJECT_ROOT } from '../config.ts';
 
 export const LEARNER_PACKAGES = ['ws', 'socket.io-client'];
 
@@ -28,4 +30,19 @@ function findManifest(name: string, from: string): string | undefined {
     if (existsSync(candidate)) return candidate;
     if (path.dirname(dir) === dir) return undefined;
   }
+}
+
+/**
+ * Writes `dir` as a node_modules directory holding a link to each learner package and each of its
+ * dependencies (the same set a pod sees at /node_modules), and returns the real directories a
+ * program may read.
+ */
+export async function linkLearnerPackages(dir: string): Promise<string[]> {
+  const dirs = packageDirs();
+  for (const [name, real] of dirs) {
+    const link = path.join(dir, name); // a scoped name (@scope/pkg) is a folder and a link
+    await mkdir(path.dirname(link), { recursive: true });
+    await symlink(real, link, 'dir');
+  }
+  return [...dirs.values()];
 }

@@ -26,9 +26,23 @@ export interface StartOptions {
    * isolation they already listen on that port on the host's loopback; an isolated layer relays
    * the port inside the program's private network to `accept`.
    */
-  services: Array<{ port: number; accept(socket: net.Socket): void }>;
-  /** The UDP echo port the program is told about (isolated layers serve it inside the pod). */
-  udpEchoPort?: number;
+  services: StreamService[];
+  /**
+   * Trusted UDP services, likewise: under process isolation they listen on the host's loopback; an
+   * isolated layer relays the datagrams sent to `port` inside the program's network to `receive`.
+   */
+  datagramServices?: DatagramService[];
+}
+
+export interface StreamService {
+  port: number;
+  accept(socket: net.Socket): void;
+}
+
+export interface DatagramService {
+  port: number;
+  /** `reply` sends a datagram back to the sender (from `port`). */
+  receive(message: Buffer, from: { address: string; port: number }, reply: (message: Buffer) => void): void;
 }
 
 export interface LearnerProcess {
@@ -51,6 +65,8 @@ export interface LearnerProcess {
 export interface Isolation {
   /** Reported by /api/health: how strongly learner code is isolated. */
   readonly isolation: string;
+  /** Makes a run directory (the program's files are in it) ready for this layer's processes. */
+  prepareRunDir?(runDir: string): Promise<void>;
   start(options: StartOptions): LearnerProcess;
   /** Stops anything the sandbox keeps running between programs (warm pods). */
   shutdown?(): Promise<void>;

@@ -1,31 +1,52 @@
 // Isolation mode "process": each learner program is a fresh `node` with a cleared environment,
-// Node's permission model (reads only its own directory and the installed packages; no child
+// Node's permission model (reads only its own directory and the learner packages; no child
 // processes, workers or file writes), rlimits via prlimit (CPU time, file size, open files), a
 // different uid when the server runs as root (so it cannot signal the server), its own process
 // group (killed as a whole), a resident-memory watchdog, a wall-clock timer and an output cap.
 // What this does NOT give (network and PID namespaces, a kernel memory cap) is listed in README.
 import { spawn } from 'node:child_process';
+import { chmod, chown, mkdtemp, symlink } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../config.ts';
+import { linkLearnerPackages } from './learner-packages.ts';
 import { OutputCapture } from './output-capture.ts';
 import { watchMemory } from './memory-watch.ts';
 import { formatBytes, formatLimitMs, type ExitInfo, type LearnerProcess, type Isolation, type StartOptions } from './learner-process.ts';
 
 const NOBODY = 65534;
-const NODE_MODULES = path.join(PROJECT_ROOT, 'node_modules');
 
 export class ProcessIsolation implements Isolation {
   readonly isolation = 'process';
   private readonly runAsNobody = process.getuid?.() === 0;
+  private packages?: Promise<{ modulesDir: string; readable: string[] }>;
+  /** What a program may read besides its run directory: the links and the packages' directories. */
+  private readable?: string[];
 
-  /** Owner for files the learner must read (the run directory). */
-  get learnerUid(): number | undefined {
-    return this.runAsNobody ? NOBODY : undefined;
+  /** `workDir` holds the node_modules of links to the learner packages, shared by every run. */
+  constructor(private readonly workDir: string) {}
+
+  /** The run directory's node_modules is the learner packages' and nothing else; the learner may read it all. */
+  async prepareRunDir(runDir: string): Promise<void> {
+    const { modulesDir } = await this.learnerPackages();
+    await symlink(modulesDir, path.join(runDir, 'node_modules'));
+    if (this.runAsNobody) {
+      await chmod(runDir, 0o755);
+      await chown(runDir, NOBODY, NOBODY);
+    }
   }
 
   start(options: StartOptions): LearnerProcess {
-    return new ProcessLearner(options, this.runAsNobody);
+    if (!this.readable) throw new Error('prepareRunDir() must run before start()');
+    return new ProcessLearner(options, this.runAsNobody, this.readable);
+  }
+
+  private learnerPackages(): Promise<{ modulesDir: string; readable: string[] }> {
+    return (this.packages ??= (async () => {
+      const modulesDir = await mkdtemp(path.join(this.workDir, 'learner-packages-'));
+      await chmod(modulesDir, 0o755);
+      this.readable = [modulesDir, ...(await linkLearnerPackages(modulesDir))];
+      return { modulesDir, readable: this.readable };
+    })());
   }
 }
 
@@ -40,7 +61,7 @@ class ProcessLearner implements LearnerProcess {
   private readonly capture: OutputCapture;
   private readonly child;
 
-  constructor(options: StartOptions, runAsNobody: boolean) {
+  constructor(options: StartOptions, runAsNobody: boolean, readable: string[]) {
     const { limits } = options;
     this.capture = new OutputCapture(
       limits.outputBytes,
@@ -51,7 +72,7 @@ class ProcessLearner implements LearnerProcess {
     const nodeArgs = [
       '--experimental-permission',
       `--allow-fs-read=${options.runDir}`,
-      `--allow-fs-read=${NODE_MODULES}`,
+      ...readable.map((dir) => `--allow-fs-read=${dir}`),
       '--disable-warning=ExperimentalWarning',
       '--enable-source-maps',
       `--max-old-space-size=${limits.memoryMb}`,

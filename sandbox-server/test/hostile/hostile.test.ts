@@ -432,7 +432,7 @@ setInterval(() => {}, 1000);`;
     const podDir = path.join(server.workDir, 'pods', `pod-${podId}`);
     const { readdirSync } = await import('node:fs');
     expect(readdirSync(podDir).sort()).toEqual(['sock', 'work']);
-    expect(readdirSync(path.join(podDir, 'sock')).filter((name) => !/^(port-\d+|into)\.sock$/.test(name))).toEqual([]);
+    expect(readdirSync(path.join(podDir, 'sock')).filter((name) => !/^(port-\d+|udp-\d+|into)\.sock$/.test(name))).toEqual([]);
     expect(readdirSync(path.join(podDir, 'work'))).toEqual(['main.mjs']);
     for (const dir of ['/sock', '/work']) expect(outcomes(ws.output('unix'))[dir], dir).toMatch(/^(EROFS|EACCES|ERR_ACCESS_DENIED)$/);
     expect(outcomes(ws.output('unix'))['/tmp']).toBe('bound'); // its own temp dir is fine

@@ -4,13 +4,13 @@
 // program, which the host has placed read-only in /work. Starting node ahead of time takes its
 // start-up (~100 ms of CPU) off the run; one process per pod halves the cost of a pod.
 //
-// Channel, host → pod: {"type":"job",entry,env,bridgedPorts,udpEchoPort}, then any number of
+// Channel, host → pod: {"type":"job",entry,env,bridgedPorts,datagramPorts}, then any number of
 // {"type":"connect",id,port} and {"type":"reset",id}. Pod → host: {"type":"ready"} once booted,
 // {"type":"started"} just before the program runs, {"type":"failed",message} if it cannot be.
 // Once the program runs, the channel is in its hands too: the host trusts nothing it says (the
 // exit status comes from the sandbox, the grade from the grader's own sockets).
 import net from 'node:net';
-import { bridgeOut, connectIn, resetIn, udpEcho } from './pod-relay.mjs';
+import { bridgeDatagrams, bridgeOut, connectIn, resetIn } from './pod-relay.mjs';
 
 const control = new net.Socket({ fd: 3, readable: true, writable: true });
 const report = (message) => control.write(JSON.stringify(message) + '\n');
@@ -19,7 +19,7 @@ control.on('end', () => process.exit(0)); // the host went away: nothing left to
 
 async function prepare(job) {
   for (const port of job.bridgedPorts) await bridgeOut(port);
-  if (job.udpEchoPort) await udpEcho(job.udpEchoPort);
+  for (const port of job.datagramPorts) await bridgeDatagrams(port);
 }
 
 /** Becomes the program: its environment, its argv, its module as the main one. */

@@ -125,7 +125,7 @@ class PodLearner implements LearnerProcess {
     const { limits } = options;
     pod.onOverflow = () => this.kill(`output cut at ${formatBytes(limits.outputBytes)}; the program was stopped`);
     pod.onTamper = () => this.kill('the program wrote to its sandbox\'s control channel (descriptor 3) and was stopped');
-    const started = pod.run({ programDir: options.runDir, entry: options.entry, env: options.env, services: options.services, udpEchoPort: options.udpEchoPort });
+    const started = pod.run({ programDir: options.runDir, entry: options.entry, env: options.env, services: options.services, datagramServices: options.datagramServices ?? [] });
     started.catch(() => {});
     this.started = started;
     this.exited = (async () => {

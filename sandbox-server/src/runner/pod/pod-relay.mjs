@@ -6,10 +6,13 @@
 //   - inward: on the host's request (a control message) a connection is opened to a port inside the
 //     pod (the grader reaching the learner's server) and handed to /sock/into.sock, starting with
 //     4 bytes of request id and 1 status byte (1 connected, 0 refused);
-//   - the UDP echo reference server of the run is served here: datagrams cannot cross a stream socket.
+//   - datagrams: 127.0.0.1:<port> of each datagram service of the run (the UDP echo) is a UDP socket
+//     here whose datagrams go to /sock/udp-<port>.sock framed on a stream (datagram-frames.mjs), and
+//     whose replies come back the same way, so the host serves, caps and records them.
 // Every handle is unref'd: only the program's own sockets and timers keep its process alive.
 import net from 'node:net';
 import dgram from 'node:dgram';
+import { DatagramFrameReader, encodeDatagramFrame } from './datagram-frames.mjs';
 
 // Both sockets are half-open capable: an end in one direction is passed on (pipe ends the other
 // side's writable half) while replies still flow back, exactly as over one TCP connection.
@@ -82,12 +85,30 @@ export function resetIn(id) {
   inward.get(id)?.resetAndDestroy();
 }
 
-export function udpEcho(port) {
+/** Resolves once datagrams to 127.0.0.1:`port` inside the pod reach the host's service for that port. */
+export function bridgeDatagrams(port) {
   const udp = dgram.createSocket('udp4');
-  udp.on('message', (msg, from) => udp.send(msg, from.port, from.address));
   udp.on('error', () => {});
-  return new Promise((resolve) => udp.bind(port, '127.0.0.1', () => {
-    udp.unref();
-    resolve();
-  }));
+  return new Promise((resolve, reject) => {
+    udp.once('error', reject).bind(port, '127.0.0.1', () => {
+      const host = net.connect({ path: `/sock/udp-${port}.sock` });
+      const reader = new DatagramFrameReader();
+      let open = true;
+      const stop = () => {
+        if (open) udp.close();
+        open = false;
+      };
+      host.once('error', reject); // before it connects; after, 'close' follows
+      host.on('error', () => {}).on('close', stop);
+      host.on('data', (chunk) => {
+        for (const { port: to, payload } of reader.push(chunk)) udp.send(payload, to, '127.0.0.1');
+      });
+      udp.on('message', (msg, from) => host.write(encodeDatagramFrame(from.port, msg)));
+      host.once('connect', () => {
+        udp.unref();
+        host.unref();
+        resolve();
+      });
+    });
+  });
 }

@@ -6,7 +6,8 @@
 // sockets that link its private network to the run's services and to the grader, and its end.
 //
 // Host directory of a pod (pods/pod-<id>/), visible inside READ-ONLY, so the pod creates nothing:
-//   sock/  port-<port>.sock (the run's services, served here) and into.sock (inward connections)
+//   sock/  port-<port>.sock (the run's stream services, served here), udp-<port>.sock (its datagram
+//          services: datagrams framed on a stream, see datagram-frames.ts) and into.sock (inward connections)
 //   work/  the program, written when the pod is given its job
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, copyFile, mkdir, readdir, rm } from 'node:fs/promises';
@@ -18,9 +19,11 @@ import { fileURLToPath } from 'node:url';
 import type { RunLimits } from '../../config.ts';
 import { OutputCapture } from '../output-capture.ts';
 import { PodCgroup, type CgroupRoots } from './cgroup.ts';
-import { packageDirs } from './allowed-packages.ts';
+import { packageDirs } from '../learner-packages.ts';
+import type { DatagramService, StreamService } from '../learner-process.ts';
+import { DatagramFrameReader, encodeDatagramFrame, MAX_DATAGRAM_BYTES } from './datagram-frames.mjs';
 
-const POD_FILES = ['pod-boot.mjs', 'pod-relay.mjs'].map((name) => [fileURLToPath(new URL(`./${name}`, import.meta.url)), `/pod/${name}`]);
+const POD_FILES = ['pod-boot.mjs', 'pod-relay.mjs', 'datagram-frames.mjs'].map((name) => [fileURLToPath(new URL(`./${name}`, import.meta.url)), `/pod/${name}`]);
 
 /** Node flags of the pod's process: the permission model inside the pod, and the heap limit. */
 function podNodeArgs(memoryMb: number): string[] {
@@ -46,6 +49,8 @@ const TMP_BYTES = 8 * 1024 * 1024;
 const READY_WITHIN_MS = 10_000;
 /** All a pod says on its control channel is a few dozen bytes; more means the program wrote there. */
 const MAX_CONTROL_BYTES = 64 * 1024;
+/** Replies queued for a pod's datagram relay past which more are dropped. */
+const MAX_UNSENT_DATAGRAM_BYTES = 1024 * 1024;
 /** How long the pod may take to answer an inward connection request before it counts as refused. */
 const CONNECT_WITHIN_MS = 5_000;
 
@@ -66,8 +71,8 @@ export interface PodJob {
   programDir: string;
   entry: string;
   env: Record<string, string>;
-  services: Array<{ port: number; accept(socket: net.Socket): void }>;
-  udpEchoPort?: number;
+  services: StreamService[];
+  datagramServices: DatagramService[];
 }
 
 /** How the pod's process ended, as bubblewrap reports it. */
@@ -263,6 +268,7 @@ export class Pod {
     const files = (await readdir(job.programDir, { withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => entry.name);
     await Promise.all([
       ...job.services.map((service) => this.listen(`port-${service.port}.sock`, (socket) => this.acceptOutward(socket, service.port, service.accept))),
+      ...job.datagramServices.map((service) => this.listen(`udp-${service.port}.sock`, (socket) => this.acceptDatagrams(socket, service))),
       ...files.map(async (name) => {
         await copyFile(path.join(job.programDir, name), path.join(work, name));
         await chmod(path.join(work, name), 0o644);
@@ -275,7 +281,13 @@ export class Pod {
       });
       void this.exited.then(() => reject(new Error('the sandbox ended before the program started')));
     });
-    this.send({ type: 'job', entry: job.entry, env: job.env, bridgedPorts: job.services.map((s) => s.port), udpEchoPort: job.udpEchoPort });
+    this.send({
+      type: 'job',
+      entry: job.entry,
+      env: job.env,
+      bridgedPorts: job.services.map((s) => s.port),
+      datagramPorts: job.datagramServices.map((s) => s.port),
+    });
     await started;
   }
 
@@ -325,6 +337,22 @@ export class Pod {
         localPort: { value: port },
       });
       accept(socket);
+    });
+  }
+
+  // Datagrams the program sent to a datagram service's port, framed on a stream by the pod's relay;
+  // the service's replies go back the same way. Untrusted like everything from the pod: a frame is at
+  // most one datagram (the reader holds no more), and replies to a relay that stops reading are dropped
+  // (as UDP may drop anything).
+  private acceptDatagrams(socket: net.Socket, service: DatagramService): void {
+    const reader = new DatagramFrameReader();
+    socket.on('data', (chunk: Buffer) => {
+      for (const { port, payload } of reader.push(chunk)) {
+        service.receive(payload, { address: '127.0.0.1', port }, (reply) => {
+          if (reply.length > MAX_DATAGRAM_BYTES || socket.writableLength > MAX_UNSENT_DATAGRAM_BYTES || socket.destroyed) return;
+          socket.write(encodeDatagramFrame(port, reply));
+        });
+      }
     });
   }
 

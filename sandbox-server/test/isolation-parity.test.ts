@@ -1,0 +1,80 @@
+// Both isolation layers give a program the same world: the same packages (and nothing else of the
+// server's node_modules), and reference servers served and recorded by the trusted side, UDP too.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm, chmod } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { compileTypeScript } from '../src/compile/compile.ts';
+import { loadConfig } from '../src/config.ts';
+import { Session } from '../src/harness/session.ts';
+import { createIsolation } from '../src/runner/index.ts';
+import type { Isolation } from '../src/runner/learner-process.ts';
+
+const limits = { timeoutMs: 8000, memoryMb: 256, outputBytes: 100_000 };
+
+describe.each(['process', 'bwrap'] as const)('a program under %s isolation', (mode) => {
+  let workDir: string;
+  let isolation: Isolation;
+
+  beforeAll(async () => {
+    workDir = await mkdtemp(path.join(os.tmpdir(), 'sm-test-parity-'));
+    await chmod(workDir, 0o711); // the program may run as another user
+    isolation = await createIsolation({ ...loadConfig({}), isolation: mode, tmpDir: workDir, warmPods: 0 }, () => {});
+    expect(isolation.isolation).toBe(mode);
+  });
+
+  afterAll(async () => {
+    await isolation?.shutdown?.();
+    await rm(workDir, { recursive: true, force: true });
+  });
+
+  async function run(code: string) {
+    const compiled = await compileTypeScript(code);
+    if (!compiled.ok) throw new Error(compiled.error.message);
+    const session = await Session.open(isolation, { js: compiled.js, limits, tmpDir: workDir });
+    try {
+      const learner = session.startLearner();
+      const exit = await learner.exited;
+      return { exit, stdout: learner.stdout, stderr: learner.stderr, traffic: session.traffic.events };
+    } finally {
+      await session.dispose();
+    }
+  }
+
+  it('imports the learner packages and their dependencies', async () => {
+    const { exit, stdout, stderr } = await run(`import { WebSocket } from 'ws';
+import { io } from 'socket.io-client';
+const engine = await import('engine.io-client');
+console.log(typeof WebSocket, typeof io, typeof engine.Socket);`);
+    expect({ exit: exit.exitCode, stderr }).toEqual({ exit: 0, stderr: '' });
+    expect(stdout).toBe('function function function\n');
+  });
+
+  it.each(['zod', 'express', 'vitest'])('cannot import %s, which the server has but learners do not', async (name) => {
+    const { exit, stdout } = await run(`try {
+  await import(${JSON.stringify(name)});
+  console.log('imported');
+} catch (err) {
+  console.log((err as NodeJS.ErrnoException).code);
+}`);
+    expect(exit.exitCode).toBe(0);
+    expect(stdout).toBe('ERR_MODULE_NOT_FOUND\n');
+  });
+
+  it("reaches the run's UDP echo, which the trusted side serves and records", async () => {
+    const { exit, stdout, traffic } = await run(`import dgram from 'node:dgram';
+const socket = dgram.createSocket('udp4');
+socket.on('message', (msg) => {
+  console.log('reply:', msg.toString());
+  socket.close();
+});
+socket.send('hello udp', Number(process.env.UDP_ECHO_PORT), process.env.HOST);`);
+    expect(exit.exitCode).toBe(0);
+    expect(stdout).toBe('reply: hello udp\n');
+    const udp = traffic.filter((e) => e.endpoint === 'udp-echo' && e.event === 'data');
+    expect(udp.map((e) => [e.direction, e.bytes?.toString()])).toEqual([
+      ['from-learner', 'hello udp'],
+      ['to-learner', 'hello udp'],
+    ]);
+  });
+});
