@@ -42,10 +42,11 @@ const CHARACTER_CUT_WAIT_MS = 2000;
 const STEP_MS = 1500;
 
 /**
- * The server side of the program's connection, reshaped like a real network would: each burst of
- * lines the chat server writes reaches the program in pieces, cut inside the last line: in its
- * middle, or inside each of its multi-byte characters if it has any. So the program sees lines
- * merged and lines split. When a piece ends with complete lines before the cut, the next piece
+ * The server side of the program's connection, reshaped like a real network would: the greeting's
+ * two lines reach the program together, in one piece (a program that handles one line per 'data'
+ * event never sees the prompt). Every later burst of lines the chat server writes reaches the
+ * program in pieces, cut inside the last line: in its middle, or inside each of its multi-byte
+ * characters if it has any. So the program sees lines merged and lines split. When a piece ends with complete lines before the cut, the next piece
  * waits until the program has printed the last of them: then the program has certainly read the
  * first piece on its own, whatever the load on the machine. It also records how far delivery had
  * got whenever the program's bytes arrived.
@@ -55,6 +56,8 @@ class ChoppyLink implements OutputShaper {
   private timer: NodeJS.Timeout | undefined;
   private stopWatching: (() => void) | undefined;
   private midLine = false;
+  /** The first burst (the greeting) goes out whole: two complete lines in one piece. */
+  private firstBurst = true;
   /** Bytes of the server's output actually written to the program so far. */
   delivered = 0;
   /** Everything the program sent, chunk by chunk, with `delivered` at the moment it arrived. */
@@ -104,7 +107,8 @@ class ChoppyLink implements OutputShaper {
 
   private pump(): void {
     if (this.pending.length === 0 || this.socket.destroyed) return;
-    const cut = this.midLine ? nextCut(this.pending) : cutPoint(this.pending);
+    const cut = this.firstBurst ? this.pending.length : this.midLine ? nextCut(this.pending) : cutPoint(this.pending);
+    this.firstBurst = false;
     const piece = this.pending.subarray(0, cut);
     this.socket.write(piece);
     this.delivered += cut;
@@ -240,11 +244,16 @@ async function expectStep(step: number): Promise<void> {
       const index = lines.findIndex(want.trigger);
       return index !== -1 && run.link.delivered >= Buffer.byteLength(lines.slice(0, index + 1).join('\n') + '\n');
     })();
-    const pieces =
-      sent.length <= step && arrived
-        ? ` That server line did reach your program, in pieces (the grader cuts the server's output at arbitrary points, as a network may): ` +
-          `looking for it inside each 'data' event never finds it whole. Collect the text into complete lines first.`
-        : '';
+    let pieces = '';
+    if (sent.length <= step && run.learner.hasExited) {
+      pieces = ' Your program ended before the server received that line: end it only once the server has closed the connection (process.exit() right after a write can lose what was written).';
+    } else if (sent.length <= step && arrived && step === 0) {
+      pieces = " That server line did reach your program, together with the line before it in one 'data' event: handle every complete line a chunk holds, not only the first (a loop, not an if).";
+    } else if (sent.length <= step && arrived) {
+      pieces =
+        " That server line did reach your program, in pieces (the grader cuts the server's output at arbitrary points, as a network may): " +
+        "looking for it inside each 'data' event never finds it whole. Collect the text into complete lines first.";
+    }
     throw new GradingFailure(
       `expected your program to send ${JSON.stringify(`${want.send}\n`)}${before}, once the server's line ${JSON.stringify(want.after)} has arrived, but ${got}.${recased}${pieces}` +
         `${run.learner.hasExited ? ` Meanwhile ${describeExit(run.learner, await run.learner.exited)}` : ''}`,

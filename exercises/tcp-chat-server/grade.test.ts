@@ -28,14 +28,19 @@ async function greeted(client: TestClient): Promise<void> {
   await client.expectLine('Please enter your username:', { within: W, what: 'the prompt "Please enter your username:" right after connecting' });
 }
 
-/** Connects and registers `name`; returns the client once its welcome has arrived. */
-async function join(name: string): Promise<TestClient> {
-  const client = await connect(name);
-  await greeted(client);
+/** Registers `name` on a greeted connection; returns once its welcome has arrived. */
+async function register(client: TestClient, name: string): Promise<TestClient> {
   await client.write(`${name}\n`);
   await client.expectLine(`Welcome, ${name}!`, { within: W, what: `"Welcome, ${name}!" after sending the name ${JSON.stringify(`${name}\n`)}` });
   await client.expectLine(COMMANDS, { within: W, what: `the command list ${JSON.stringify(COMMANDS)} after "Welcome, ${name}!"` });
   return client;
+}
+
+/** Connects and registers `name`; returns the client once its welcome has arrived. */
+async function join(name: string): Promise<TestClient> {
+  const client = await connect(name);
+  await greeted(client);
+  return register(client, name);
 }
 
 /** Sends `line` and waits for `expected` (a reply to the sender or a line to another client). */
@@ -48,7 +53,7 @@ async function sendAndExpect(from: TestClient, line: string, to: TestClient, exp
   } catch (err) {
     const recased = typeof expected === 'string' && to.lines.slice(seenFrom).some((l) => l !== expected && l.toLowerCase() === expected.toLowerCase());
     if (err instanceof GradingFailure && recased) {
-      throw new GradingFailure(`${err.message}. The line arrived with the case of its letters changed: only the command word is case-insensitive, the rest keeps its case exactly as typed.`);
+      throw new GradingFailure(`${err.message}. The line arrived with the case of its letters changed: compare command words and user names case-insensitively, but repeat what was typed exactly as typed.`);
     }
     throw err;
   }
@@ -152,10 +157,29 @@ describe('TCP chat server', () => {
       await sendAndExpect(client, 'twenty_characters_ok', client, 'Welcome, twenty_characters_ok!', ' (20 characters is allowed; after an error the client may simply try again)');
     });
 
-    it('rejects a name with a space in it, then accepts a retry', async () => {
+    it('counts a name in characters, not UTF-16 units: "🚀" is too short, 21 are too many, 20 are fine', async () => {
+      const client = await connect('a client choosing an emoji name');
+      await greeted(client);
+      const why = ': count characters with [...name].length; name.length counts UTF-16 units, 2 for each emoji';
+      await sendAndExpect(client, '🚀', client, 'Error: username must be 2 to 20 characters long', ` ("🚀" is one character${why})`);
+      await sendAndExpect(client, '🚀'.repeat(21), client, 'Error: username must be 2 to 20 characters long', ' (21 characters)');
+      await sendAndExpect(client, '🚀'.repeat(20), client, `Welcome, ${'🚀'.repeat(20)}!`, ` (20 characters is allowed${why})`);
+    });
+
+    it('takes a blank line before registration as a name of 0 characters: too short', async () => {
+      const client = await connect('a client pressing Enter');
+      await greeted(client);
+      const why = ' (before registration every line is a name attempt, a blank one too)';
+      await sendAndExpect(client, '', client, 'Error: username must be 2 to 20 characters long', why);
+      await sendAndExpect(client, '   ', client, 'Error: username must be 2 to 20 characters long', ' (the spaces around a name are trimmed, which leaves 0 characters)');
+      await sendAndExpect(client, 'enter_key', client, 'Welcome, enter_key!', ' (after an error the client may simply try again)');
+    });
+
+    it('rejects a name with whitespace in it (a space, a tab), then accepts a retry', async () => {
       const client = await connect('a client choosing a name');
       await greeted(client);
       await sendAndExpect(client, 'bob smith', client, 'Error: username may not contain spaces');
+      await sendAndExpect(client, 'bob\tsmith', client, 'Error: username may not contain spaces', ' (a tab is whitespace too)');
       await sendAndExpect(client, 'bob_smith', client, 'Welcome, bob_smith!', ' (after an error the client may simply try again)');
     });
 
@@ -190,9 +214,9 @@ describe('TCP chat server', () => {
       const gus = await join('gus');
       const hal = await join('hal');
       const ivy = await join('ivy');
-      await sendAndExpect(gus, 'Hello, everyone!', hal, 'gus: Hello, everyone!');
-      await ivy.expectLine('gus: Hello, everyone!', { within: W, what: '"gus: Hello, everyone!" after gus sent "Hello, everyone!\\n" (every other user gets it)' });
-      expectNone(await linesBefore(gus, 'after sending "Hello, everyone!"'), /^gus: /, gus, 'his own message back');
+      await sendAndExpect(gus, '  Hello,  everyone!  ', hal, 'gus: Hello,  everyone!', ' (a message is trimmed at both ends; the spaces inside it stay as sent)');
+      await ivy.expectLine('gus: Hello,  everyone!', { within: W, what: '"gus: Hello,  everyone!" after gus sent "  Hello,  everyone!  \\n" (every other user gets it)' });
+      expectNone(await linesBefore(gus, 'after sending "  Hello,  everyone!  "'), /^gus: /, gus, 'his own message back');
     });
 
     it('ignores blank lines', async () => {
@@ -206,36 +230,55 @@ describe('TCP chat server', () => {
       }
     });
 
-    it('answers /users with "Online users (<count>): <names in registration order>"', async () => {
-      const names = ['lea', 'max', 'nia'];
-      const clients = [];
-      for (const name of names) clients.push(await join(name));
-      const expected = `Online users (3): ${names.join(', ')}`;
+    it('answers /users with "Online users (<count>): <names in registration order>", not connection order', async () => {
+      const connected = ['lea', 'max', 'nia'];
+      const registered = ['nia', 'lea', 'max'];
+      const clients = new Map<string, TestClient>();
+      for (const name of connected) {
+        const client = await connect(name);
+        await greeted(client);
+        clients.set(name, client);
+      }
+      for (const name of registered) await register(clients.get(name)!, name);
+      const asker = clients.get('max')!;
+      const expected = `Online users (3): ${registered.join(', ')}`;
       // Clients of earlier tests were closed just before this one: give your server a moment to see it.
       let line = '';
       for (let attempt = 0; attempt < 10; attempt++) {
-        line = await sendAndExpect(clients[2], '/users', clients[2], /^Online users \(/);
+        line = await sendAndExpect(asker, '/users', asker, /^Online users \(/);
         if (line === expected) return;
-        await new Promise((r) => setTimeout(r, 50));
+        await sleep(50);
       }
-      const hint = /^Online users \(\d+\): /.test(line) && names.every((n) => line.includes(n)) && !line.endsWith(names.join(', '))
-        ? ' Users that have left must be removed, and the order is the order in which they registered.'
-        : '';
-      throw new GradingFailure(`with only lea, max and nia online (registered in that order), nia sent "/users\\n" and expected ${JSON.stringify(expected)}, but got ${JSON.stringify(line)}.${hint}`);
+      const listed = line.replace(/^Online users \(\d+\): /, '');
+      const hint =
+        listed === connected.join(', ')
+          ? ' That is the order in which they connected: /users lists users in the order they registered (a Map filled when a name is accepted iterates in that order).'
+          : registered.every((n) => listed.split(', ').includes(n)) && listed !== registered.join(', ')
+            ? ' Users that have left must be removed, and the order is the order in which they registered.'
+            : '';
+      throw new GradingFailure(
+        `lea, max and nia connected in that order and registered as nia, lea, max; with only them online, max sent "/users\\n" and expected ${JSON.stringify(expected)}, but got ${JSON.stringify(line)}.${hint}`,
+      );
     });
 
-    it('answers /help with "Commands:" and one line for each command', async () => {
+    it('answers /help with "Commands:" and one line per command, "  <command> - <description>", in order', async () => {
       const oz = await join('oz');
       await sendAndExpect(oz, '/help', oz, 'Commands:');
-      const help = (await linesBefore(oz, 'after the help')).join('\n');
-      const missing = ['/users', '/whisper', '/pm', '/help', '/quit'].filter((c) => !help.includes(c));
-      if (missing.length) throw new GradingFailure(`after "Commands:", the answer to /help should have a line for each command, but ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} missing. It was: ${JSON.stringify(help)}`);
+      const help = await linesBefore(oz, 'after "Commands:"');
+      const commands = ['/users', '/whisper <user> <message>', '/pm <user> <message>', '/help', '/quit'];
+      const wrong = commands.findIndex((c, i) => !help[i]?.startsWith(`  ${c} - `) || help[i].slice(c.length + 5).trim() === '');
+      if (wrong !== -1 || help.length !== commands.length) {
+        const which = wrong !== -1 ? `line ${wrong + 1} after "Commands:" should start with ${JSON.stringify(`  ${commands[wrong]} - `)} and go on with a description, but it was ${help[wrong] === undefined ? 'missing' : JSON.stringify(help[wrong])}` : `there should be nothing after "  /quit - …" (it ended the list), but there was ${JSON.stringify(help[commands.length])}`;
+        throw new GradingFailure(
+          `the answer to /help is "Commands:" and then exactly five lines, one per command in the order ${commands.map((c) => c.split(' ')[0]).join(', ')}: two spaces, the command as shown, " - " and a description of your choice. But ${which}. All it sent after "Commands:": ${JSON.stringify(help)}`,
+        );
+      }
     });
 
-    it('answers an unknown command with an error and sends it to nobody else', async () => {
+    it('answers an unknown command with an error naming the command word as typed, and sends it to nobody else', async () => {
       const pia = await join('pia');
       const quinn = await join('quinn');
-      await sendAndExpect(pia, '/dance now', pia, 'Error: unknown command /dance, type /help for the list');
+      await sendAndExpect(pia, '/Dance now', pia, 'Error: unknown command /Dance, type /help for the list', ' (the command word exactly as typed, without the rest of the line)');
       expectNone(await linesBefore(quinn, 'after pia sent "/dance now"'), /dance/, quinn, 'anything about pia\'s "/dance now"');
     });
 
@@ -278,6 +321,7 @@ describe('TCP chat server', () => {
       await join('bea');
       await sendAndExpect(abe, '/whisper', abe, 'Error: usage: /whisper <user> <message>');
       await sendAndExpect(abe, '/whisper bea', abe, 'Error: usage: /whisper <user> <message>', ' (a user but no message)');
+      await sendAndExpect(abe, '/whisper nobody', abe, 'Error: usage: /whisper <user> <message>', ' (no message: the usage is checked before the user)');
       await sendAndExpect(abe, '/whisper nobody hi', abe, 'Error: no user named "nobody"');
       await sendAndExpect(abe, '/whisper ABE hi', abe, 'Error: you cannot whisper to yourself');
     });
@@ -291,6 +335,17 @@ describe('TCP chat server', () => {
       await cal.expectClosed(W, 'the server to close the connection after "Goodbye!"');
       await dee.expectLine('* cal left the chat', { within: W, what: '"* cal left the chat" after cal sent "/quit\\n"' });
       expectNone(await linesBefore(dee, 'after "* cal left the chat"'), /cal left/, dee, 'a second leave notice for cal (send it once per connection, e.g. from the socket\'s \'close\' event, which comes exactly once)');
+    });
+
+    it('ignores what a client sends after /quit, even in the same write', async () => {
+      const cy = await join('cy');
+      const di = await join('di');
+      await cy.write('/quit\nstill here?\n');
+      await cy.expectLine('Goodbye!', { within: W, what: '"Goodbye!" after cy sent "/quit\\nstill here?\\n" in one write' });
+      const from = di.lines.length;
+      await di.expectLine('* cy left the chat', { within: W, what: '"* cy left the chat" after cy sent "/quit\\nstill here?\\n"' });
+      const after = [...di.lines.slice(from), ...(await linesBefore(di, 'after "* cy left the chat"'))];
+      expectNone(after, /still here/, di, 'the line cy sent after "/quit" (once a user has quit, the rest of what it sent is not handled: stop the loop over the chunk\'s lines)');
     });
 
     it('a connection that just closes: the others get "* <name> left the chat" once', async () => {
@@ -388,11 +443,33 @@ describe('TCP chat server', () => {
       await sendAndExpect(ray, '/whisper sue Over And Out\r', sue, '[whisper from ray]: Over And Out', ' (a "\\r" before the "\\n" is not part of the line)');
     });
 
-    it('answers a line longer than 4096 bytes with "Error: line too long" and closes the connection', async () => {
+    it('takes a line of exactly 4096 bytes (2048 × "é") as a message: the limit counts bytes', async () => {
+      const uli = await join('uli');
+      const vera = await join('vera');
+      const text = 'é'.repeat(2048);
+      await becauseStream(async () => {
+        await uli.writeInPieces(`${text}\n`, [1001, 3001]); // both cuts inside an é
+        await vera.expectLine(`uli: ${text}`, { within: W, what: `"uli: " and the 2048 "é" uli sent, in three writes cut inside an "é" (4096 bytes: exactly the limit, so it is a message)` });
+      });
+    });
+
+    it('answers a line longer than 4096 bytes (2049 × "é") with "Error: line too long" and closes the connection', async () => {
       const tia = await join('tia');
-      await tia.write(`${'x'.repeat(5000)}\n`);
-      await tia.expectLine('Error: line too long', { within: W, what: '"Error: line too long" after sending a line of 5000 bytes' });
+      await tia.write(`${'é'.repeat(2049)}\n`);
+      await tia.expectLine('Error: line too long', { within: W, what: '"Error: line too long" after sending a line of 2049 "é": 2049 characters, but 4098 bytes (the limit counts bytes: Buffer.byteLength, not .length)' });
       await tia.expectClosed(W, 'the server to close the connection after "Error: line too long"');
+    });
+
+    it('says "Error: line too long" as soon as more than 4096 bytes of a line have arrived, before any "\\n", and closes the connection', async () => {
+      const wyn = await join('wyn');
+      await becauseStream(
+        async () => {
+          await wyn.writeInPieces('x'.repeat(4097), 3);
+          await wyn.expectLine('Error: line too long', { within: W, what: '"Error: line too long" after 4097 bytes without a "\\n", sent in three writes' });
+        },
+        'Check the length of the unfinished rest after every chunk, not only when a "\\n" arrives: a client that never sends one would make the server keep its bytes forever.',
+      );
+      await wyn.expectClosed(W, 'the server to close the connection after "Error: line too long"');
     });
   });
 });

@@ -54,7 +54,8 @@ function broadcast(line: string, except?: Client): void {
 }
 
 function register(client: Client, name: string): void {
-  if (name.length < 2 || name.length > 20) return send(client, 'Error: username must be 2 to 20 characters long');
+  const characters = [...name].length; // code points: name.length would count an emoji as 2 (UTF-16 units)
+  if (characters < 2 || characters > 20) return send(client, 'Error: username must be 2 to 20 characters long');
   if (/\s/.test(name)) return send(client, 'Error: username may not contain spaces');
   if (users.has(name.toLowerCase())) return send(client, `Error: username "${name}" is already taken, try another:`);
   client.name = name;
