@@ -21,6 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { recordServer } from './test-run.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const EXERCISE = 'tcp-echo-server';
@@ -130,6 +131,7 @@ function startServer(env) {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: false,
     });
+    recordServer(child.pid); // the test run (scripts/test-run.mjs) then checks its pods' cgroups are gone
     let out = '';
     const timer = setTimeout(() => {
       reject(new Error(`server printed no http://127.0.0.1:PORT line within 30 s:\n${out.slice(-1500)}`));

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { getJson, postJson, ROOT, startServerProcess, type ServerProcess } from './support/server-process.ts';
+import { requireStrongIsolation } from './support/prerequisites.ts';
 
 const echo = (file: string) => readFileSync(path.join(ROOT, 'exercises/tcp-echo-server', file), 'utf8');
 let server: ServerProcess;
@@ -16,6 +17,7 @@ afterAll(async () => {
 
 describe('GET /api/health', () => {
   it('reports ok, the isolation mode and the shared reference servers', async () => {
+    requireStrongIsolation();
     const { status, json } = await getJson(`${server.url}/api/health`);
     expect(status).toBe(200);
     expect(json).toMatchObject({ status: 'ok', isolation: 'bwrap' });
@@ -24,6 +26,7 @@ describe('GET /api/health', () => {
   });
 
   it('reports the warm pool, which fills up to its target (2 in tests)', async () => {
+    requireStrongIsolation(); // the pool is of pods
     const deadline = Date.now() + 15_000;
     let warmPods;
     do {

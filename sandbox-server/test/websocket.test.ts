@@ -5,6 +5,7 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { ROOT, startServerProcess, type ServerProcess } from './support/server-process.ts';
 import { openEditorSocket } from './support/editor-socket.ts';
+import { requireStrongIsolation } from './support/prerequisites.ts';
 
 let server: ServerProcess;
 beforeAll(async () => {
@@ -87,6 +88,7 @@ describe('shutdown', () => {
   }
 
   it('SIGTERM stops the server and kills running learner programs', async () => {
+    requireStrongIsolation(); // the programs are found by their pods' cgroups
     const own = await startServerProcess();
     const ws = new WebSocket(own.url.replace('http', 'ws') + '/api/ws');
     await new Promise((resolve) => ws.once('open', resolve));

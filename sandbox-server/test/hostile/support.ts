@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import WebSocket from 'ws';
 import { ROOT, startServerProcess, type ServerProcess } from '../support/server-process.ts';
+import { requireStrongIsolation } from '../support/prerequisites.ts';
 import type { RunResult } from '../../src/harness/run-harness.ts';
 
 export { ROOT };
@@ -76,6 +77,7 @@ export class HostileServer {
   }
 
   static async start(): Promise<HostileServer> {
+    requireStrongIsolation(); // else the server refuses to start; this says in one line what the host lacks
     const tmpBase = mkdtempSync(path.join(os.tmpdir(), 'sm-hostile-'));
     const env = {
       SANDBOX_TMP_DIR: tmpBase,
@@ -90,7 +92,12 @@ export class HostileServer {
       RATE_LIMIT_IP_PER_MIN: '0',
       LOG_REQUESTS: '0',
     };
-    return new HostileServer(await startServerProcess(env, { inheritFd: INHERITED_FD }), tmpBase);
+    try {
+      return new HostileServer(await startServerProcess(env, { inheritFd: INHERITED_FD }), tmpBase);
+    } catch (err) {
+      rmSync(tmpBase, { recursive: true, force: true });
+      throw err;
+    }
   }
 
   async stop(): Promise<number | null> {
