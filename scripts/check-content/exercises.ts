@@ -1,15 +1,16 @@
 // Exercise folder checks: a valid id as folder name, exercise.json against the server's schema
-// (the one in sandbox-server/src/exercises/catalog.ts), every file of the format, at least one hint
-// and at least one wrong/ example.
+// (sandbox-server/src/shapes/exercise.ts), every file of the format, at least one hint, and wrong
+// examples that match their declarations (wrong.ts).
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseHints } from '../../sandbox-server/src/exercises/catalog.ts';
-import { EXERCISE_FILES, EXERCISE_ID, EXERCISE_KINDS, wrongFiles } from '../content/exercises.ts';
+import { EXERCISE_FILES, EXERCISE_ID, EXERCISE_KINDS } from '../content/exercises.ts';
 import { shown } from '../content/roots.ts';
 import type { Content } from './content.ts';
 import type { Problem } from './problems.ts';
+import { checkWrongExamples } from './wrong.ts';
 
-const META_FIELDS = ['id', 'title', 'lesson', 'kind', 'difficulty', 'order', 'limits'];
+const META_FIELDS = ['id', 'title', 'lesson', 'kind', 'difficulty', 'order', 'limits', 'wrong'];
 
 const FIELD_FIXES: Record<string, (id: string) => string> = {
   id: (id) => `Set "id": "${id}" (the folder's name).`,
@@ -19,6 +20,7 @@ const FIELD_FIXES: Record<string, (id: string) => string> = {
   difficulty: () => 'Set "difficulty" to "easy", "medium" or "hard".',
   order: () => 'Set "order" to a whole number: the position in the course overview (exercises are numbered 10, 20, 30… so one fits in between).',
   limits: () => 'Set "limits" to {} or to { "timeoutMs": 500…60000, "memoryMb": 64…2048 } (no other keys).',
+  wrong: (id) => `Set "wrong" to a list of { "name": "<the-mistake>" (its patch is wrong/<the-mistake>.patch), "mistake": "<what the learner got wrong>", "fails": ["<describe> > <it>", …] } (no other keys); \`npm run new:wrong -- ${id} <the-mistake> <an edited copy of solution.ts> --mistake "…"\` writes an entry.`,
 };
 
 export function checkExerciseMetadata(content: Content): Problem[] {
@@ -62,12 +64,7 @@ export function checkExerciseMetadata(content: Content): Problem[] {
     if (existsSync(hintsFile) && parseHints(readFileSync(hintsFile, 'utf8')).length === 0) {
       add(`${folder}/hints.md`, { message: 'has no hints: the Hint button shows one top-level "- " bullet at a time', fix: 'Write each hint as a line starting with "- " (continuation lines indented).' });
     }
-    if (wrongFiles(exercise.dir).length === 0) {
-      add(`${folder}/wrong`, {
-        message: 'no wrong/*.ts examples: nothing shows that the tests catch the mistakes learners make',
-        fix: 'Add at least one wrong/<the-mistake>.ts: the solution with one real mistake (for example chunk.toString() on binary data). check:content proves each one fails.',
-      });
-    }
+    problems.push(...checkWrongExamples(content, exercise));
   }
   return problems;
 }

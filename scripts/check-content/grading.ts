@@ -1,21 +1,36 @@
 // Every exercise through the real grading path (HTTP submissions to the spawned server): the
-// solution passes, the starter fails, and every wrong/ file fails. Gradings run concurrently
-// (they mostly wait on sockets and deadlines); each file is graded once.
+// solution passes, the starter fails, and each declared wrong example (solution.ts with its patch
+// applied) fails exactly the tests it declares and passes all others. Gradings run concurrently
+// (they mostly wait on sockets and deadlines); each program is graded once.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { wrongFiles } from '../content/exercises.ts';
 import { shown } from '../content/roots.ts';
+import { patchPath } from '../content/wrong.ts';
 import type { Content, ExerciseEntry } from './content.ts';
 import type { Problem } from './problems.ts';
 import type { GradingServer, Verdict } from './grading-server.ts';
+import { closest } from './similar.ts';
+import { declarations, type Declared } from './wrong.ts';
 
 type Role = 'solution' | 'starter' | 'wrong';
 
 interface Submission {
   exercise: ExerciseEntry;
   role: Role;
-  /** Relative to the exercise folder: "solution.ts", "wrong/to-string.ts". */
+  /** Relative to the exercise folder: "solution.ts", "wrong/to-string.patch". */
   name: string;
+  code: string;
+  /** For a wrong example: its declaration in exercise.json. */
+  declared?: Declared;
+}
+
+/** Declared wrong examples whose patch applies (the others are reported by the static checks). */
+function wrongSubmissions(exercise: ExerciseEntry): Submission[] {
+  return declarations(exercise).flatMap((declared) => {
+    const patch = exercise.wrong.find((w) => w.name === declared.example.name);
+    if (!patch?.applied?.ok) return [];
+    return [{ exercise, role: 'wrong' as const, name: patchPath(patch.name), code: patch.applied.program, declared }];
+  });
 }
 
 /** Exercises the server can load: valid metadata and the files grading needs. */
@@ -33,15 +48,17 @@ export interface GradingReport {
 export async function checkGrading(content: Content, sandbox: GradingServer, onGraded?: (exerciseId: string) => void): Promise<GradingReport> {
   const exercises = gradable(content);
   // Starters and wrong answers usually run into deadlines, so they go first and overlap the rest.
+  const file = (exercise: ExerciseEntry, role: Role, name: string): Submission => ({ exercise, role, name, code: readFileSync(path.join(exercise.dir, name), 'utf8') });
   const submissions: Submission[] = [
-    ...exercises.map((exercise) => ({ exercise, role: 'starter' as const, name: 'starter.ts' })),
-    ...exercises.flatMap((exercise) => wrongFiles(exercise.dir).map((f) => ({ exercise, role: 'wrong' as const, name: `wrong/${f}` }))),
-    ...exercises.map((exercise) => ({ exercise, role: 'solution' as const, name: 'solution.ts' })),
+    ...exercises.map((exercise) => file(exercise, 'starter', 'starter.ts')),
+    // Twice the same name would be graded once and reported twice: the static check reports the duplicate.
+    ...exercises.flatMap((exercise) => wrongSubmissions(exercise).filter((s, i, all) => all.findIndex((o) => o.name === s.name) === i)),
+    ...exercises.map((exercise) => file(exercise, 'solution', 'solution.ts')),
   ];
   const left = new Map(exercises.map((e) => [e.id, submissions.filter((s) => s.exercise === e).length]));
   const results = await Promise.all(
     submissions.map(async (s) => {
-      const verdict = await sandbox.submit(s.exercise.id, readFileSync(path.join(s.exercise.dir, s.name), 'utf8')).catch(
+      const verdict = await sandbox.submit(s.exercise.id, s.code).catch(
         (err: Error): Verdict => ({ status: 'error', message: `the server could not grade it: ${err.message}`, tests: [], durationMs: 0 }),
       );
       const remaining = left.get(s.exercise.id)! - 1;
@@ -52,7 +69,7 @@ export async function checkGrading(content: Content, sandbox: GradingServer, onG
   );
   const problems: Problem[] = [];
   const suiteBroken = new Set<string>();
-  for (const { exercise, role, name, verdict } of results) {
+  for (const { exercise, role, name, declared, verdict } of results) {
     const folder = shown(content.roots, exercise.dir);
     const file = `${folder}/${name}`;
     const add = (p: Omit<Problem, 'check'>) => problems.push({ check: 'grading', ...p });
@@ -68,8 +85,13 @@ export async function checkGrading(content: Content, sandbox: GradingServer, onG
       continue;
     }
     if (verdict.status === 'error') {
-      const at = /^main\.ts:(\d+):(\d+): (.*)$/s.exec(verdict.message ?? '');
-      const purpose = role === 'solution' ? 'the solution' : role === 'starter' ? 'the starter (learners would start from an error)' : 'a wrong/ example (it should be a plausible program with one mistake the tests catch)';
+      const at = /^main\.ts:(\d+):(\d+): (?:error: )?(.*)$/s.exec(verdict.message ?? '');
+      if (role === 'wrong') {
+        // The line is one of the patched solution, not of the patch: said in the message, not as the problem's line.
+        add({ file, message: `the patched solution does not compile${at ? ` (line ${at[1]})` : ''}: ${at ? at[3] : verdict.message}`, fix: `A wrong example is a plausible program with one mistake the tests catch: fix the mistake in a copy of solution.ts and run \`npm run new:wrong -- ${exercise.id} ${declared!.example.name} <the copy>\`.` });
+        continue;
+      }
+      const purpose = role === 'solution' ? 'the solution' : 'the starter (learners would start from an error)';
       add({ file, line: at ? Number(at[1]) : undefined, message: `does not compile: ${at ? at[3] : verdict.message}`, fix: `Fix the syntax of ${purpose}.` });
       continue;
     }
@@ -90,11 +112,42 @@ export async function checkGrading(content: Content, sandbox: GradingServer, onG
     if (role === 'starter' && verdict.status === 'fail' && !verdict.tests.some((t) => t.status !== 'pass' && t.message)) {
       add({ file, message: 'fails without a message that tells the learner what is wrong', fix: 'Make the failing test throw a GradingFailure (or use the kit\'s readers and expect*) with a message for the learner.' });
     }
-    if (role === 'wrong' && verdict.status === 'pass') {
-      add({ file, message: `passes every grading test, so the tests do not catch this mistake`, fix: 'Add a test to grade.test.ts that this program fails (with a message that explains the mistake), or delete the file if it is not a mistake.' });
-    }
+    if (role === 'wrong') problems.push(...checkDeclaredFailures(content, exercise, declared!, verdict));
   }
   return { problems, submissions: submissions.length };
+}
+
+/** A wrong example fails exactly the tests its declaration names, and passes every other one. */
+function checkDeclaredFailures(content: Content, exercise: ExerciseEntry, { index, example }: Declared, verdict: Verdict): Problem[] {
+  const folder = shown(content.roots, exercise.dir);
+  const patch = patchPath(example.name);
+  if (verdict.status === 'pass') {
+    return [{
+      check: 'grading',
+      file: `${folder}/${patch}`,
+      message: `passes every grading test, so the tests do not catch this mistake (${example.mistake})`,
+      fix: `Add a test to grade.test.ts that this program fails (with a message that explains the mistake), or delete the patch and its entry in exercise.json if it is not a mistake.`,
+    }];
+  }
+  const problems: Problem[] = [];
+  const add = (message: string, fix: string) => problems.push({ check: 'grading', file: `${folder}/exercise.json`, field: `wrong.${index}.fails`, message, fix });
+  const names = verdict.tests.map((t) => t.name);
+  const regrade = `\`npm run new:wrong -- ${exercise.id} ${example.name}\` grades it and sets "fails" to the tests it fails.`;
+  for (const name of example.fails) {
+    const test = verdict.tests.find((t) => t.name === name);
+    if (!test) {
+      add(`"${name}" is not a test of grade.test.ts (closest: ${closest(name, names, 3).map((n) => `"${n}"`).join(', ')})`, `Use the test's exact name, "<describe> > <it>" as the verdict gives it; ${regrade}`);
+    } else if (test.status === 'pass') {
+      add(`${patch} passes "${name}", which it is declared to fail`, `Remove "${name}" from "fails" if this mistake does not break it; if it does, the test misses the mistake: make it catch it.`);
+    }
+  }
+  for (const test of failing(verdict).filter((t) => !example.fails.includes(t.name))) {
+    add(
+      `${patch} also fails "${test.name}", which "fails" does not declare: ${(test.message ?? test.status).split('\n').slice(0, 6).join('\n  ')}`,
+      `Add "${test.name}" to "fails" if this mistake breaks it too; if not, the patch makes a second mistake (keep it to one), or the test fails for a reason of its own.`,
+    );
+  }
+  return problems;
 }
 
 const failing = (v: Verdict) => v.tests.filter((t) => t.status !== 'pass');

@@ -7,6 +7,7 @@ import { embeddedExercises, importsIn, lessonUrl, linksIn, playgroundExercises, 
 import { posix, ROOT, shown } from '../content/roots.ts';
 import type { Content } from './content.ts';
 import type { Problem } from './problems.ts';
+import { suggest } from './similar.ts';
 
 export function checkExerciseLinks(content: Content): Problem[] {
   const problems: Problem[] = [];
@@ -130,29 +131,4 @@ export function checkLessonImports(content: Content): Problem[] {
     }
   }
   return problems;
-}
-
-/** ", e.g. did you mean "x"" for the closest candidate, when one is close. */
-export function suggest(value: string, candidates: string[]): string {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const c of candidates) {
-    const d = distance(value, c);
-    if (d < bestDistance) [best, bestDistance] = [c, d];
-  }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(value.length / 3)) ? ` (did you mean "${best}"?)` : '';
-}
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = current;
-    }
-  }
-  return row[b.length];
 }

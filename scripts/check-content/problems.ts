@@ -22,7 +22,7 @@ export const CHECK_TITLES: Record<CheckName, string> = {
   links: 'lessons ↔ exercises, internal links, imports',
   types: 'TypeScript (tsc) over exercises and samples',
   samples: 'lesson samples run and print what the lessons say',
-  grading: 'grading: solution passes, starter and wrong/ fail',
+  grading: 'grading: solution passes, starter fails, each wrong example fails exactly its declared tests',
 };
 
 /** Problems grouped by file, in a stable order: the way the CLI and the tests print them. */

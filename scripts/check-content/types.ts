@@ -1,10 +1,11 @@
-// tsc over every exercise file (solution, starter, wrong/, grade.test.ts, helpers) and every lesson
-// sample, with the repository's compiler options (strict): what learners see in the editor must be
-// code that type-checks.
+// tsc over every exercise file (solution, starter, grade.test.ts, helpers), every wrong example
+// (solution.ts with its patch applied) and every lesson sample, with the repository's compiler
+// options (strict): what learners see in the editor must be code that type-checks.
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { posix, ROOT, shown } from '../content/roots.ts';
+import { patchPath } from '../content/wrong.ts';
 import type { Content } from './content.ts';
 import type { Problem } from './problems.ts';
 
@@ -29,12 +30,43 @@ export interface TypesReport {
   files: number;
 }
 
+/**
+ * The patched programs as files that exist only for the compiler: beside solution.ts's folder, in
+ * wrong/, so imports resolve as the solution's do. Nothing is written to the content tree, which
+ * authors (and several helpers at once) edit while the check runs, and nothing is left to clean up.
+ */
+function patchedPrograms(content: Content): Map<string, { text: string; patch: string; exerciseId: string; name: string }> {
+  const programs = new Map<string, { text: string; patch: string; exerciseId: string; name: string }>();
+  for (const exercise of content.exercises) {
+    for (const w of exercise.wrong) {
+      if (!w.applied?.ok) continue; // reported by the exercises check
+      programs.set(path.join(exercise.dir, 'wrong', `${w.name}.patched.ts`), { text: w.applied.program, patch: path.join(exercise.dir, patchPath(w.name)), exerciseId: exercise.id, name: w.name });
+    }
+  }
+  return programs;
+}
+
+/** A compiler host that also serves `virtual` files (absolute path → text). */
+function hostWith(options: ts.CompilerOptions, virtual: Map<string, { text: string }>): ts.CompilerHost {
+  const host = ts.createCompilerHost(options);
+  const { fileExists, readFile, getSourceFile } = host;
+  host.fileExists = (f) => virtual.has(path.resolve(f)) || fileExists.call(host, f);
+  host.readFile = (f) => virtual.get(path.resolve(f))?.text ?? readFile.call(host, f);
+  host.getSourceFile = (f, language, ...rest) => {
+    const v = virtual.get(path.resolve(f));
+    return v ? ts.createSourceFile(f, v.text, language) : getSourceFile.call(host, f, language, ...rest);
+  };
+  return host;
+}
+
 export function checkTypes(content: Content): TypesReport {
   const samples = content.samples.map((f) => path.join(content.roots.samplesDir, f));
   const exercises = content.exercises.flatMap((e) => tsFiles(e.dir));
-  const files = [...exercises, ...samples];
+  const patched = patchedPrograms(content);
+  const files = [...exercises, ...patched.keys(), ...samples];
   if (files.length === 0) return { problems: [], files: 0 };
-  const program = ts.createProgram(files, compilerOptions());
+  const options = compilerOptions();
+  const program = ts.createProgram(files, options, hostWith(options, patched));
   const ours = new Map(files.map((f) => [real(f), f]));
   const problems: Problem[] = [];
   for (const d of ts.getPreEmitDiagnostics(program)) {
@@ -46,6 +78,17 @@ export function checkTypes(content: Content): TypesReport {
     const file = ours.get(real(d.file.fileName));
     if (!file) continue; // errors in the server's own code are `npm run typecheck`'s to report
     const { line } = d.file.getLineAndCharacterOfPosition(d.start ?? 0);
+    const wrong = patched.get(file);
+    if (wrong) {
+      // The line is one of the patched solution, not of the patch: said in the message, not as the problem's line.
+      problems.push({
+        check: 'types',
+        file: shown(content.roots, wrong.patch),
+        message: `the patched solution does not type-check (line ${line + 1}): TS${d.code}: ${message}`,
+        fix: `A wrong example is a program a learner could write, which the editor accepts: fix the mistake in a copy of solution.ts and run \`npm run new:wrong -- ${wrong.exerciseId} ${wrong.name} <the copy>\`.`,
+      });
+      continue;
+    }
     const name = path.basename(file);
     const fix = samples.includes(file)
       ? 'Fix the sample: it is shown in a live editor, where this error shows too.'

@@ -1,18 +1,15 @@
 // Reading exercises/<id>/ folders. The metadata schema and the id pattern are the server's own
-// (sandbox-server/src/exercises/catalog.ts), so the checker and the scaffolder accept exactly what
+// (sandbox-server/src/shapes/exercise.ts), so the checker and the scaffolder accept exactly what
 // the server serves.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { EXERCISE_ID, exerciseMetaSchema, type ExerciseMeta } from '../../sandbox-server/src/exercises/catalog.ts';
+import { EXERCISE_ID, EXERCISE_KINDS, exerciseMetaSchema, type ExerciseKind, type ExerciseMeta } from '../../sandbox-server/src/shapes/exercise.ts';
 
-export { EXERCISE_ID, exerciseMetaSchema, type ExerciseMeta };
-
-export const EXERCISE_KINDS = ['server', 'client', 'module'] as const;
-export type ExerciseKind = (typeof EXERCISE_KINDS)[number];
+export { EXERCISE_ID, EXERCISE_KINDS, exerciseMetaSchema, type ExerciseKind, type ExerciseMeta };
 
 /** The files every exercise folder has, and what each is for (used in messages). */
 export const EXERCISE_FILES: Record<string, string> = {
-  'exercise.json': 'the metadata (id, title, lesson, kind, difficulty, order, limits)',
+  'exercise.json': 'the metadata (id, title, lesson, kind, difficulty, order, limits, wrong)',
   'instructions.md': 'what to build, shown above the editor',
   'starter.ts': 'the code the learner starts from',
   'solution.ts': 'a correct solution (shown only on request)',
@@ -27,12 +24,6 @@ export function listExerciseDirs(exercisesDir: string): string[] {
     .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
     .map((e) => e.name)
     .sort();
-}
-
-/** The .ts files in exercises/<id>/wrong/, sorted. */
-export function wrongFiles(exerciseDir: string): string[] {
-  const dir = path.join(exerciseDir, 'wrong');
-  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.ts')).sort() : [];
 }
 
 export type MetaResult =

@@ -130,7 +130,9 @@ export function createExercise(
     const full = path.join(dir, file);
     writeFileSync(full, readFileSync(full, 'utf8').replaceAll("'../../../sandbox-server/", "'../../sandbox-server/"));
   }
-  const meta = { id, title: options.title ?? titleFromName(id), lesson: lesson?.slug ?? NO_LESSON_YET, kind, difficulty: 'easy', order, limits: {} };
+  // The template's exercise.json holds what belongs to its code: the declarations of its wrong/ patches.
+  const { wrong } = JSON.parse(readFileSync(path.join(template, 'exercise.json'), 'utf8')) as { wrong: unknown[] };
+  const meta = { id, title: options.title ?? titleFromName(id), lesson: lesson?.slug ?? NO_LESSON_YET, kind, difficulty: 'easy', order, limits: {}, wrong };
   writeFileSync(path.join(dir, 'exercise.json'), `${JSON.stringify(meta, null, 2)}\n`);
   return { dir, id, kind, files: listFiles(dir), order, lesson };
 }

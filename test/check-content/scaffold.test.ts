@@ -52,9 +52,14 @@ describe('createExercise (npm run new:exercise)', () => {
     for (const kind of ['server', 'client', 'module']) {
       const created = createExercise(t.roots, `new-${kind}`, { kind, lesson: LESSON, title: `A ${kind}` });
       expect(created.files).toEqual(expect.arrayContaining(['exercise.json', 'instructions.md', 'starter.ts', 'solution.ts', 'hints.md', 'grade.test.ts']));
-      expect(created.files.some((f) => f.startsWith('wrong/') && f.endsWith('.ts'))).toBe(true);
       const meta = JSON.parse(readFileSync(path.join(created.dir, 'exercise.json'), 'utf8'));
       expect(meta).toMatchObject({ id: `new-${kind}`, title: `A ${kind}`, lesson: LESSON, kind, difficulty: 'easy' });
+      // Wrong examples in the new form only: each patch declared, with the tests it fails (grading.test.ts proves them).
+      const patches = created.files.filter((f) => f.startsWith('wrong/'));
+      expect(patches.length).toBeGreaterThan(0);
+      expect(patches.every((f) => f.endsWith('.patch'))).toBe(true);
+      expect(meta.wrong.map((w: { name: string }) => `wrong/${w.name}.patch`)).toEqual(patches);
+      expect(meta.wrong.every((w: { fails: string[] }) => w.fails.length > 0)).toBe(true);
       const test = readFileSync(path.join(created.dir, 'grade.test.ts'), 'utf8');
       expect(test).toContain("from '../../sandbox-server/src/grading-kit/index.ts'");
       expect(test).not.toContain('../../../');
@@ -85,6 +90,20 @@ describe('the npm scripts', () => {
     const result = npmRun('new:exercise', '--', 'tcp-echo-server');
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('new:exercise: exercises/tcp-echo-server/ already exists: pick another id, or edit that exercise.');
+  });
+
+  it('new:wrong refuses what it cannot do before it grades anything, with exit code 2, writing nothing', () => {
+    const noPatch = npmRun('new:wrong', '--', 'tcp-echo-server', 'no-such-mistake');
+    expect(noPatch.status, noPatch.stdout + noPatch.stderr).toBe(2);
+    expect(noPatch.stderr).toContain('new:wrong: There is no exercises/tcp-echo-server/wrong/no-such-mistake.patch: give your edited copy of solution.ts as the third argument.');
+    const noExercise = npmRun('new:wrong', '--', 'no-such-exercise', 'x', 'solution.ts');
+    expect(noExercise.stderr).toContain('new:wrong: There is no exercise "no-such-exercise" with an exercise.json and a solution.ts (in exercises/no-such-exercise/).');
+    const badName = npmRun('new:wrong', '--', 'tcp-echo-server', 'To_String');
+    expect(badName.stderr).toContain('new:wrong: "To_String" is not a valid wrong example name');
+    const same = npmRun('new:wrong', '--', 'tcp-echo-server', 'unchanged', 'exercises/tcp-echo-server/solution.ts');
+    expect(same.stderr).toContain('new:wrong: exercises/tcp-echo-server/solution.ts is the same as exercises/tcp-echo-server/solution.ts: make the mistake in the copy first.');
+    expect(existsSync(path.join(ROOT, 'exercises/tcp-echo-server/wrong/unchanged.patch'))).toBe(false);
+    expect(npmRun('new:wrong').status).toBe(2);
   });
 
   it('new:lesson refuses a section that does not exist and is not NN-name', () => {

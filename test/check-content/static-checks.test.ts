@@ -3,6 +3,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import { checkContent, checkLessonExcerpts, checkSampleExpectations, formatProblems, loadContent, type CheckName, type Problem } from '../../scripts/check-content/index.ts';
+import { makeWrongPatch } from '../../scripts/content/wrong.ts';
 import { copyTree, EXERCISES, LESSON, LESSON_FILE, removePristine, type Tree } from './fixture.ts';
 
 const STATIC: CheckName[] = ['lessons', 'exercises', 'links', 'samples'];
@@ -92,16 +93,111 @@ describe('exercise metadata', () => {
     expectProblem(await problemsAfter((t) => t.edit(json, `"id": "${EXERCISES.server}"`, '"id": "other-name"')), { file: json, field: 'id' });
   });
 
-  it('catches a missing file, an empty hints.md and an empty wrong/', async () => {
+  it('catches a missing file and an empty hints.md', async () => {
     const dir = `exercises/${EXERCISES.client}`;
     const problems = await problemsAfter((t) => {
       t.write(`${dir}/hints.md`, 'No bullets here.\n');
       rmSync(t.file(`${dir}/solution.ts`));
-      rmSync(t.file(`${dir}/wrong`), { recursive: true });
     });
     expectProblem(problems, { file: `${dir}/solution.ts`, message: 'missing' });
     expectProblem(problems, { file: `${dir}/hints.md`, message: 'no hints' });
-    expectProblem(problems, { file: `${dir}/wrong`, message: 'no wrong/' });
+  });
+});
+
+describe('wrong examples (wrong/<name>.patch, declared in exercise.json)', () => {
+  const dir = `exercises/${EXERCISES.module}`;
+  const json = `${dir}/exercise.json`;
+  const patch = `${dir}/wrong/length-in-characters.patch`;
+  /** exercise.json's "wrong", changed by `change`. */
+  const editWrong = (t: Tree, change: (wrong: Array<Record<string, unknown>>) => void) => {
+    const meta = JSON.parse(t.read(json));
+    change(meta.wrong);
+    t.write(json, JSON.stringify(meta, null, 2));
+  };
+  /** The problems of the exercises check, as file, field and message. */
+  const exercisesProblems = async (breakIt: (t: Tree) => void) =>
+    (await problemsAfter(breakIt, ['exercises'])).map((p) => {
+      expect(p.fix.length, `no fix for ${p.message}`).toBeGreaterThan(10);
+      return { file: p.file, field: p.field, message: p.message };
+    });
+
+  it('catches a leftover wrong/*.ts (the old form: a whole copy of the program)', async () => {
+    const problems = await problemsAfter((t) => t.write(`${dir}/wrong/forgets-bytes.ts`, t.read(`${dir}/solution.ts`)), ['exercises']);
+    expect(problems.map((p) => [p.file, p.message])).toEqual([
+      [`${dir}/wrong/forgets-bytes.ts`, 'a whole copy of the program: wrong examples are now patches against solution.ts, declared in exercise.json with the tests they fail, and this one is not graded'],
+    ]);
+    expect(problems[0].fix).toBe(
+      `Run \`npm run new:wrong -- ${EXERCISES.module} forgets-bytes ${dir}/wrong/forgets-bytes.ts --mistake "<the mistake, in a learner's words>"\`: it writes wrong/forgets-bytes.patch and declares the tests it fails. Then delete ${dir}/wrong/forgets-bytes.ts.`,
+    );
+  });
+
+  it('catches a patch that is not declared, and a declaration with no patch (naming the close one)', async () => {
+    const problems = await exercisesProblems((t) => {
+      t.write(`${dir}/wrong/undeclared.patch`, t.read(patch));
+      editWrong(t, (wrong) => (wrong[0].name = 'length-in-character'));
+    });
+    expect(problems).toEqual([
+      { file: json, field: 'wrong.0.name', message: `there is no ${dir}/wrong/length-in-character.patch (did you mean "length-in-characters"?)` },
+      { file: patch, field: undefined, message: 'not declared in exercise.json\'s "wrong", so nothing says which tests it must fail' },
+      { file: `${dir}/wrong/undeclared.patch`, field: undefined, message: 'not declared in exercise.json\'s "wrong", so nothing says which tests it must fail' },
+    ]);
+  });
+
+  it('catches a wrong example declared twice', async () => {
+    const problems = await exercisesProblems((t) => editWrong(t, (wrong) => wrong.push({ ...wrong[0] })));
+    expect(problems).toEqual([{ file: json, field: 'wrong.1.name', message: '"length-in-characters" is declared twice (also wrong.0)' }]);
+  });
+
+  it('catches a patch that no longer applies, naming the hunk, because solution.ts changed', async () => {
+    const problems = await exercisesProblems((t) => {
+      // A second hunk, further down, then the solution changed under it.
+      const solution = t.read(`${dir}/solution.ts`);
+      const wrong = solution.replace('header.writeUInt16BE(body.length);', 'header.writeUInt16BE(text.length);').replace('    return messages;', '    return messages.slice();');
+      t.write(patch, makeWrongPatch(solution, wrong, 'length-in-characters'));
+      t.edit(`${dir}/solution.ts`, '    return messages;', '    return [...messages];');
+    });
+    expect(problems).toEqual([{ file: patch, field: undefined, message: 'hunk 2 of 2 (@@ -20,7 +20,7 @@, from "      if (this.pending.length < 2 + size) break;") does not apply to solution.ts, which has probably changed since the patch was made' }]);
+  });
+
+  it('catches a patch that changes nothing, one that is not a diff and one that patches two files', async () => {
+    const problems = await exercisesProblems((t) => {
+      t.write(`${dir}/wrong/empty.patch`, '');
+      t.write(`${dir}/wrong/same.patch`, '--- solution.ts\n+++ wrong/same.ts\n@@ -3,1 +3,1 @@\n-  const body = Buffer.from(text, \'utf8\');\n+  const body = Buffer.from(text, \'utf8\');\n');
+      t.write(`${dir}/wrong/garbled.patch`, '--- solution.ts\n+++ wrong/garbled.ts\n@@ -1,2 +1,2 @@\n-export function encode(text: string): Buffer {\n?what\n');
+      t.write(`${dir}/wrong/two-files.patch`, t.read(patch) + t.read(patch).replace('solution.ts', 'starter.ts'));
+      editWrong(t, (wrong) => {
+        for (const name of ['empty', 'same', 'garbled', 'two-files']) wrong.push({ ...wrong[0], name });
+      });
+    });
+    expect(problems).toEqual([
+      { file: `${dir}/wrong/empty.patch`, field: undefined, message: 'changes nothing: applied to solution.ts, it gives solution.ts itself' },
+      { file: `${dir}/wrong/garbled.patch`, field: undefined, message: 'not a unified diff: Hunk at line 3 contained invalid line ?what' },
+      { file: `${dir}/wrong/same.patch`, field: undefined, message: 'changes nothing: applied to solution.ts, it gives solution.ts itself' },
+      { file: `${dir}/wrong/two-files.patch`, field: undefined, message: 'patches 2 files; a wrong example is one diff against solution.ts' },
+    ]);
+  });
+
+  it('catches an exercise without wrong examples, and a declaration that does not fit the schema', async () => {
+    const problems = await exercisesProblems((t) => {
+      rmSync(t.file(`exercises/${EXERCISES.client}/wrong`), { recursive: true });
+      editWrong(t, (wrong) => (wrong[0].fails = []));
+      const client = JSON.parse(t.read(`exercises/${EXERCISES.client}/exercise.json`));
+      t.write(`exercises/${EXERCISES.client}/exercise.json`, JSON.stringify({ ...client, wrong: [] }));
+    });
+    expect(problems).toEqual([
+      { file: `exercises/${EXERCISES.client}/wrong`, field: undefined, message: 'no wrong examples: nothing shows that the tests catch the mistakes learners make' },
+      { file: json, field: 'wrong.0.fails', message: 'name at least one test this mistake must fail' },
+    ]);
+  });
+
+  it('type-checks each patched solution, naming the patch and the line of the patched program', async () => {
+    const problems = await problemsAfter((t) => {
+      const solution = t.read(`${dir}/solution.ts`);
+      t.write(patch, makeWrongPatch(solution, solution.replace('header.writeUInt16BE(body.length);', 'header.writeUInt16BE(body);'), 'length-in-characters'));
+    }, ['types']);
+    expect(problems.map((p) => [p.file, p.line, p.message])).toEqual([
+      [patch, undefined, "the patched solution does not type-check (line 5): TS2345: Argument of type 'Buffer<ArrayBuffer>' is not assignable to parameter of type 'number'."],
+    ]);
   });
 });
 
