@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, PROJECT_ROOT, type Config } from './config.ts';
 import { createApp } from './app.ts';
-import { attachWebSocketEndpoint } from './ws/endpoint.ts';
+import { attachEditorSocket } from './editor-socket/endpoint.ts';
 import { ExerciseCatalog } from './exercises/catalog.ts';
 import { Harness } from './harness/run-harness.ts';
 import { Grader } from './grading/grader.ts';
@@ -44,7 +44,7 @@ export async function startServer(baseConfig: Config): Promise<RunningServer> {
     rateLimiter: new RateLimiter(config.rateLimit),
   };
   const server = http.createServer(createApp(services, version));
-  const wss = attachWebSocketEndpoint(server, services);
+  const wss = attachEditorSocket(server, services);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);

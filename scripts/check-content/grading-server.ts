@@ -2,10 +2,10 @@
 // start` runs it) on the content's exercises folder, with submissions and runs POSTed to its API.
 import os from 'node:os';
 import { startServerProcess, type ServerProcess } from '../../sandbox-server/test/support/server-process.ts';
-import type { Verdict as ServerVerdict } from '../../sandbox-server/src/grading/verdict.ts';
-import type { RunResult } from '../../sandbox-server/src/harness/run-harness.ts';
+import { verdictSchema, type Verdict as ServerVerdict } from '../../sandbox-server/src/shapes/verdict.ts';
+import { runResultSchema, type RunResult } from '../../sandbox-server/src/shapes/run.ts';
 
-// The server's own shapes: a verdict (less its format version, which the checker never reads) and a run.
+// The server's own shapes, checked on arrival: a verdict (less its format version, which the checker never reads) and a run.
 export type Verdict = Omit<ServerVerdict, 'version'>;
 export type { RunResult };
 
@@ -33,8 +33,8 @@ export async function startGradingServer(exercisesDir: string): Promise<GradingS
   const post = (path: string, body: unknown) => limit(() => postWithRetry(`${server.url}${path}`, body));
   return {
     url: server.url,
-    submit: (id, code) => post(`/api/exercises/${encodeURIComponent(id)}/submissions`, { code }) as Promise<Verdict>,
-    run: (code) => post('/api/run', { code }) as Promise<RunResult>,
+    submit: (id, code) => post(`/api/exercises/${encodeURIComponent(id)}/submissions`, { code }).then((body) => verdictSchema.parse(body)),
+    run: (code) => post('/api/run', { code }).then((body) => runResultSchema.parse(body)),
     async stop() {
       await server.stop();
     },

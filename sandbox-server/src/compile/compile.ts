@@ -1,15 +1,9 @@
 // Learner TypeScript → JavaScript, in the trusted server. esbuild only strips types (fast, ~1 ms);
 // type errors are the editor's job, syntax errors stop the run with a line:column the editor can mark.
 import { transform, type Message } from 'esbuild';
+import type { CompileError } from '../shapes/run.ts';
 
 export const LEARNER_FILE = 'main.ts';
-
-export interface CompileError {
-  /** `main.ts:3:14: error: Expected ";" but found "x"` (one line per error). */
-  message: string;
-  line: number;
-  column: number;
-}
 
 export type CompileResult = { ok: true; js: string } | { ok: false; error: CompileError };
 

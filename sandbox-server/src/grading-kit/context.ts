@@ -3,11 +3,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Session } from '../harness/session.ts';
 import type { LearnerProcess } from '../runner/learner-process.ts';
+import type { ExerciseKind } from '../shapes/exercise.ts';
 
 export interface GradeContext {
   session: Session;
   exerciseId: string;
-  kind: 'server' | 'client' | 'module';
+  kind: ExerciseKind;
   /** Values made once per grade (see oncePerGrade). */
   shared: Map<string, unknown>;
   /** Every learner process started in this grade (their output is attached to failing tests). */

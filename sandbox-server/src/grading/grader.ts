@@ -2,7 +2,7 @@
 // grading context, and build the verdict. Everything that decides the verdict runs here, in the
 // trusted process; the learner's process is only ever observed through sockets and its output.
 import path from 'node:path';
-import { compileTypeScript, type CompileError } from '../compile/compile.ts';
+import { compileTypeScript } from '../compile/compile.ts';
 import type { Exercise } from '../exercises/catalog.ts';
 import type { Harness } from '../harness/run-harness.ts';
 import type { OutputListener } from '../runner/output-capture.ts';
@@ -11,7 +11,8 @@ import { MODULE_DRIVER_FILE, moduleDriverSource } from '../grading-kit/learner-m
 import { learnerServer } from '../grading-kit/learner.ts';
 import { loadSuite } from './load-suite.ts';
 import type { TestCase, TestFn } from './vitest-shim.ts';
-import { capOutput, type TestResult, type Verdict } from './verdict.ts';
+import type { CompileError } from '../shapes/run.ts';
+import { capOutput, type TestResult, type Verdict } from '../shapes/verdict.ts';
 
 export const DEFAULT_TEST_TIMEOUT_MS = 5000;
 const SERVER_BOOT_TIMEOUT_MS = 20_000;

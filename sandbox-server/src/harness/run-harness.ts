@@ -1,24 +1,13 @@
 // Runs a learner program once ("Run" in the editor): compile, open a fresh session, start the
 // process, stream its output, and report how it ended.
-import { compileTypeScript, type CompileError } from '../compile/compile.ts';
+import { compileTypeScript } from '../compile/compile.ts';
 import { loadConfig, type Config, type RunLimits } from '../config.ts';
 import { createIsolation } from '../runner/index.ts';
 import { claimWorkDir } from './work-dir.ts';
 import type { Isolation } from '../runner/learner-process.ts';
 import type { OutputListener } from '../runner/output-capture.ts';
+import type { RunResult } from '../shapes/run.ts';
 import { Session } from './session.ts';
-
-export interface RunResult {
-  stdout: string;
-  stderr: string;
-  exitCode: number | null;
-  signal: string | null;
-  timedOut: boolean;
-  /** Plain-words description of the limit that stopped the program. */
-  limit?: string;
-  compileError?: CompileError;
-  durationMs: number;
-}
 
 export interface RunOptions {
   code: string;

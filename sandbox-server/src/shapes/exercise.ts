@@ -9,6 +9,8 @@ export const EXERCISE_KINDS = ['server', 'client', 'module'] as const;
 export const exerciseKindSchema = z.enum(EXERCISE_KINDS);
 export type ExerciseKind = z.infer<typeof exerciseKindSchema>;
 
+export const DIFFICULTIES = ['easy', 'medium', 'hard'] as const;
+
 /** File name (without .patch) of a wrong/ example: wrong/<name>.patch. */
 export const WRONG_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
@@ -35,7 +37,7 @@ export const exerciseMetaSchema = z
     /** Slug of the lesson that embeds it, e.g. "03-tcp-sockets/echo-server". */
     lesson: z.string().min(1),
     kind: exerciseKindSchema,
-    difficulty: z.enum(['easy', 'medium', 'hard']),
+    difficulty: z.enum(DIFFICULTIES),
     /** Position in the course overview. */
     order: z.number().int().nonnegative(),
     limits: z

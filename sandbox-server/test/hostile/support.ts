@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import WebSocket from 'ws';
 import { ROOT, startServerProcess, type ServerProcess } from '../support/server-process.ts';
 import { requireStrongIsolation } from '../support/prerequisites.ts';
-import type { RunResult } from '../../src/harness/run-harness.ts';
+import type { RunResult } from '../../src/shapes/run.ts';
 
 export { ROOT };
 
