@@ -1,6 +1,7 @@
 import { docsSchema } from '@astrojs/starlight/schema';
 import { glob } from 'astro/loaders';
 import { defineCollection, z } from 'astro:content';
+import { DIFFICULTIES, EXERCISE_KINDS } from '../../sandbox-server/src/shapes/exercise.ts';
 import { exercisesLoader } from './lib/exercises-loader';
 
 export const collections = {
@@ -17,14 +18,16 @@ export const collections = {
   // rendered at build time. The solution is never part of the site (fetched from the API on demand).
   exercises: defineCollection({
     loader: exercisesLoader({ base: '../exercises' }),
+    // The fields the site shows, with the server's own values (sandbox-server/src/shapes/exercise.ts;
+    // Astro's schemas are its own zod 3, so the lists are shared, not the zod 4 schema itself).
     schema: z
       .object({
         id: z.string(),
         title: z.string(),
-        lesson: z.string().default(''),
-        kind: z.string().default(''),
-        difficulty: z.union([z.string(), z.number()]).default(''),
-        order: z.number().default(0),
+        lesson: z.string(),
+        kind: z.enum(EXERCISE_KINDS),
+        difficulty: z.enum(DIFFICULTIES),
+        order: z.number().int().nonnegative(),
         starter: z.string(),
         /** one HTML fragment per top-level `- ` bullet of hints.md */
         hints: z.array(z.string()),

@@ -1,5 +1,5 @@
 import { CodePanel, parseCompileLocation } from './panel';
-import { fetchJson, sandbox, type ServerMessage, type TestResult, type Verdict } from './sandbox';
+import { fetchJson, serverConnection, type ServerMessage, type TestResult, type Verdict } from './server-connection';
 import { isSolved, keys, markSolved } from './storage';
 
 const STATUS_TEXT: Record<string, string> = { pass: 'Passed', fail: 'Failed', error: 'Error' };
@@ -113,8 +113,8 @@ class CourseExercise extends CodePanel {
     delete this.dataset.verdict;
     this.setBusy(true);
     this.setStatus('Checking your code against the tests…');
-    this.current = sandbox().request(
-      { type: 'check', code: this.getCode(), exerciseId: this.dataset.id },
+    this.current = serverConnection().request(
+      { type: 'check', code: this.getCode(), exerciseId: this.dataset.id! },
       {
         onStatus: (s) => this.setStatus(s ?? 'Checking your code against the tests…'),
         onFailure: (m) => {

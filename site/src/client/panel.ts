@@ -3,7 +3,7 @@
  * into a Monaco editor when wanted, Run with streamed output, Reset, persistence, compile errors.
  */
 import { loadEditor, whenWanted, type EditorHandle } from './editor-loader';
-import { sandbox, type RequestHandle, type ServerMessage } from './sandbox';
+import { serverConnection, type RequestHandle, type ServerMessage } from './server-connection';
 import { store } from './storage';
 import { showIsolationNotice } from './isolation-notice';
 
@@ -246,7 +246,7 @@ export abstract class CodePanel extends HTMLElement {
     this.setBusy(true);
     this.setStatus('Running…');
     const started = performance.now();
-    this.current = sandbox().request(
+    this.current = serverConnection().request(
       { type: 'run', code: this.getCode(), exerciseId: this.exerciseId },
       {
         onStatus: (s) => this.setStatus(s ?? 'Running…'),

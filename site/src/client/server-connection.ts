@@ -1,39 +1,15 @@
 /**
- * The page's one WebSocket to the sandbox (`/api/ws`, same origin), shared by every Playground and
- * Exercise on the page. Opened on the first Run/Check, reconnected with backoff when it drops.
- * Protocol: sandbox-server/README.md.
+ * The page's one WebSocket to the course server's editor socket (`/api/ws`, same origin), shared by
+ * every Playground and Exercise on the page. Opened on the first Run/Check, reconnected with backoff
+ * when it drops. The protocol's messages are the server's own shapes
+ * (sandbox-server/src/shapes/editor-protocol.ts); only their types are imported, so zod stays out
+ * of the page.
  */
+import type { ClientMessage, ServerMessage, ServerMessageType } from '../../../sandbox-server/src/shapes/editor-protocol.ts';
 
-export interface TestResult {
-  name: string;
-  status: 'pass' | 'fail' | 'error';
-  message?: string;
-  output?: string;
-}
-export interface Verdict {
-  version?: number;
-  status: 'pass' | 'fail' | 'error';
-  message?: string;
-  tests?: TestResult[];
-  durationMs?: number;
-}
-export interface RunResult {
-  stdout: string;
-  stderr: string;
-  exitCode: number | null;
-  signal: string | null;
-  timedOut: boolean;
-  limit?: string;
-  durationMs: number;
-}
-export type ServerMessage =
-  | { type: 'compile-error'; id: string; message: string; line: number; column: number }
-  | { type: 'output'; id: string; stream: 'stdout' | 'stderr'; text: string }
-  | { type: 'limit'; id: string; message: string }
-  | { type: 'test'; id: string; test: TestResult }
-  | { type: 'exit'; id: string; result: RunResult }
-  | { type: 'verdict'; id: string; verdict: Verdict }
-  | { type: 'error'; id?: string; message: string; code?: string; retryAfter?: number };
+export type { ServerMessage };
+export type { RunResult } from '../../../sandbox-server/src/shapes/run.ts';
+export type { TestResult, Verdict } from '../../../sandbox-server/src/shapes/verdict.ts';
 
 export interface RequestHandlers {
   onMessage(msg: ServerMessage): void;
@@ -47,11 +23,12 @@ export interface RequestHandle {
   stop(): void;
 }
 
-type Outgoing = { type: 'run' | 'check'; code: string; exerciseId?: string };
+/** A run or check as the page asks for it; the connection gives it its request id. */
+export type JobRequest = Omit<Extract<ClientMessage, { type: 'run' }>, 'id'> | Omit<Extract<ClientMessage, { type: 'check' }>, 'id'>;
 
 interface Pending {
   id: string;
-  body: Outgoing;
+  body: JobRequest;
   handlers: RequestHandlers;
   sent: boolean;
   busyTries: number;
@@ -60,7 +37,8 @@ interface Pending {
   done: boolean;
 }
 
-const FINAL = new Set(['exit', 'verdict']);
+/** The messages that end a request (an error ends it too, unless it is retried). */
+const FINAL = new Set<ServerMessageType>(['exit', 'verdict']);
 /** Error codes that mean "try again later" (see sandbox-server/README.md). */
 const RETRY_CODES = new Set(['busy', 'too_many_jobs', 'rate_limited']);
 const MAX_BUSY_TRIES = 6;
@@ -92,7 +70,7 @@ function countdown(seconds: number, tick: (s: number) => void, done: () => void)
   };
 }
 
-class SandboxConnection {
+class ServerConnection {
   private ws: WebSocket | null = null;
   private open = false;
   private pending = new Map<string, Pending>();
@@ -100,7 +78,7 @@ class SandboxConnection {
   private reconnectCancel: (() => void) | null = null;
   private everOpened = false;
 
-  request(body: Outgoing, handlers: RequestHandlers): RequestHandle {
+  request(body: JobRequest, handlers: RequestHandlers): RequestHandle {
     const id = `${body.type === 'run' ? 'r' : 'c'}${++seq}-${Date.now().toString(36)}`;
     const p: Pending = { id, body, handlers, sent: false, busyTries: 0, done: false };
     this.pending.set(id, p);
@@ -244,9 +222,10 @@ class SandboxConnection {
   }
 }
 
-let conn: SandboxConnection | null = null;
-export function sandbox(): SandboxConnection {
-  conn ??= new SandboxConnection();
+let conn: ServerConnection | null = null;
+/** The page's connection to the server (made on first use). */
+export function serverConnection(): ServerConnection {
+  conn ??= new ServerConnection();
   return conn;
 }
 
