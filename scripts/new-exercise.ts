@@ -1,7 +1,8 @@
 // npm run new:exercise -- <id> [--lesson <section>/<name>] [--kind server|client|module] [--title "…"]
 // Creates exercises/<id>/ from the template of its kind: a small exercise that already works (its
-// solution passes, its starter and its wrong/ example fail), with a grade.test.ts that uses the
-// grading kit the way that kind of exercise does. Then you make it your own.
+// solution passes, its starter fails, its wrong/ patch fails exactly the tests exercise.json declares),
+// with a grade.test.ts that uses the grading kit the way that kind of exercise does. Then you make
+// it your own.
 import { parseArgs } from 'node:util';
 import { contentRoots, shown } from './content/roots.ts';
 import { createExercise, NO_LESSON_YET, ScaffoldError } from './content/scaffold.ts';
@@ -35,7 +36,9 @@ try {
     console.log(`  - set "lesson" in ${folder}/exercise.json (now "${NO_LESSON_YET}") to the lesson that embeds it, and embed it there:`);
     console.log(`      <Exercise id="${exercise.id}" />`);
   }
-  console.log(`  - make it your own: instructions.md, starter.ts, solution.ts, hints.md, grade.test.ts, wrong/`);
+  console.log(`  - make it your own: instructions.md, starter.ts, solution.ts, hints.md, grade.test.ts`);
+  console.log(`  - replace the wrong example (wrong/*.patch and "wrong" in exercise.json) with the mistakes learners make:`);
+  console.log(`      npm run new:wrong -- ${exercise.id} <the-mistake> <an edited copy of solution.ts> --mistake "…"`);
   console.log(`  - check it: npm run check:content -- --exercise ${exercise.id}`);
 } catch (err) {
   if (err instanceof ScaffoldError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
