@@ -10,26 +10,130 @@ import {
   oncePerGrade,
   outputTail,
   startLearner,
+  waitUntil,
 } from '../../sandbox-server/src/grading-kit/index.ts';
 import type { LearnerProcess } from '../../sandbox-server/src/runner/learner-process.ts';
+import type { OutputShaper } from '../../sandbox-server/src/reference-servers/tcp-server-base.ts';
 import type { TrafficEvent } from '../../sandbox-server/src/traffic/traffic-log.ts';
-import { setTimeout as sleep } from 'node:timers/promises';
+import type net from 'node:net';
 
 /** How long the echo server sits on the program's bytes before reading them (a slow network). */
 const HOLD_MS = 300;
+/**
+ * Longest pause between two pieces of the reply. The next piece goes earlier if the program
+ * prints its "received: " line: then it has certainly read the pieces before on their own.
+ */
+const PIECE_GAP_MS = 400;
+/** The reply line reaches the program in three pieces: its first bytes, its middle, its last bytes with the "\n". */
+const EDGE_PIECE_BYTES = 3;
 const PREFIX = 'received: ';
-/** How long a correct program needs at most for each step, once the reply is released. */
+/** How long a correct program needs at most for each step, once the reply is there. */
 const STEP_MS = 1500;
+/** From the program's line reaching the echo server until the whole reply has been delivered. */
+const DELIVERY_MS = HOLD_MS + 2 * PIECE_GAP_MS;
+
+/**
+ * The echo server's output to the program, delivered the way a network may deliver it: each
+ * burst of bytes it writes arrives in three pieces with pauses between, so a program that takes
+ * one 'data' event for the whole reply prints a fragment. Records what was delivered when.
+ */
+class ReplyInPieces implements OutputShaper {
+  private readonly queue: Buffer[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private stopWatching: (() => void) | undefined;
+  private endAfterQueue = false;
+  /** A delivery is scheduled (immediate, timer or output watch). */
+  private due = false;
+  /** Every byte written to the program so far. */
+  delivered = Buffer.alloc(0);
+  /** `delivered` at the moment the program's first "received: " line reached the grader. */
+  deliveredWhenPrinted: Buffer | undefined;
+
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly learner: LearnerProcess,
+  ) {
+    socket.setNoDelay(true); // each piece its own TCP segment
+    // A program may half-close right after sending (socket.end()); the echo server still owes it
+    // the reply. Node would end this side at once when the program's end arrives, cutting off the
+    // pieces still queued; end() below ends it after the last one instead.
+    socket.allowHalfOpen = true;
+    socket.on('close', () => this.cancel());
+    const stop = learner.onOutput(() => {
+      if (!printedReceived(learner)) return;
+      this.deliveredWhenPrinted = this.delivered;
+      stop();
+    });
+  }
+
+  write(bytes: Buffer): void {
+    this.queue.push(...inPieces(bytes));
+    this.start();
+  }
+
+  end(): void {
+    this.endAfterQueue = true;
+    this.start();
+  }
+
+  /**
+   * Starts delivering unless a delivery is already due. Not in this tick: when the program's end
+   * came right behind its bytes, the server then reads (and records) that end before the first
+   * piece goes out, as it would have before its reply reached a closed peer.
+   */
+  private start(): void {
+    if (this.due) return;
+    this.due = true;
+    setImmediate(() => this.deliverNext());
+  }
+
+  private deliverNext(): void {
+    this.cancel();
+    if (this.socket.destroyed) return;
+    const piece = this.queue.shift();
+    if (piece) {
+      this.socket.write(piece);
+      this.delivered = Buffer.concat([this.delivered, piece]);
+    }
+    if (this.queue.length === 0) {
+      if (this.endAfterQueue) this.socket.end();
+      return;
+    }
+    this.due = true;
+    if (printedReceived(this.learner)) return void setImmediate(() => this.deliverNext());
+    this.timer = setTimeout(() => this.deliverNext(), PIECE_GAP_MS);
+    this.stopWatching = this.learner.onOutput(() => printedReceived(this.learner) && this.deliverNext());
+  }
+
+  private cancel(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.stopWatching?.();
+    this.stopWatching = undefined;
+    this.due = false;
+  }
+}
+
+/** A burst cut in three: its first bytes, its middle, its last bytes (a short burst stays whole). */
+function inPieces(bytes: Buffer): Buffer[] {
+  if (bytes.length <= 3 * EDGE_PIECE_BYTES) return [bytes];
+  const lastCut = bytes.length - EDGE_PIECE_BYTES;
+  return [bytes.subarray(0, EDGE_PIECE_BYTES), bytes.subarray(EDGE_PIECE_BYTES, lastCut), bytes.subarray(lastCut)];
+}
+
+function printedReceived(learner: LearnerProcess): boolean {
+  return learner.stdout.split('\n').some((l) => l.startsWith(PREFIX));
+}
 
 /** One run of the learner's program per grade; every test below looks at a different side of it. */
 interface EchoRun {
   learner: LearnerProcess;
   /** The client ports of the connections the echo server accepted, in order. */
   clientPorts: number[];
-  /** What the echo server had sent back at the moment the program first printed "received: ". */
-  replyWhenPrinted?: Buffer;
-  /** What the echo server had sent back when the program ended. */
-  replyAtExit?: Buffer;
+  /** The server side of each of those connections. */
+  links: ReplyInPieces[];
+  /** What had been delivered to the program when it ended. */
+  deliveredAtExit?: Buffer;
 }
 
 /** The program's one run in this grade, observed by every test. */
@@ -37,27 +141,33 @@ const echoRun = (): EchoRun => oncePerGrade('echo-run', startRun);
 
 function startRun(): EchoRun {
   const clientPorts: number[] = [];
+  const links: ReplyInPieces[] = [];
+  const learner = startLearner();
+  // Its connection can only be accepted in a later turn of the event loop: the hook is in place.
   onReferenceConnection('echo', (socket) => {
     clientPorts.push(socket.remotePort ?? 0);
-    // Hold the program's bytes back for HOLD_MS after they arrive, before the server reads them:
-    // the reply cannot come sooner. (A paused socket still collects bytes: readableLength.)
-    socket.pause();
-    const since = Date.now();
-    const watch = setInterval(() => {
-      if (socket.readableLength === 0 && !socket.destroyed && Date.now() - since < 1000) return;
-      clearInterval(watch);
-      setTimeout(() => socket.resume(), HOLD_MS);
-    }, 5);
+    holdBack(socket);
+    const link = new ReplyInPieces(socket, learner);
+    links.push(link);
+    return link;
   });
-  const learner = startLearner();
-  const record: EchoRun = { learner, clientPorts };
-  const stop = learner.onOutput(() => {
-    if (!learner.stdout.split('\n').some((l) => l.startsWith(PREFIX))) return;
-    record.replyWhenPrinted = echoed('to-learner');
-    stop();
-  });
-  void learner.exited.then(() => (record.replyAtExit = echoed('to-learner')));
-  return record;
+  const run: EchoRun = { learner, clientPorts, links };
+  void learner.exited.then(() => (run.deliveredAtExit = links[0]?.delivered ?? Buffer.alloc(0)));
+  return run;
+}
+
+/**
+ * Holds the program's bytes back for HOLD_MS after they arrive, before the server reads them: the
+ * reply cannot come sooner. (A paused socket still collects bytes: readableLength.)
+ */
+function holdBack(socket: net.Socket): void {
+  socket.pause();
+  const since = Date.now();
+  const watch = setInterval(() => {
+    if (socket.readableLength === 0 && !socket.destroyed && Date.now() - since < 1000) return;
+    clearInterval(watch);
+    setTimeout(() => socket.resume(), HOLD_MS);
+  }, 5);
 }
 
 /** The echo server's record of the program's connection(s). */
@@ -70,15 +180,9 @@ function echoed(direction: 'from-learner' | 'to-learner'): Buffer {
   return Buffer.concat(echoEvents().flatMap((e) => (e.event === 'data' && e.direction === direction && e.bytes ? [e.bytes] : [])));
 }
 
-/** Polls `ready` every 10 ms (a retry interval, not a guess) until it holds or `within` passes. */
-async function until(ready: () => boolean, within: number): Promise<void> {
-  const deadline = Date.now() + within;
-  while (!ready() && Date.now() < deadline) await sleep(10);
-}
-
 async function startAndConnect(): Promise<EchoRun> {
   const run = echoRun();
-  await until(() => run.clientPorts.length > 0 || run.learner.hasExited, 3000);
+  await waitUntil(() => run.clientPorts.length > 0 || run.learner.hasExited, 3000);
   if (run.clientPorts.length === 0) {
     if (run.learner.hasExited) {
       throw new GradingFailure(`your program did not connect to the echo server at process.env.HOST, port process.env.ECHO_PORT: ${describeExit(run.learner, await run.learner.exited)}`);
@@ -86,6 +190,13 @@ async function startAndConnect(): Promise<EchoRun> {
     throw new GradingFailure(`your program did not connect to the echo server within 3 s. Connect with net.connect({ host: process.env.HOST, port: Number(process.env.ECHO_PORT) }).${outputTail(run.learner)}`);
   }
   return run;
+}
+
+/** How the reply reached the program, for messages: `"hel", then "lo from port 4", then "21\n"`. */
+function describePieces(reply: Buffer): string {
+  return inPieces(reply)
+    .map((p) => describeBytes(p, 40))
+    .join(', then ');
 }
 
 describe('TCP echo client', () => {
@@ -98,7 +209,7 @@ describe('TCP echo client', () => {
     const expected = `hello from port ${run.clientPorts[0]}\n`;
     const closed = () => echoEvents().some((e) => e.event === 'close' || e.event === 'end');
     // Not "until the program exits": the bytes it sent may still be held back on the server's side.
-    await until(() => echoed('from-learner').includes(10) || closed(), HOLD_MS + STEP_MS);
+    await waitUntil(() => echoed('from-learner').includes(10) || closed(), HOLD_MS + STEP_MS);
     const got = echoed('from-learner');
     if (got.toString('utf8') === expected) return;
     let why = '';
@@ -108,47 +219,58 @@ describe('TCP echo client', () => {
     throw new GradingFailure(`the echo server expected to receive ${describeBytes(expected)} from your program, but it received ${describeBytes(got)}.${why}`);
   });
 
-  it('prints "received: <the line the server sent back>" after the reply arrived', async () => {
+  it('prints "received: <the line the server sent back>" once the whole line has arrived', async () => {
     const run = await startAndConnect();
-    const line = await expectOutputLine(run.learner, /^received: /, 'a line starting with "received: "', HOLD_MS + STEP_MS).catch((err: Error) => {
-      if (run.replyAtExit?.length === 0) {
+    const line = await expectOutputLine(run.learner, /^received: /, 'a line starting with "received: "', DELIVERY_MS + STEP_MS).catch((err: Error) => {
+      if (run.deliveredAtExit?.length === 0) {
         throw new GradingFailure(
           `your program ended before the echo server's reply arrived (the grader held it back ${HOLD_MS} ms, like a slow network), so it never printed "received: …". ` +
             `Keep the connection open until the whole reply line is there; do not end the program right after write().${outputTail(run.learner)}`,
         );
       }
+      if (run.links[0]?.delivered.includes(10) && !run.learner.hasExited) {
+        throw new GradingFailure(
+          `the whole reply line (${describeBytes(run.links[0].delivered)}) reached your program, but it printed no "received: …" line. ` +
+            `Print it as soon as the "\\n" is there; waiting for the server's 'end' only works once your program has ended its own side with socket.end().${outputTail(run.learner)}`,
+        );
+      }
       throw err;
     });
     const printed = line.slice(PREFIX.length);
-    const replyThen = run.replyWhenPrinted ?? Buffer.alloc(0);
-    if (replyThen.length === 0) {
+    const deliveredThen = run.links[0]?.deliveredWhenPrinted ?? Buffer.alloc(0);
+    if (deliveredThen.length === 0) {
       throw new GradingFailure(
         `your program printed ${JSON.stringify(line)} before the echo server had sent anything back (the grader held the reply back ${HOLD_MS} ms, like a slow network). ` +
-          `Print the text that arrives in the 'data' event, once the whole line is there, not the text you sent.`,
+          `Print the text that arrives in the 'data' events, once the whole line is there, not the text you sent.`,
       );
     }
-    const reply = echoed('to-learner').toString('utf8');
-    const firstLine = reply.split('\n')[0];
-    if (printed !== firstLine) {
-      const hint = printed.includes('<Buffer') ? ' That is how console.log shows a Buffer: call socket.setEncoding(\'utf8\') or .toString() first.' : '';
-      throw new GradingFailure(`the echo server sent back ${describeBytes(reply)}, so your program should print ${JSON.stringify(PREFIX + firstLine)}, but it printed ${JSON.stringify(line)}.${hint}`);
+    const reply = echoed('to-learner');
+    const firstLine = reply.toString('utf8').split('\n')[0];
+    if (printed === firstLine) return;
+    let hint = '';
+    if (printed.includes('<Buffer')) hint = " That is how console.log shows a Buffer: call socket.setEncoding('utf8') or .toString() first.";
+    else if (printed.length > 0 && firstLine.startsWith(printed.trimEnd())) {
+      hint =
+        ` The reply reached your program in pieces (${describePieces(reply)}), with pauses between, as a network may deliver it: one 'data' event is not the whole line. ` +
+        `Add each chunk to what you have until it contains "\\n".`;
     }
+    throw new GradingFailure(`the echo server sent back ${describeBytes(reply)}, so your program should print ${JSON.stringify(PREFIX + firstLine)}, but it printed ${JSON.stringify(line)}.${hint}`);
   });
 
   it('closes the connection and ends by itself with exit code 0', async () => {
     const run = await startAndConnect();
-    const exit = await expectExit(run.learner, HOLD_MS + STEP_MS);
+    const exit = await expectExit(run.learner, DELIVERY_MS + STEP_MS);
     if (exit.exitCode !== 0) throw new GradingFailure(`expected exit code 0, but ${describeExit(run.learner, exit)}`);
     if (run.clientPorts.length > 1) {
       throw new GradingFailure(`your program opened ${run.clientPorts.length} connections to the echo server; open one, and send and receive over it`);
     }
     // The server may still be holding the last bytes back: wait for its side to close.
-    await until(() => echoEvents().some((e) => e.event === 'close'), HOLD_MS + STEP_MS);
+    await waitUntil(() => echoEvents().some((e) => e.event === 'close'), DELIVERY_MS + STEP_MS);
     if (!echoEvents().some((e) => e.event === 'end')) {
       throw new GradingFailure(
         'the echo server never saw your program end the connection properly: it was reset, not closed. ' +
           'Close it with socket.end() (and let pending data be read) rather than socket.destroy() or process.exit() with data still unread.',
       );
     }
-  });
+  }, 2 * (DELIVERY_MS + STEP_MS) + 1000);
 });
