@@ -1,7 +1,8 @@
-// npm run new:wrong -- <exercise-id> <name> [<edited-copy.ts>] [--mistake "…"]
+// npm run new:wrong -- <exercise-id> <name> [<edited-copy.ts>] [--mistake "…"] [--root <dir>]
 // Makes exercises/<id>/wrong/<name>.patch from an edited copy of the exercise's solution.ts (or takes
 // the patch that is there), grades the patched solution through the real server, and declares it in
 // exercise.json's "wrong" with the tests it failed. Run it again to refresh a patch or its "fails".
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startGradingServer } from './check-content/grading-server.ts';
 import { declareWrongExample } from './content/declare-wrong.ts';
@@ -13,12 +14,13 @@ const USAGE = `Usage: npm run new:wrong -- <exercise-id> <name> [<edited-copy.ts
   <name>            the mistake, lower-case with dashes, e.g. to-string: the file is wrong/<name>.patch
   <edited-copy.ts>  a copy of the exercise's solution.ts with the mistake made in it; without it,
                     the existing wrong/<name>.patch is graded again (after solution.ts or the tests changed)
-  --mistake "…"     the mistake in a learner's words (needed for a new entry; an update keeps the old one)`;
+  --mistake "…"     the mistake in a learner's words (needed for a new entry; an update keeps the old one)
+  --root <dir>      another content tree (<dir>/exercises), as for check:content`;
 
 async function main(): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ allowPositionals: true, options: { mistake: { type: 'string' }, help: { type: 'boolean' } } });
+    parsed = parseArgs({ allowPositionals: true, options: { mistake: { type: 'string' }, root: { type: 'string' }, help: { type: 'boolean' } } });
   } catch (err) {
     console.error(`new:wrong: ${(err as Error).message}\n\n${USAGE}`);
     return 2;
@@ -29,7 +31,7 @@ async function main(): Promise<number> {
     return values.help ? 0 : 2;
   }
   const [id, name, copy] = positionals;
-  const roots = contentRoots();
+  const roots = contentRoots(values.root ? path.resolve(values.root) : undefined);
   let server: Awaited<ReturnType<typeof startGradingServer>> | undefined;
   try {
     const declared = await declareWrongExample(roots, id, name, { copy, mistake: values.mistake }, async (code) => {
