@@ -15,15 +15,30 @@ afterEach(async () => {
   await chat.close();
 });
 
-async function join(name: string): Promise<TestClient> {
-  const c = await TestClient.connect(chat.port, name);
+/** A new connection, greeted. */
+async function guest(label: string): Promise<TestClient> {
+  const c = await TestClient.connect(chat.port, label);
   clients.push(c);
   await c.expectLine('Welcome to TCP Chat!');
   await c.expectLine('Please enter your username:');
+  return c;
+}
+
+async function register(c: TestClient, name: string): Promise<TestClient> {
   await c.write(`${name}\n`);
   await c.expectLine(`Welcome, ${name}!`);
-  await c.expectLine(/^Commands: /);
+  await c.expectLine('Commands: /users, /whisper <user> <message>, /pm <user> <message>, /help, /quit');
   return c;
+}
+
+const join = async (name: string) => register(await guest(name), name);
+
+/** The lines `c` receives before the answer to a /users it sends now (the server answers in order). */
+async function linesBefore(c: TestClient): Promise<string[]> {
+  const from = c.lines.length;
+  await c.write('/users\n');
+  await c.expectLine(/^Online users /);
+  return c.lines.slice(from, -1);
 }
 
 describe('reference TCP chat server', () => {
@@ -39,8 +54,40 @@ describe('reference TCP chat server', () => {
     await c.expectLine('Error: username may not contain spaces');
     await c.write('ALICE\n');
     await c.expectLine('Error: username "ALICE" is already taken, try another:');
+    await c.write('bob\tsmith\n');
+    await c.expectLine('Error: username may not contain spaces');
     await c.write('bob\n');
     await c.expectLine('Welcome, bob!');
+  });
+
+  it('counts a name in characters (code points), not UTF-16 units', async () => {
+    const c = await guest('rockets');
+    await c.write('🚀\n'); // one character, two UTF-16 units
+    await c.expectLine('Error: username must be 2 to 20 characters long');
+    await c.write(`${'🚀'.repeat(21)}\n`);
+    await c.expectLine('Error: username must be 2 to 20 characters long');
+    await register(c, '🚀'.repeat(20)); // 20 characters, 40 UTF-16 units
+  });
+
+  it('takes a blank line before registration as a name attempt of 0 characters', async () => {
+    const c = await guest('enter');
+    await c.write('\n   \n');
+    await c.expectLine('Error: username must be 2 to 20 characters long');
+    await c.expectLine('Error: username must be 2 to 20 characters long');
+    await register(c, 'enter');
+  });
+
+  it('lists /users in registration order, not connection order, without those who left', async () => {
+    const [ann, ben, cat, dan] = [await guest('ann'), await guest('ben'), await guest('cat'), await guest('dan')];
+    await register(cat, 'cat');
+    await register(dan, 'dan');
+    await register(ann, 'ann');
+    await register(ben, 'ben');
+    dan.end();
+    await ann.expectLine('* dan left the chat');
+    await ann.write('/users\n');
+    await ann.expectLine('Online users (3): cat, ann, ben');
+    expect(chat.users()).toEqual(['cat', 'ann', 'ben']);
   });
 
   it('announces joins to others, broadcasts to others only, and lists users', async () => {
@@ -61,6 +108,16 @@ describe('reference TCP chat server', () => {
     await alice.expectLine('bob: one message in pieces');
     await alice.expectLine('bob: second');
     await alice.expectLine('bob: third');
+    const utf8 = Buffer.from('Grüße 🚀\n');
+    await bob.writeInPieces(utf8, [3, 9, 11]); // inside ü, inside 🚀 twice
+    await alice.expectLine('bob: Grüße 🚀');
+  });
+
+  it('trims a message at both ends and keeps the spaces inside it', async () => {
+    const alice = await join('alice');
+    const bob = await join('bob');
+    await bob.write('   two  spaces   \n');
+    await alice.expectLine('bob: two  spaces');
   });
 
   it('whispers keep their case; errors for self, unknown user, and usage', async () => {
@@ -75,6 +132,8 @@ describe('reference TCP chat server', () => {
     await alice.expectLine('Error: no user named "carol"');
     await alice.write('/whisper bob\n');
     await alice.expectLine('Error: usage: /whisper <user> <message>');
+    await alice.write('/whisper nobody\n'); // the usage is checked before the user
+    await alice.expectLine('Error: usage: /whisper <user> <message>');
   });
 
   it('handles /help, unknown commands, /quit and one leave notice per departure', async () => {
@@ -82,9 +141,11 @@ describe('reference TCP chat server', () => {
     const bob = await join('bob');
     await alice.write('/help\n');
     await alice.expectLine('Commands:');
-    await alice.expectLine(/\/whisper <user> <message>/);
-    await alice.write('/dance\n');
-    await alice.expectLine('Error: unknown command /dance, type /help for the list');
+    const help = await linesBefore(alice);
+    expect(help.map((l) => l.split(' - ')[0])).toEqual(['  /users', '  /whisper <user> <message>', '  /pm <user> <message>', '  /help', '  /quit']);
+    expect(help.every((l) => /^  \/\S.* - \S/.test(l))).toBe(true);
+    await alice.write('/Dance now\n'); // the command word as typed, without the rest
+    await alice.expectLine('Error: unknown command /Dance, type /help for the list');
     await bob.write('/quit\n');
     await bob.expectLine('Goodbye!');
     await bob.expectClosed();
@@ -97,9 +158,33 @@ describe('reference TCP chat server', () => {
     expect(chat.seen.filter((e) => e.type === 'left' && e.user === 'carol')).toHaveLength(1);
   });
 
-  it('refuses a line over 4096 bytes and closes the connection', async () => {
+  it('ignores what follows /quit in the same write', async () => {
     const alice = await join('alice');
-    await alice.write('x'.repeat(5000));
+    const bob = await join('bob');
+    await bob.write('/quit\nstill here?\n');
+    await bob.expectLine('Goodbye!');
+    const from = alice.lines.length;
+    await alice.expectLine('* bob left the chat');
+    expect([...alice.lines.slice(from), ...(await linesBefore(alice))].filter((l) => l.includes('still here'))).toEqual([]);
+  });
+
+  it('takes a line of exactly 4096 bytes: the limit counts bytes', async () => {
+    const alice = await join('alice');
+    const bob = await join('bob');
+    await bob.writeInPieces(`${'é'.repeat(2048)}\n`, [1001, 3001]);
+    await alice.expectLine(`bob: ${'é'.repeat(2048)}`);
+  });
+
+  it('refuses a line over 4096 bytes (2049 × "é": bytes, not characters) and closes the connection', async () => {
+    const alice = await join('alice');
+    await alice.write(`${'é'.repeat(2049)}\n`);
+    await alice.expectLine('Error: line too long');
+    await alice.expectClosed();
+  });
+
+  it('refuses a line as soon as more than 4096 bytes of it have arrived, without waiting for its newline', async () => {
+    const alice = await join('alice');
+    await alice.writeInPieces('x'.repeat(4097), 3);
     await alice.expectLine('Error: line too long');
     await alice.expectClosed();
   });

@@ -25,10 +25,10 @@ class LineFramer {
     let start = 0;
     let newline = data.indexOf(NEWLINE);
     while (newline !== -1) {
+      this.#check(newline - start); // everything before the '\n' counts, a '\r' too
       // drop one '\r' right before the '\n' (telnet and friends send "\r\n")
       const hasCR = newline > start && data[newline - 1] === CARRIAGE_RETURN;
       const end = hasCR ? newline - 1 : newline;
-      this.#check(end - start);
       lines.push(data.toString('utf8', start, end)); // whole line, whole characters
       start = newline + 1;
       newline = data.indexOf(NEWLINE, start);

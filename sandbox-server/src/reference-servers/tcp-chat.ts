@@ -45,6 +45,8 @@ export class TcpChatServer extends ReferenceTcpServer {
   readonly observer = new EventEmitter();
   readonly seen: ChatEvent[] = [];
   private readonly members = new Map<number, Member>();
+  /** Registered members by lower-cased name. A Map iterates in insertion order: registration order, as /users lists them. */
+  private readonly registered = new Map<string, Member>();
   private readonly registerTimeoutMs: number;
   private readonly lineRate: TokenBuckets;
 
@@ -54,9 +56,9 @@ export class TcpChatServer extends ReferenceTcpServer {
     this.lineRate = new TokenBuckets(limits.linesPerMinute ?? DEFAULT_LINE_RATE.linesPerMinute, limits.lineBurst ?? DEFAULT_LINE_RATE.lineBurst);
   }
 
-  /** Registered user names, in the order they registered. */
+  /** Registered user names, in the order they registered (not the order they connected). */
   users(): string[] {
-    return [...this.members.values()].flatMap((m) => (m.user ? [m.user] : []));
+    return [...this.registered.values()].flatMap((m) => m.user ?? []);
   }
 
   protected onConnection(conn: Connection): void {
@@ -108,15 +110,19 @@ export class TcpChatServer extends ReferenceTcpServer {
     this.members.delete(conn.id);
     this.lineRate.forget(String(conn.id));
     this.note({ type: 'left', connection: conn.id, user: member.user });
-    if (member.user) this.broadcast(`* ${member.user} left the chat`);
+    if (member.user === null) return; // never registered: nobody knows about it
+    this.registered.delete(member.user.toLowerCase());
+    this.broadcast(`* ${member.user} left the chat`);
   }
 
   private register(member: Member, name: string): void {
     const { conn } = member;
-    if (name.length < 2 || name.length > 20) return this.tell(conn, 'Error: username must be 2 to 20 characters long');
+    const characters = [...name].length; // code points, as the lesson counts them: an emoji is one, not two UTF-16 units
+    if (characters < 2 || characters > 20) return this.tell(conn, 'Error: username must be 2 to 20 characters long');
     if (/\s/.test(name)) return this.tell(conn, 'Error: username may not contain spaces');
     if (this.find(name)) return this.tell(conn, `Error: username "${name}" is already taken, try another:`);
     member.user = name;
+    this.registered.set(name.toLowerCase(), member);
     this.note({ type: 'registered', connection: conn.id, user: name });
     this.tell(conn, `Welcome, ${name}!`);
     this.tell(conn, 'Commands: /users, /whisper <user> <message>, /pm <user> <message>, /help, /quit');
@@ -161,12 +167,11 @@ export class TcpChatServer extends ReferenceTcpServer {
   }
 
   private find(name: string): Member | undefined {
-    const wanted = name.toLowerCase();
-    return [...this.members.values()].find((m) => m.user?.toLowerCase() === wanted);
+    return this.registered.get(name.toLowerCase());
   }
 
   private broadcast(line: string, except?: Member): void {
-    for (const m of this.members.values()) if (m.user && m !== except) this.tell(m.conn, line);
+    for (const m of this.registered.values()) if (m !== except) this.tell(m.conn, line);
   }
 
   private tell(conn: Connection, line: string): void {
