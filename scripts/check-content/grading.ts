@@ -48,12 +48,12 @@ export interface GradingReport {
 export async function checkGrading(content: Content, sandbox: GradingServer, onGraded?: (exerciseId: string) => void): Promise<GradingReport> {
   const exercises = gradable(content);
   // Starters and wrong answers usually run into deadlines, so they go first and overlap the rest.
-  const file = (exercise: ExerciseEntry, role: Role, name: string): Submission => ({ exercise, role, name, code: readFileSync(path.join(exercise.dir, name), 'utf8') });
+  const fromFile = (exercise: ExerciseEntry, role: Role, name: string): Submission => ({ exercise, role, name, code: readFileSync(path.join(exercise.dir, name), 'utf8') });
   const submissions: Submission[] = [
-    ...exercises.map((exercise) => file(exercise, 'starter', 'starter.ts')),
-    // Twice the same name would be graded once and reported twice: the static check reports the duplicate.
+    ...exercises.map((exercise) => fromFile(exercise, 'starter', 'starter.ts')),
+    // A name declared twice is graded once, against its first declaration (the static check reports the second).
     ...exercises.flatMap((exercise) => wrongSubmissions(exercise).filter((s, i, all) => all.findIndex((o) => o.name === s.name) === i)),
-    ...exercises.map((exercise) => file(exercise, 'solution', 'solution.ts')),
+    ...exercises.map((exercise) => fromFile(exercise, 'solution', 'solution.ts')),
   ];
   const left = new Map(exercises.map((e) => [e.id, submissions.filter((s) => s.exercise === e).length]));
   const results = await Promise.all(

@@ -30,13 +30,21 @@ export interface TypesReport {
   files: number;
 }
 
+interface PatchedProgram {
+  text: string;
+  /** The .patch file it comes from (absolute). */
+  patch: string;
+  exerciseId: string;
+  name: string;
+}
+
 /**
- * The patched programs as files that exist only for the compiler: beside solution.ts's folder, in
- * wrong/, so imports resolve as the solution's do. Nothing is written to the content tree, which
- * authors (and several helpers at once) edit while the check runs, and nothing is left to clean up.
+ * The patched programs as files that exist only for the compiler, at wrong/<name>.patched.ts in
+ * their exercise, so that packages resolve as they do for the solution. Nothing is written to the
+ * content tree, which authors may be editing while the check runs, and nothing is left to clean up.
  */
-function patchedPrograms(content: Content): Map<string, { text: string; patch: string; exerciseId: string; name: string }> {
-  const programs = new Map<string, { text: string; patch: string; exerciseId: string; name: string }>();
+function patchedPrograms(content: Content): Map<string, PatchedProgram> {
+  const programs = new Map<string, PatchedProgram>();
   for (const exercise of content.exercises) {
     for (const w of exercise.wrong) {
       if (!w.applied?.ok) continue; // reported by the exercises check
