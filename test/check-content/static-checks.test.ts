@@ -190,6 +190,11 @@ describe('wrong examples (wrong/<name>.patch, declared in exercise.json)', () =>
     ]);
   });
 
+  it('says nothing about declarations while exercise.json itself is invalid (its own error says what to fix)', async () => {
+    const problems = await exercisesProblems((t) => t.edit(json, '"kind": "module"', '"kind": "library"'));
+    expect(problems.map((p) => [p.file, p.field])).toEqual([[json, 'kind']]);
+  });
+
   it('type-checks each patched solution, naming the patch and the line of the patched program', async () => {
     const problems = await problemsAfter((t) => {
       const solution = t.read(`${dir}/solution.ts`);
