@@ -1,34 +1,45 @@
 import { describe, it } from 'vitest';
-import { learnerServer, expectSameBytes as expectEcho } from '../../sandbox-server/src/grading-kit/index.ts';
+import { describeBytes, describeExit, GradingFailure, learnerServer, expectSameBytes as expectEcho, waitUntil, type TestClient } from '../../sandbox-server/src/grading-kit/index.ts';
 import { randomBytes } from 'node:crypto';
 
+/** Reads what comes back for `sent` and fails unless it is exactly the same bytes. */
+async function expectEchoed(client: TestClient, sent: Buffer, what: string, within?: number): Promise<void> {
+  const got = await client.readBytes(sent.length, within).catch((err: Error) => {
+    throw new GradingFailure(`${what}: sent ${describeBytes(sent, 48)}, ${err.message}`);
+  });
+  expectEcho(what, sent, got);
+}
+
+/** Sends `sent` in one write and fails unless exactly the same bytes come back. */
+async function roundTrip(client: TestClient, sent: Buffer, what: string, within?: number): Promise<void> {
+  await client.write(sent);
+  await expectEchoed(client, sent, what, within);
+}
+
 describe('TCP echo server', () => {
-  it('echoes a line of text', async () => {
+  it('echoes text: several lines in one write', async () => {
     const client = await (await learnerServer()).connect();
-    const sent = Buffer.from('hello, echo\n');
-    await client.write(sent);
-    expectEcho('one write', sent, await client.readBytes(sent.length));
+    await roundTrip(client, Buffer.from('hello, echo\nsecond line\n\n  last line  \n'), 'four lines in one write');
   });
 
   it('echoes data sent in several pieces', async () => {
     const client = await (await learnerServer()).connect();
     const sent = Buffer.from('split across three writes\n');
     await client.writeInPieces(sent, 3);
-    expectEcho('three writes', sent, await client.readBytes(sent.length));
+    await expectEchoed(client, sent, 'three writes');
   });
 
   it('echoes binary data unchanged', async () => {
     const client = await (await learnerServer()).connect();
     const sent = Buffer.concat([Buffer.from([0, 255, 1, 254, 10, 13, 0x80, 0xc3]), randomBytes(4096)]);
-    await client.write(sent);
-    expectEcho('binary data (did you convert chunks to strings?)', sent, await client.readBytes(sent.length));
+    await roundTrip(client, sent, 'binary data (did you convert chunks to strings?)');
   });
 
   it('echoes multi-byte UTF-8 split inside a character', async () => {
     const client = await (await learnerServer()).connect();
     const sent = Buffer.from('héllo wörld ✓ 🚀\n');
     await client.writeInPieces(sent, [2, 14, 19]);
-    expectEcho('UTF-8 split mid-character', sent, await client.readBytes(sent.length));
+    await expectEchoed(client, sent, 'UTF-8 split mid-character');
   });
 
   it('serves several clients at once, each getting only its own bytes', async () => {
@@ -36,33 +47,46 @@ describe('TCP echo server', () => {
     const clients = await Promise.all([1, 2, 3, 4, 5].map((n) => server.connect(`client ${n}`)));
     const messages = clients.map((_, i) => Buffer.from(`message from client ${i + 1}: ${'x'.repeat(i * 7)}\n`));
     await Promise.all(clients.map((c, i) => c.write(messages[i])));
-    for (const [i, c] of clients.entries()) expectEcho(`client ${i + 1}`, messages[i], await c.readBytes(messages[i].length));
+    for (const [i, c] of clients.entries()) await expectEchoed(c, messages[i], `client ${i + 1}`);
   });
 
   it('keeps echoing for as long as a client stays connected', async () => {
     const client = await (await learnerServer()).connect();
     for (let round = 1; round <= 5; round++) {
-      const sent = Buffer.from(`round ${round}\n`);
-      await client.write(sent);
-      expectEcho(`round ${round}`, sent, await client.readBytes(sent.length));
+      await roundTrip(client, Buffer.from(`round ${round}\n`), `round ${round}`);
     }
-  });
-
-  it('keeps serving others after a client disconnects abruptly', async () => {
-    const server = await learnerServer();
-    const leaving = await server.connect('leaving client');
-    await leaving.write('bye');
-    leaving.socket.resetAndDestroy();
-    const staying = await server.connect('new client');
-    const sent = Buffer.from('still there?\n');
-    await staying.write(sent);
-    expectEcho('after another client reset its connection', sent, await staying.readBytes(sent.length));
   });
 
   it('echoes a large burst (64 KiB) completely', async () => {
     const client = await (await learnerServer()).connect();
-    const sent = randomBytes(64 * 1024);
-    await client.write(sent);
-    expectEcho('64 KiB', sent, await client.readBytes(sent.length, 4000));
+    await roundTrip(client, randomBytes(64 * 1024), '64 KiB in one write', 4000);
+  });
+
+  // Last: a server that this test crashes could not serve the tests after it.
+  it('keeps serving others after a client disconnects abruptly', async () => {
+    const server = await learnerServer();
+    const staying = await server.connect('staying client');
+    const leaving = await server.connect('leaving client');
+    // Its echo shows the server accepted this connection and reads it: the reset will reach a
+    // socket the server is using (a reset before that would go unnoticed).
+    await roundTrip(leaving, Buffer.from('bye\n'), 'the leaving client, before it resets');
+    leaving.socket.resetAndDestroy();
+    // Closed here means the reset has been sent (in a pod the reset is made inside, on request).
+    await waitUntil(() => leaving.isClosed, 2000);
+    try {
+      // The reset reached the server before these bytes did: by the second echo it has handled it.
+      await roundTrip(staying, Buffer.from('still there? (1)\n'), 'a client connected before another one reset its connection');
+      await roundTrip(staying, Buffer.from('still there? (2)\n'), 'a client connected before another one reset its connection');
+      await roundTrip(await server.connect('new client'), Buffer.from('hello after the reset\n'), 'a client that connected after another one reset its connection');
+    } catch (err) {
+      if (await waitUntil(() => server.process.hasExited, 1000)) {
+        throw new GradingFailure(
+          "your server stopped when a client reset its connection. A reset makes that client's socket emit 'error' (ECONNRESET), and an 'error' event " +
+            "with no listener crashes the whole server, dropping every other client: add socket.on('error', …) for each client's socket. " +
+            `How it ended: ${describeExit(server.process, await server.process.exited)}`,
+        );
+      }
+      throw err;
+    }
   });
 });
