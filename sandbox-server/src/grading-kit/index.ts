@@ -3,13 +3,19 @@
 export { GradingFailure, currentGrade, oncePerGrade } from './context.ts';
 export { describeBytes, describeLines } from './describe-bytes.ts';
 export { TestClient, DEFAULT_WAIT_MS } from './test-client.ts';
+export { TestWebSocket, type TestWebSocketOptions, type WebSocketMessage, type CloseInfo } from './test-websocket.ts';
 export { learnerServer, startLearner, expectOutputLine, expectExit, describeExit, outputTail, waitUntil, type LearnerServer } from './learner.ts';
 export { learnerModule, type LearnerModule, type RemoteObject } from './learner-module.ts';
 export { onReferenceConnection } from './reference-hooks.ts';
 
 import { currentGrade } from './context.ts';
 import { TestClient } from './test-client.ts';
-import type { ReferenceServers } from '../reference-servers/index.ts';
+import type { ReferenceServers, TcpServerName } from '../reference-servers/index.ts';
+
+// Types a grading test may name without reaching into the server's modules.
+export type { LearnerProcess } from '../runner/learner-process.ts';
+export type { TrafficEvent } from '../traffic/traffic-log.ts';
+export type { WebSocketFrame } from '../traffic/websocket-frames.ts';
 
 /** This grade's own reference servers (fresh for each grade); instrumented, e.g. `chat.seen`. */
 export function referenceServers(): ReferenceServers {
@@ -17,7 +23,7 @@ export function referenceServers(): ReferenceServers {
 }
 
 /** A test client connected to one of this grade's reference servers (e.g. to chat with the learner's client). */
-export async function connectToReference(name: 'echo' | 'chat', label: string): Promise<TestClient> {
+export async function connectToReference(name: TcpServerName, label: string): Promise<TestClient> {
   const ctx = currentGrade();
   const client = await TestClient.connect(ctx.session.servers.ports[name], label, ctx.session.traffic);
   ctx.cleanups.push(() => client.destroy());

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { LearnerProcess } from '../runner/learner-process.ts';
 import { currentGrade, GradingFailure, oncePerGrade } from './context.ts';
 import { TestClient } from './test-client.ts';
+import { TestWebSocket, type TestWebSocketOptions } from './test-websocket.ts';
 
 export const READY_WITHIN_MS = 3000;
 
@@ -32,6 +33,8 @@ export interface LearnerServer {
   process: LearnerProcess;
   /** A new client connection to the learner's server. */
   connect(label?: string): Promise<TestClient>;
+  /** A new WebSocket to the learner's server (its opening handshake done), over the same kind of connection. */
+  connectWebSocket(options?: Partial<TestWebSocketOptions>): Promise<TestWebSocket>;
 }
 
 /**
@@ -50,16 +53,25 @@ async function bootServer(): Promise<LearnerServer> {
   const probe = await waitForListening(learner, port);
   ctx.cleanups.push(() => probe.destroy());
   let clients = 0;
+  const openConnection = async () => {
+    if (learner.hasExited) throw new GradingFailure(`your server is no longer running: ${describeExit(learner, await learner.exited)}`);
+    return learner.connect(port).catch((err: Error) => {
+      throw new GradingFailure(`could not connect to your server on port ${port}: ${err.message}`);
+    });
+  };
   return {
     port,
     process: learner,
     async connect(label) {
-      if (learner.hasExited) throw new GradingFailure(`your server is no longer running: ${describeExit(learner, await learner.exited)}`);
-      const socket = await learner.connect(port).catch((err: Error) => {
-        throw new GradingFailure(`could not connect to your server on port ${port}: ${err.message}`);
-      });
-      const client = new TestClient(socket, label ?? `client ${++clients}`, ctx.session.traffic);
+      const client = new TestClient(await openConnection(), label ?? `client ${++clients}`, ctx.session.traffic);
       ctx.cleanups.push(() => client.destroy());
+      return client;
+    },
+    async connectWebSocket(options = {}) {
+      const socket = await openConnection();
+      ctx.cleanups.push(() => socket.destroy());
+      const client = await TestWebSocket.open(socket, port, { ...options, label: options.label ?? `client ${++clients}` }, ctx.session.traffic);
+      ctx.cleanups.push(() => client.terminate());
       return client;
     },
   };

@@ -3,6 +3,7 @@
 // pieces, so "waits for the reply" and "frames by lines" can be checked deterministically.
 import { currentGrade } from './context.ts';
 import type { AcceptHook } from '../reference-servers/tcp-server-base.ts';
+import type { TcpServerName } from '../reference-servers/registry.ts';
 
 /**
  * Calls `hook` with the server side of every new connection to this grade's reference server
@@ -10,7 +11,7 @@ import type { AcceptHook } from '../reference-servers/tcp-server-base.ts';
  * to that connection goes through it. Stops at the end of the grade, or when the returned
  * function is called.
  */
-export function onReferenceConnection(name: 'echo' | 'chat', hook: AcceptHook): () => void {
+export function onReferenceConnection(name: TcpServerName, hook: AcceptHook): () => void {
   const ctx = currentGrade();
   const stop = ctx.session.servers[name].onAccept(hook);
   ctx.cleanups.push(stop);
