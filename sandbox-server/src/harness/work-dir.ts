@@ -2,16 +2,8 @@
 // runs and scripts may share one machine). Directories left by processes that died are removed.
 import { chmod, mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { isAlive } from '../runner/is-alive.ts';
 
-/** Whether a process with this pid exists (EPERM: it does, under another user). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export async function claimWorkDir(base: string): Promise<string> {
   // 0o711: a learner running as another user can reach its run directory but not list others.

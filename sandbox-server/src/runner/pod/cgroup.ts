@@ -5,7 +5,7 @@
 // refilling the warm pool never slows the gradings running meanwhile.
 import { access, mkdir, readdir, readFile, rmdir, writeFile, constants } from 'node:fs/promises';
 import path from 'node:path';
-import { isAlive } from '../../harness/work-dir.ts';
+import { isAlive } from '../is-alive.ts';
 
 export interface CgroupRoots {
   memory: string;
