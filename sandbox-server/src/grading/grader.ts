@@ -10,11 +10,10 @@ import { gradingContext, GradingFailure, type GradeContext } from '../grading-ki
 import { MODULE_DRIVER_FILE, moduleDriverSource } from '../grading-kit/learner-module.ts';
 import { learnerServer } from '../grading-kit/learner.ts';
 import { loadSuite } from './load-suite.ts';
-import type { TestCase, TestFn } from './vitest-shim.ts';
+import { runTestCase, setUpSuite, tearDownSuite, type RunStep, type TestCase, type TestFn } from './vitest-shim.ts';
 import type { CompileError } from '../shapes/run.ts';
 import { capOutput, type TestResult, type Verdict } from '../shapes/verdict.ts';
 
-export const DEFAULT_TEST_TIMEOUT_MS = 5000;
 const SERVER_BOOT_TIMEOUT_MS = 20_000;
 
 export interface GradeOptions {
@@ -57,15 +56,19 @@ export class Grader {
       // A server exercise's program is started before the tests, so its start-up (a sandbox on a
       // busy machine can take seconds) is not charged to the first test. A failure to start is
       // reported by every test that uses it.
-      if (exercise.kind === 'server') await this.runWithin(ctx, () => learnerServer().catch(() => {}), SERVER_BOOT_TIMEOUT_MS);
-      const setupError = await this.runHooks(ctx, suite.hooks, 'beforeAll');
+      const step = this.stepIn(ctx);
+      if (exercise.kind === 'server') await failureOf(() => step(() => learnerServer().catch(() => {}), SERVER_BOOT_TIMEOUT_MS, 'starting your server'));
+      let suiteCleanups: TestFn[] = [];
+      const setupError = await failureOf(async () => {
+        suiteCleanups = await setUpSuite(suite, step);
+      });
       for (const test of suite.tests) {
         if (options.signal?.aborted) break;
-        const result = setupError ? { name: test.name, status: 'error' as const, message: setupError } : await this.runTest(ctx, test);
+        const result = setupError ? { name: test.name, status: 'error' as const, message: `beforeAll failed: ${setupError}` } : await this.runTest(ctx, test, step);
         tests.push(result);
         options.onTest?.(result);
       }
-      await this.runHooks(ctx, suite.hooks, 'afterAll');
+      await failureOf(() => tearDownSuite(suite, suiteCleanups, step));
     } finally {
       options.signal?.removeEventListener('abort', stop);
       ctx.cleanups.forEach((c) => c());
@@ -75,49 +78,41 @@ export class Grader {
     return done({ status: allPass ? 'pass' : 'fail', tests });
   }
 
-  private async runTest(ctx: GradeContext, test: TestCase): Promise<TestResult> {
+  private async runTest(ctx: GradeContext, test: TestCase, step: RunStep): Promise<TestResult> {
     const marks = new Map(ctx.processes.map((p) => [p, p.stdout.length + p.stderr.length]));
     const outputSince = () =>
       ctx.processes
         .map((p) => (p.stdout + p.stderr).slice(marks.get(p) ?? 0))
         .join('');
-    const hooks = (kind: 'beforeEach' | 'afterEach') => test.hooks.filter((h) => h.kind === kind).map((h) => h.fn);
-    const body: TestFn = async () => {
-      for (const fn of hooks('beforeEach')) await fn();
-      try {
-        await test.fn();
-      } finally {
-        for (const fn of hooks('afterEach')) await fn();
-      }
-    };
-    const error = await this.runWithin(ctx, body, test.timeoutMs ?? DEFAULT_TEST_TIMEOUT_MS);
+    const error = await failureOf(() => runTestCase(test, step));
     const output = capOutput(outputSince());
     if (!error) return { name: test.name, status: 'pass', ...(output && { output }) };
     return { name: test.name, status: 'fail', message: error, ...(output && { output }) };
   }
 
-  private async runHooks(ctx: GradeContext, hooks: { kind: string; fn: TestFn }[], kind: string): Promise<string | undefined> {
-    for (const h of hooks.filter((x) => x.kind === kind)) {
-      const error = await this.runWithin(ctx, h.fn, DEFAULT_TEST_TIMEOUT_MS);
-      if (error) return `${kind} failed: ${error}`;
-    }
-    return undefined;
+  /** Runs a test function or hook in the grading context, failing it when it outlasts its time limit. */
+  private stepIn(ctx: GradeContext): RunStep {
+    return async (fn, timeoutMs, what) => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new GradingFailure(`${what} did not finish within ${timeoutMs / 1000} s`)), timeoutMs);
+      });
+      try {
+        return await Promise.race([gradingContext.run(ctx, async () => fn()), timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    };
   }
+}
 
-  /** Runs fn in the grading context; returns a learner-readable failure message, or undefined. */
-  private async runWithin(ctx: GradeContext, fn: TestFn, timeoutMs: number): Promise<string | undefined> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new GradingFailure(`the test did not finish within ${timeoutMs / 1000} s`)), timeoutMs);
-    });
-    try {
-      await Promise.race([gradingContext.run(ctx, async () => fn()), timeout]);
-      return undefined;
-    } catch (err) {
-      return describeFailure(err);
-    } finally {
-      clearTimeout(timer);
-    }
+/** Runs work; returns a learner-readable failure message, or undefined when it succeeded. */
+async function failureOf(work: () => Promise<unknown>): Promise<string | undefined> {
+  try {
+    await work();
+    return undefined;
+  } catch (err) {
+    return describeFailure(err);
   }
 }
 
