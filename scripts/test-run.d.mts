@@ -6,6 +6,8 @@ export interface TestRun {
   tmp: string;
   /** The pids of the servers the run started, one a line. */
   servers: string;
+  /** The pid of the process that began the run (a run whose owner is gone is swept by the next). */
+  owner: string;
 }
 export interface Leftovers {
   processes: Array<{ pid: number; command: string }>;
@@ -14,7 +16,7 @@ export interface Leftovers {
 }
 export declare const RUN_ENV: string;
 export declare function currentRun(): TestRun | undefined;
-export declare function beginRun(): TestRun;
+export declare function beginRun(): Promise<TestRun>;
 export declare function recordServer(pid: number): void;
 export declare function childProcesses(parent: number): Array<{ pid: number; command: string }>;
 export declare function lineage(pid?: number): Set<number>;

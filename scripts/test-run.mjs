@@ -13,7 +13,7 @@
 // vitest's global set-up (sandbox-server/test/support/global-setup.ts) makes the same check at the
 // end of vitest, beginning a run of its own when vitest is started directly.
 import { spawn } from 'node:child_process';
-import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,8 +24,10 @@ const CGROUP_GROUP = 'socket-mastery';
 /** What tools keep in TMPDIR across runs (tsx's compile cache, per uid): not left by a test; removed with the run. */
 const TOOL_CACHES = /^tsx-\d+$/;
 
+const RUN_PREFIX = 'sm-test-run-';
+
 function runAt(dir) {
-  return { dir, tmp: path.join(dir, 'tmp'), servers: path.join(dir, 'servers') };
+  return { dir, tmp: path.join(dir, 'tmp'), servers: path.join(dir, 'servers'), owner: path.join(dir, 'owner') };
 }
 
 /** The run this process belongs to, or undefined when none was begun. */
@@ -34,9 +36,14 @@ export function currentRun() {
   return dir ? runAt(dir) : undefined;
 }
 
-/** Begins a run: its directory, and its marker and TMPDIR in this process's environment (inherited by all it starts). */
-export function beginRun() {
-  const run = runAt(mkdtempSync(path.join(os.tmpdir(), 'sm-test-run-')));
+/**
+ * Begins a run: its directory, and its marker and TMPDIR in this process's environment (inherited
+ * by all it starts). First it clears away runs whose driver died before it could check them.
+ */
+export async function beginRun() {
+  await sweepDeadRuns();
+  const run = runAt(mkdtempSync(path.join(os.tmpdir(), RUN_PREFIX)));
+  writeFileSync(run.owner, `${process.pid}\n`);
   // Like /tmp: learner programs run as another user (nobody) and must reach their run directories.
   chmodSync(run.dir, 0o711);
   mkdirSync(run.tmp);
@@ -44,6 +51,26 @@ export function beginRun() {
   process.env[RUN_ENV] = run.dir;
   process.env.TMPDIR = run.tmp;
   return run;
+}
+
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+}
+
+/** Removes, with what is left of them, the runs whose driver is gone (killed, say, by a timeout). */
+async function sweepDeadRuns(base = os.tmpdir()) {
+  for (const name of readdirSync(base).filter((n) => n.startsWith(RUN_PREFIX))) {
+    const run = runAt(path.join(base, name));
+    const owner = Number(readOr(run.owner, '0'));
+    if (!owner || isAlive(owner)) continue; // being set up, or still running
+    await removeLeftovers(run, findLeftovers(run, { processes: lineage(), paths: [] }));
+    endRun(run);
+  }
 }
 
 /** Notes a server process started by the run, so that its pods' cgroups can be found once it is gone. */
@@ -190,7 +217,7 @@ async function main(argv) {
     console.error('usage: node scripts/test-run.mjs <command> [args...]');
     process.exit(2);
   }
-  const run = beginRun();
+  const run = await beginRun();
   const child = spawn(argv[0], argv.slice(1), { stdio: 'inherit', env: process.env });
   // Ctrl+C reaches the child too (same process group); wait for it, then check. A SIGTERM is passed on.
   process.on('SIGINT', () => {});

@@ -1,11 +1,18 @@
-import { describe, expect, it } from 'vitest';
-import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ExerciseCatalog, ExerciseError, parseHints } from '../src/exercises/catalog.ts';
 
+/** The folders catalogWith made, removed after the file. */
+const dirs: string[] = [];
+afterAll(async () => {
+  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
+
 async function catalogWith(id: string, meta: unknown) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'catalog-'));
+  dirs.push(dir);
   await mkdir(path.join(dir, id));
   await writeFile(path.join(dir, id, 'exercise.json'), typeof meta === 'string' ? meta : JSON.stringify(meta));
   for (const f of ['instructions.md', 'starter.ts', 'solution.ts']) await writeFile(path.join(dir, id, f), f);

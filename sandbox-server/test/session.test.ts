@@ -1,21 +1,37 @@
 // A session: a private run directory, fresh reference servers, the learner's process, a traffic log.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chmod, mkdtemp } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { compileTypeScript } from '../src/compile/compile.ts';
 import { Session } from '../src/harness/session.ts';
 import { ProcessIsolation } from '../src/runner/process-isolation.ts';
 
 const limits = { timeoutMs: 5000, memoryMb: 256, outputBytes: 100_000 };
 
+/** Sessions a test opened and has not disposed (it failed first), and every base dir: cleared after each test. */
+const undisposed = new Set<Session>();
+const tmpDirs: string[] = [];
+afterEach(async () => {
+  await Promise.all([...undisposed].map((s) => dispose(s)));
+  await Promise.all(tmpDirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
+
 async function open(code: string) {
   const compiled = await compileTypeScript(code);
   if (!compiled.ok) throw new Error(compiled.error.message);
   const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'session-'));
+  tmpDirs.push(tmpDir);
   await chmod(tmpDir, 0o711); // the learner may run as another user: it must be able to reach its run directory
-  return Session.open(new ProcessIsolation(tmpDir), { js: compiled.js, limits, tmpDir });
+  const session = await Session.open(new ProcessIsolation(tmpDir), { js: compiled.js, limits, tmpDir });
+  undisposed.add(session);
+  return session;
+}
+
+async function dispose(session: Session) {
+  undisposed.delete(session);
+  await session.dispose();
 }
 
 describe('Session', () => {
@@ -35,7 +51,7 @@ s.on('data', () => s.end());`);
       ['close', undefined, undefined],
     ]);
     expect(echo.every((e, i) => i === 0 || e.t >= echo[i - 1].t)).toBe(true);
-    await session.dispose();
+    await dispose(session);
   });
 
   it('gives each session its own servers and leaves nothing behind', async () => {
@@ -44,9 +60,9 @@ s.on('data', () => s.end());`);
     expect(a.servers.ports.echo).not.toBe(b.servers.ports.echo);
     expect(a.learnerPort).not.toBe(b.learnerPort);
     const learner = a.startLearner();
-    await a.dispose();
+    await dispose(a);
     expect(learner.hasExited).toBe(true);
     expect(existsSync(a.runDir)).toBe(false);
-    await b.dispose();
+    await dispose(b);
   });
 });
