@@ -1,9 +1,10 @@
 import { CodePanel, parseCompileLocation } from './panel';
-import { fetchJson, serverConnection, type ServerMessage, type TestResult, type Verdict } from './server-connection';
+import type { TestResult, TestStatus, Verdict } from '../../../sandbox-server/src/shapes/verdict.ts';
+import { fetchJson, serverConnection, type ServerMessage } from './server-connection';
 import { isSolved, keys, markSolved } from './storage';
 
-const STATUS_TEXT: Record<string, string> = { pass: 'Passed', fail: 'Failed', error: 'Error' };
-const STATUS_ICON: Record<string, string> = { pass: '✓', fail: '✗', error: '!' };
+const STATUS_TEXT: Record<TestStatus, string> = { pass: 'Passed', fail: 'Failed', error: 'Error' };
+const STATUS_ICON: Record<TestStatus, string> = { pass: '✓', fail: '✗', error: '!' };
 
 /** <course-exercise>: an exercise panel (see components/Exercise.astro). */
 class CourseExercise extends CodePanel {
@@ -136,7 +137,7 @@ class CourseExercise extends CodePanel {
     head.className = 'test-head';
     const badge = document.createElement('span');
     badge.className = `badge badge-${t.status}`;
-    badge.textContent = `${STATUS_ICON[t.status] ?? ''} ${STATUS_TEXT[t.status] ?? t.status}`;
+    badge.textContent = `${STATUS_ICON[t.status]} ${STATUS_TEXT[t.status]}`;
     const name = document.createElement('span');
     name.className = 'test-name';
     name.textContent = t.name;
@@ -163,7 +164,7 @@ class CourseExercise extends CodePanel {
 
   private showVerdict(v: Verdict) {
     const el = this.results().querySelector<HTMLElement>('[data-verdict]')!;
-    const tests = v.tests ?? [];
+    const tests = v.tests;
     const passed = tests.filter((t) => t.status === 'pass').length;
     // tests not streamed (e.g. an older server): render them from the verdict
     if (!this.results().querySelector('[data-tests] li')) tests.forEach((t) => this.addTest(t));
@@ -188,9 +189,8 @@ class CourseExercise extends CodePanel {
         }
       }
     }
-    const secs = v.durationMs != null ? ` (${(v.durationMs / 1000).toFixed(1)} s)` : '';
     this.endRequest(null);
-    this.setStatus(`Verdict: ${v.status}${secs}`);
+    this.setStatus(`Verdict: ${v.status} (${(v.durationMs / 1000).toFixed(1)} s)`);
   }
 
   private onCheckMessage(msg: ServerMessage) {

@@ -2,12 +2,14 @@
  * Tells learners (and the operator trying the site) when the server runs code without OS-level
  * isolation: /api/health reports the mode; anything but "bwrap" gets a visible notice in each panel.
  */
+import { fetchJson } from './server-connection';
+
 let mode: Promise<string | null> | undefined;
 
 function isolationMode(): Promise<string | null> {
-  mode ??= fetch('/api/health')
-    .then((r) => (r.ok ? r.json() : null))
-    .then((h: { isolation?: string } | null) => h?.isolation ?? null)
+  // through fetchJson, so the API is found under the site's base path as every other request is
+  mode ??= fetchJson<{ isolation?: string }>('/api/health', () => {}, 1)
+    .then((health) => health.isolation ?? null)
     .catch(() => null);
   return mode;
 }

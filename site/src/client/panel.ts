@@ -245,13 +245,12 @@ export abstract class CodePanel extends HTMLElement {
     this.limitShown = false;
     this.setBusy(true);
     this.setStatus('Running…');
-    const started = performance.now();
     this.current = serverConnection().request(
       { type: 'run', code: this.getCode(), exerciseId: this.exerciseId },
       {
         onStatus: (s) => this.setStatus(s ?? 'Running…'),
         onFailure: (m) => this.endRequest(m, 'error'),
-        onMessage: (msg) => this.onRunMessage(msg, started),
+        onMessage: (msg) => this.onRunMessage(msg),
       },
     );
   }
@@ -265,7 +264,7 @@ export abstract class CodePanel extends HTMLElement {
     }
   }
 
-  private onRunMessage(msg: ServerMessage, started: number) {
+  private onRunMessage(msg: ServerMessage) {
     switch (msg.type) {
       case 'output':
         this.appendOutput(msg.text, msg.stream);
@@ -279,7 +278,7 @@ export abstract class CodePanel extends HTMLElement {
         break;
       case 'exit': {
         const r = msg.result;
-        const ms = r.durationMs ?? Math.round(performance.now() - started);
+        const ms = r.durationMs;
         let text: string;
         if (r.limit) text = `Stopped: ${r.limit}.`;
         else if (r.timedOut) text = 'Stopped: time limit reached.';

@@ -8,8 +8,6 @@
 import type { ClientMessage, ServerMessage, ServerMessageType } from '../../../sandbox-server/src/shapes/editor-protocol.ts';
 
 export type { ServerMessage };
-export type { RunResult } from '../../../sandbox-server/src/shapes/run.ts';
-export type { TestResult, Verdict } from '../../../sandbox-server/src/shapes/verdict.ts';
 
 export interface RequestHandlers {
   onMessage(msg: ServerMessage): void;
