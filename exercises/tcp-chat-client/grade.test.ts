@@ -33,8 +33,14 @@ const SCRIPT: Array<{ send: string; after: string; trigger: (line: string) => bo
   { send: WHISPER, after: 'Online users (…', trigger: (l) => l.startsWith('Online users (') },
   { send: '/quit', after: '[whisper from grader]: …', trigger: (l) => l.startsWith('[whisper from grader]: ') },
 ];
-/** Pause between the pieces in which the grader delivers the server's lines. */
+/** How long the server's writes are collected into one burst before its first piece goes out. */
 const GAP_MS = 15;
+/**
+ * The pause after a piece that completes no line. Nothing shows when the program has read it, so
+ * this pause is what keeps it apart from the next piece on a loaded machine (at 15 ms, 75 grades at
+ * once merged them now and then): a program that drops the unfinished rest then loses it every time.
+ */
+const PARTIAL_PIECE_GAP_MS = 100;
 /** How long the next piece waits at most for the program to print the lines it already has. */
 const MAX_WAIT_MS = 300;
 /** The same, when the cut is inside a character: the split the decoding check relies on. */
@@ -118,7 +124,7 @@ class ChoppyLink implements OutputShaper {
     const lastNewline = piece.lastIndexOf(10);
     const lastLine = lastNewline <= 0 ? '' : piece.subarray(piece.lastIndexOf(10, lastNewline - 1) + 1, lastNewline).toString('utf8').replace(/\r$/, '');
     const insideCharacter = piece[piece.length - 1] >= 0x80;
-    this.schedule(lastLine ? (insideCharacter ? CHARACTER_CUT_WAIT_MS : MAX_WAIT_MS) : GAP_MS, lastLine || undefined);
+    this.schedule(lastLine ? (insideCharacter ? CHARACTER_CUT_WAIT_MS : MAX_WAIT_MS) : PARTIAL_PIECE_GAP_MS, lastLine || undefined);
   }
 }
 
