@@ -51,11 +51,25 @@ class Framer {
   /** The likely reason for a wrong answer, when one stands out. */
   private explain(call: string, expected: string[], got: string[]): string {
     const ending = call === 'end()';
-    if (got.join('\n').includes('\uFFFD')) {
+    const replacements = (lines: string[]) => lines.join('\n').split('\uFFFD').length - 1;
+    if (replacements(got) > replacements(expected)) {
+      // Every chunk of this framer is whole UTF-8 on its own: the broken character came from elsewhere.
+      if (this.pushed.every((b) => !b.toString('utf8').includes('\uFFFD'))) {
+        return ` Every chunk pushed into ${this.name} holds whole characters, so the "\uFFFD" came from bytes pushed into another framer: give each framer its own decoder (a field like this.decoder), not one that all framers share.`;
+      }
       return ' "\uFFFD" is the replacement character: a character whose bytes were split between two chunks was decoded one chunk at a time. Use a StringDecoder, or keep the bytes until the line is complete.';
+    }
+    if (ending && replacements(got) < replacements(expected)) {
+      return ' The stream ended inside a character: its first bytes are still waiting (in your decoder, or in the bytes you kept). end() turns them into one "\uFFFD": call decoder.end(), or decode the rest with toString().';
+    }
+    if (ending && got.length === expected.length && got.every((l, i) => l === expected[i].replace(/\r$/, '')) && expected.some((l) => l.endsWith('\r'))) {
+      return ' end() returns the rest as it is: a final "\\r" with no "\\n" after it is not a line ending, so it stays.';
     }
     if (got.some((l) => l.includes('\n'))) return ' A returned line still contains "\\n": split at every newline.';
     if (got.some((l) => l.endsWith('\r'))) return ' Remove the "\\r" of a "\\r\\n" line ending.';
+    if (expected.some((l) => l.includes('\r')) && got.length === expected.length && got.every((l, i) => l === expected[i].replaceAll('\r', ''))) {
+      return ' Remove only the one "\\r" just before the "\\n": any other "\\r" is part of the line.';
+    }
     if (got.length === expected.length && got.every((l, i) => l === expected[i].trim())) return ' Keep spaces: only "\\n", and one "\\r" just before it, are removed.';
     const i = expected.findIndex((line, n) => got[n] !== line);
     if (i !== -1 && got[i]?.endsWith(expected[i])) {
@@ -73,6 +87,7 @@ class Framer {
       return ' This chunk does not complete a line, so push() returns []: keep its bytes until the "\\n" arrives. One chunk is not one message: TCP is a byte stream.';
     }
     if (got.length === 0) return ` This chunk completes ${expected.length === 1 ? 'a line' : `${expected.length} lines`}: return ${expected.length === 1 ? 'it' : 'them'}.`;
+    if (got.length < expected.length && got.every((l, i) => l === expected[i])) return ' One chunk can complete several lines: return every one of them, in order, not only the first.';
     if (expected.includes('') && !got.includes('')) return ' Keep empty lines: "a\\n\\nb\\n" is three lines, the second one empty.';
     if (got.length > expected.length) return ' The piece after the last "\\n" is not a line yet: keep it for the next chunk instead of returning it.';
     if (this.pushed.length > 1) return ' The start of a line may come in earlier chunks: keep the unfinished rest between calls, in the framer.';
@@ -84,7 +99,7 @@ class Framer {
     const last = 4;
     const from = Math.max(0, this.pushed.length - last);
     const shown = this.pushed.slice(from).map((b, i) => `${from + i + 1}) ${describeBytes(b, 32)}`);
-    const earlier = from > 0 ? `${from} earlier chunks, then ` : '';
+    const earlier = from > 0 ? `${from} earlier chunk${from === 1 ? '' : 's'}, then ` : '';
     return `after pushing the chunks ${earlier}${shown.join(' ')} into ${this.name}`;
   }
 }
@@ -147,6 +162,12 @@ describe('LineFramer', () => {
     await framer.push('\n', ['three']);
     await framer.push('  spaces are kept  \r\n', ['  spaces are kept  ']);
     await framer.push('a\rb\n', ['a\rb']);
+    await framer.push('x\r\r\n', ['x\r']);
+  });
+
+  it('decodes bytes that are not UTF-8 as "\\uFFFD"', async () => {
+    const framer = await Framer.create();
+    await framer.push(Buffer.from([0x61, 0xff, 0x62, 0x0a]), ['a\uFFFDb']);
   });
 
   for (const [char, name] of [['é', 'é (2 bytes)'], ['✓', '✓ (3 bytes)'], ['🚀', '🚀 (4 bytes)']]) {
@@ -188,6 +209,19 @@ describe('LineFramer', () => {
     await framer.end(['last line, no newline']);
   });
 
+  it('end() returns the rest exactly as it is, even a final "\\r"', async () => {
+    const framer = await Framer.create();
+    await framer.push('line\r\nlast\r', ['line']);
+    await framer.end(['last\r']);
+  });
+
+  it('end() turns the first bytes of a character the stream ended inside into "\\uFFFD"', async () => {
+    const framer = await Framer.create();
+    await framer.push('x', []);
+    await framer.push(Buffer.from([0xe2, 0x9c]), []); // ✓ is e2 9c 93: the stream ends before its last byte
+    await framer.end(['x\uFFFD']);
+  });
+
   it('end() returns [] when nothing is left over', async () => {
     const fresh = await Framer.create('a new framer');
     await fresh.end([]);
@@ -202,5 +236,13 @@ describe('LineFramer', () => {
     await a.push('from A, ', []);
     await b.push('from B\n', ['from B']);
     await a.push('still A\n', ['from A, still A']);
+  });
+
+  it('keeps a character cut between chunks in its own framer', async () => {
+    const a = await Framer.create('framer A');
+    const b = await Framer.create('framer B');
+    await a.push(Buffer.from([0xc3]), []); // the first byte of é (c3 a9)
+    await b.push('from B\n', ['from B']);
+    await a.push(Buffer.from([0xa9, 0x0a]), ['é']);
   });
 });
