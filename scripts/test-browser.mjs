@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // End-to-end browser test of the course site against the real sandbox server.
 //
-//   npm run test:browser        (part of `npm test`)
+//   npm run test:browser        (part of `npm test`; node --import tsx scripts/test-browser.mjs)
 //
 // 1. builds the site when it is missing or older than its sources (site/, lessons/, exercises/)
 // 2. starts `node --import tsx sandbox-server/src/main.ts` with PORT=0 and reads the URL it prints
@@ -22,6 +22,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { recordServer } from './test-run.mjs';
+// TypeScript, so this script runs under tsx (npm run test:browser).
+import { REFERENCE_SERVERS } from '../sandbox-server/src/reference-servers/registry.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const EXERCISE = 'tcp-echo-server';
@@ -122,12 +124,17 @@ function run(cmd, args, env = {}) {
 
 // ---------------------------------------------------------------------------------------------
 // server
+/** Each shared reference server's port variable set to 0 (from the registry): other servers run on this machine too. */
+function anyFreeReferencePorts() {
+  return Object.fromEntries(Object.values(REFERENCE_SERVERS).map((s) => [s.env, '0']));
+}
+
 function startServer(env) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'sandbox-server/src/main.ts'], {
       cwd: root,
       // Two warm pods: the browser test grades a few programs, one at a time.
-      env: { ...process.env, PORT: '0', ECHO_PORT: '0', CHAT_PORT: '0', UDP_ECHO_PORT: '0', LOG_REQUESTS: '0', SANDBOX_WARM_PODS: '2', ...env },
+      env: { ...process.env, PORT: '0', ...anyFreeReferencePorts(), LOG_REQUESTS: '0', SANDBOX_WARM_PODS: '2', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: false,
     });
@@ -218,6 +225,9 @@ async function main() {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // Last resort when this script dies before its cleanup (an uncaught error, a closed stdout):
+  // synchronous, so SIGKILL; the browser is playwright's child and goes with its pipe.
+  process.once('exit', () => server?.child.kill('SIGKILL'));
 
   try {
     if (!existsSync(CHROMIUM)) {

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { recordServer, RUN_ENV } from '../../../scripts/test-run.mjs';
+import { REFERENCE_SERVERS } from '../../src/reference-servers/registry.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -25,6 +26,9 @@ export interface StartOptions {
   /** Also pass the server an open pipe as descriptor `inheritFd` (as a supervisor might leave one). */
   inheritFd?: number;
 }
+
+/** Each shared reference server's port variable set to 0: other servers run on this machine too. */
+export const EVERY_REFERENCE_SERVER_ON_A_FREE_PORT: Record<string, string> = Object.fromEntries(Object.values(REFERENCE_SERVERS).map((s) => [s.env, '0']));
 
 /** Servers started and not yet stopped. */
 const running = new Set<ServerProcess>();
@@ -64,9 +68,7 @@ export async function startServerProcess(env: Record<string, string> = {}, optio
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       PORT: '0',
-      ECHO_PORT: '0',
-      CHAT_PORT: '0',
-      UDP_ECHO_PORT: '0',
+      ...EVERY_REFERENCE_SERVER_ON_A_FREE_PORT,
       ...inheritedRunEnvironment(),
       ...(ownTmpDir ? { SANDBOX_TMP_DIR: ownTmpDir } : {}),
       // Every test client is 127.0.0.1: one test file's dozens of runs would trip the per-IP rate
