@@ -12,6 +12,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, PROJECT_ROOT } from '../src/config.ts';
 import { startServer } from '../src/main.ts';
+import { REFERENCE_SERVERS } from '../src/reference-servers/registry.ts';
+
+/** Each shared reference server on a free port: other servers may run on this machine. */
+const EVERY_REFERENCE_SERVER_ON_A_FREE_PORT = Object.fromEntries(Object.values(REFERENCE_SERVERS).map((s) => [s.env, '0']));
 
 const SEQUENTIAL = Number(process.env.BENCH_RUNS ?? 30);
 const BURST = Number(process.env.BENCH_BURST ?? 20);
@@ -56,7 +60,7 @@ async function measureCpu<T>(count: number, work: () => Promise<T>): Promise<{ r
 // 127.0.0.1) is off. RUN_SLOTS and SANDBOX_WARM_PODS are left as configured, except for the cold burst.
 async function start(env: Record<string, string> = {}): Promise<Server> {
   return startServer(
-    loadConfig({ RUN_QUEUE: String(BURST), ...process.env, ...env, RATE_LIMIT_PER_MIN: '0', PORT: '0', ECHO_PORT: '0', CHAT_PORT: '0', UDP_ECHO_PORT: '0', LOG_REQUESTS: '0' }),
+    loadConfig({ RUN_QUEUE: String(BURST), ...process.env, ...env, RATE_LIMIT_PER_MIN: '0', PORT: '0', ...EVERY_REFERENCE_SERVER_ON_A_FREE_PORT, LOG_REQUESTS: '0' }),
   );
 }
 

@@ -138,7 +138,7 @@ s.on('data', (d) => console.log('reply', d.toString()));`;
 
   it('runs with an empty environment apart from the documented variables', async () => {
     const { json } = await postJson(`${server.url}/api/run`, { code: 'console.log(Object.keys(process.env).sort().join(","))' });
-    expect(json.stdout.trim()).toBe('CHAT_PORT,ECHO_PORT,HOST,PORT,UDP_ECHO_PORT');
+    expect(json.stdout.trim()).toBe('CHAT_PORT,ECHO_PORT,HOST,PORT,UDP_ECHO_PORT,WS_ECHO_PORT');
   });
 });
 

@@ -77,4 +77,31 @@ socket.send('hello udp', Number(process.env.UDP_ECHO_PORT), process.env.HOST);`)
       ['to-learner', 'hello udp'],
     ]);
   });
+
+  it("reaches the run's WebSocket echo, whose frames the trusted side records", async () => {
+    const { exit, stdout, stderr, traffic } = await run(`import { WebSocket } from 'ws';
+const ws = new WebSocket(\`ws://\${process.env.HOST}:\${process.env.WS_ECHO_PORT}/\`);
+ws.on('open', () => {
+  ws.send('hello ws');
+  ws.send(Buffer.from([1, 2, 3]));
+});
+const got: string[] = [];
+ws.on('message', (data, isBinary) => {
+  got.push(isBinary ? 'binary ' + (data as Buffer).toString('hex') : 'text ' + data.toString());
+  if (got.length === 2) ws.close(4000, 'done');
+});
+ws.on('close', (code, reason) => console.log(got.join(', '), code, reason.toString()));`);
+    expect({ exit: exit.exitCode, stderr }).toEqual({ exit: 0, stderr: '' });
+    expect(stdout).toBe('text hello ws, binary 010203 4000 done\n');
+    const frames = traffic.filter((e) => e.endpoint === 'ws-echo' && e.event === 'frame');
+    // Each direction in order (the two interleave as the network pleases).
+    const seen = (direction: string) =>
+      frames.filter((e) => e.direction === direction).map((e) => [e.frame!.kind, e.frame!.masked, e.frame!.closeCode ?? e.bytes!.toString('hex')]);
+    const sent = [
+      ['text', Buffer.from('hello ws').toString('hex')],
+      ['binary', '010203'],
+    ];
+    expect(seen('from-learner')).toEqual([...sent.map(([kind, hex]) => [kind, true, hex]), ['close', true, 4000]]);
+    expect(seen('to-learner')).toEqual([...sent.map(([kind, hex]) => [kind, false, hex]), ['close', false, 4000]]);
+  });
 });

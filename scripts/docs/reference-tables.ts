@@ -4,9 +4,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../sandbox-server/src/config.ts';
-import { REFERENCE_SERVERS, REFERENCE_SERVER_NAMES } from '../../sandbox-server/src/reference-servers/registry.ts';
+import { REFERENCE_SERVERS, REFERENCE_SERVER_NAMES, type ReferenceServerEntry } from '../../sandbox-server/src/reference-servers/registry.ts';
 
-const entries = () => REFERENCE_SERVER_NAMES.map((name) => ({ name, ...REFERENCE_SERVERS[name] }));
+const entries = () => REFERENCE_SERVER_NAMES.map((name) => ({ name, ...(REFERENCE_SERVERS[name] as ReferenceServerEntry) }));
 const protocolLink = (protocol: string | undefined, from: string) =>
   protocol ? ` ([its protocol](${path.relative(path.dirname(path.join(PROJECT_ROOT, from)), path.join(PROJECT_ROOT, protocol))}))` : '';
 
@@ -53,7 +53,8 @@ export function withTable(text: string, file: string, marker: string, table: str
 export async function renderTables(): Promise<Array<{ file: string; current: string; wanted: string }>> {
   const byFile = new Map<string, { current: string; wanted: string }>();
   for (const table of GENERATED_TABLES) {
-    const entry = byFile.get(table.file) ?? (await readFile(path.join(PROJECT_ROOT, table.file), 'utf8').then((text) => ({ current: text, wanted: text })));
+    const entry: { current: string; wanted: string } =
+      byFile.get(table.file) ?? (await readFile(path.join(PROJECT_ROOT, table.file), 'utf8').then((text) => ({ current: text, wanted: text })));
     entry.wanted = withTable(entry.wanted, table.file, table.marker, table.render());
     byFile.set(table.file, entry);
   }

@@ -7,6 +7,7 @@ import type { TrafficLog } from '../traffic/traffic-log.ts';
 import { TcpEchoServer } from './tcp-echo.ts';
 import { TcpChatServer } from './tcp-chat.ts';
 import { UdpEchoServer } from './udp-echo.ts';
+import { WsEchoServer } from './ws-echo.ts';
 
 /** How a program talks to a server. Every transport but udp is a byte stream over TCP. */
 export type Transport = 'tcp' | 'udp' | 'ws' | 'socket.io';
@@ -81,6 +82,14 @@ export const REFERENCE_SERVERS = {
     defaultPort: 7003,
     transport: 'udp',
     create: ({ traffic }) => new UdpEchoServer(traffic),
+  },
+  wsEcho: {
+    title: 'WebSocket echo',
+    description: 'sends every message back (text as text, binary as binary) and answers a close with its code',
+    env: 'WS_ECHO_PORT',
+    defaultPort: 7004,
+    transport: 'ws',
+    create: ({ traffic, limits }) => new WsEchoServer(traffic, limits && { maxConnections: limits.maxConnections, idleTimeoutMs: limits.idleTimeoutMs }),
   },
 } as const satisfies Record<string, ReferenceServerEntry>;
 

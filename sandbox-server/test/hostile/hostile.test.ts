@@ -560,7 +560,7 @@ setInterval(() => {}, 1000);`;
 
   // ---- environment and Node internals ----
 
-  hostile('the environment holds only HOST, PORT, ECHO_PORT, CHAT_PORT, UDP_ECHO_PORT (no NODE_OPTIONS, no --inspect)', async () => {
+  hostile('the environment holds only HOST, PORT, ECHO_PORT, CHAT_PORT, UDP_ECHO_PORT, WS_ECHO_PORT (no NODE_OPTIONS, no --inspect)', async () => {
     const result = await server.run(`console.log(JSON.stringify({
   keys: Object.keys(process.env).sort(),
   host: process.env.HOST,
@@ -570,7 +570,7 @@ setInterval(() => {}, 1000);`;
   uid: process.getuid!(),
 }));`);
     expect(JSON.parse(result.stdout)).toEqual({
-      keys: ['CHAT_PORT', 'ECHO_PORT', 'HOST', 'PORT', 'UDP_ECHO_PORT'],
+      keys: ['CHAT_PORT', 'ECHO_PORT', 'HOST', 'PORT', 'UDP_ECHO_PORT', 'WS_ECHO_PORT'],
       host: '127.0.0.1',
       nodeOptions: null,
       inspectFlags: [],
