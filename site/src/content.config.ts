@@ -1,7 +1,7 @@
 import { docsSchema } from '@astrojs/starlight/schema';
 import { glob } from 'astro/loaders';
 import { defineCollection, z } from 'astro:content';
-import { DIFFICULTIES, EXERCISE_KINDS } from '../../sandbox-server/src/shapes/exercise.ts';
+import { DIFFICULTIES, EXERCISE_ID, EXERCISE_KINDS } from '../../sandbox-server/src/shapes/exercise.ts';
 import { exercisesLoader } from './lib/exercises-loader';
 
 export const collections = {
@@ -22,7 +22,7 @@ export const collections = {
     // Astro's schemas are its own zod 3, so the lists are shared, not the zod 4 schema itself).
     schema: z
       .object({
-        id: z.string(),
+        id: z.string().regex(EXERCISE_ID),
         title: z.string(),
         lesson: z.string(),
         kind: z.enum(EXERCISE_KINDS),
