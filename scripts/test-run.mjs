@@ -25,6 +25,8 @@ const CGROUP_GROUP = 'socket-mastery';
 const TOOL_CACHES = /^tsx-\d+$/;
 
 const RUN_PREFIX = 'sm-test-run-';
+/** How long what is left may take to go away by itself before it counts. */
+const GRACE_MS = 2000;
 
 function runAt(dir) {
   return { dir, tmp: path.join(dir, 'tmp'), servers: path.join(dir, 'servers'), owner: path.join(dir, 'owner') };
@@ -202,7 +204,13 @@ export function endRun(run) {
  * there were. `exclude`: what belongs to the run's driver (by default this process and its ancestors).
  */
 export async function checkAndClean(run, log = console.error, exclude = { processes: lineage(), paths: [] }) {
-  const left = findLeftovers(run, exclude);
+  let left = findLeftovers(run, exclude);
+  // A process may be exiting right now (a stopped server's esbuild service sees its pipe close):
+  // only what is still there after a grace period is left over.
+  for (let waited = 0; waited < GRACE_MS && left.processes.length + left.cgroups.length > 0; waited += 250) {
+    await new Promise((r) => setTimeout(r, 250));
+    left = findLeftovers(run, exclude);
+  }
   const lines = describeLeftovers(left);
   if (lines.length > 0) {
     log(`The test run left ${lines.length} thing(s) behind (now removed):`);

@@ -2,6 +2,7 @@
 // the end the run must have left no process, temp dir or cgroup; if it did, vitest fails, naming each.
 // Under `npm run test:unit` the run is the wrapper's (which checks again once vitest has exited);
 // `npx vitest run` begins its own here (and the next run sweeps it if vitest is killed first).
+import { rmSync } from 'node:fs';
 import type { TestProject } from 'vitest/node';
 import { beginRun, checkAndClean, childProcesses, currentRun, endRun, lineage } from '../../../scripts/test-run.mjs';
 
@@ -17,6 +18,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
       paths: [project.tmpDir],
     };
     const left = await checkAndClean(run, console.error, vitest);
+    if (left > 0) {
+      // vitest removes its cache dir only after a teardown that did not throw.
+      rmSync(project.tmpDir, { recursive: true, force: true });
+    }
     if (!inherited) endRun(run);
     if (left > 0) throw new Error(`the tests left ${left} thing(s) behind; see the lines above`);
   };
