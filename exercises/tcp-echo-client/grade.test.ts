@@ -46,8 +46,6 @@ class ReplyInPieces implements OutputShaper {
   private due = false;
   /** Every byte written to the program so far. */
   delivered = Buffer.alloc(0);
-  /** `delivered` at the moment the program's first "received: " line reached the grader. */
-  deliveredWhenPrinted: Buffer | undefined;
 
   constructor(
     private readonly socket: net.Socket,
@@ -59,11 +57,6 @@ class ReplyInPieces implements OutputShaper {
     // pieces still queued; end() below ends it after the last one instead.
     socket.allowHalfOpen = true;
     socket.on('close', () => this.cancel());
-    const stop = learner.onOutput(() => {
-      if (!printedReceived(learner)) return;
-      this.deliveredWhenPrinted = this.delivered;
-      stop();
-    });
   }
 
   write(bytes: Buffer): void {
@@ -132,6 +125,8 @@ interface EchoRun {
   clientPorts: number[];
   /** The server side of each of those connections. */
   links: ReplyInPieces[];
+  /** What had been delivered to the program when its first "received: " line reached the grader. */
+  deliveredWhenPrinted?: Buffer;
   /** What had been delivered to the program when it ended. */
   deliveredAtExit?: Buffer;
 }
@@ -152,6 +147,12 @@ function startRun(): EchoRun {
     return link;
   });
   const run: EchoRun = { learner, clientPorts, links };
+  // Watching from the start: the program may print before its connection has been accepted.
+  const stopWatching = learner.onOutput(() => {
+    if (!printedReceived(learner)) return;
+    run.deliveredWhenPrinted = links[0]?.delivered ?? Buffer.alloc(0);
+    stopWatching();
+  });
   void learner.exited.then(() => (run.deliveredAtExit = links[0]?.delivered ?? Buffer.alloc(0)));
   return run;
 }
@@ -237,7 +238,7 @@ describe('TCP echo client', () => {
       throw err;
     });
     const printed = line.slice(PREFIX.length);
-    const deliveredThen = run.links[0]?.deliveredWhenPrinted ?? Buffer.alloc(0);
+    const deliveredThen = run.deliveredWhenPrinted ?? Buffer.alloc(0);
     if (deliveredThen.length === 0) {
       throw new GradingFailure(
         `your program printed ${JSON.stringify(line)} before the echo server had sent anything back (the grader held the reply back ${HOLD_MS} ms, like a slow network). ` +
