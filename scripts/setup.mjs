@@ -3,6 +3,7 @@
 //
 //   node scripts/setup.mjs              what serving needs (npm run setup)
 //   node scripts/setup.mjs --for-tests  that, plus what the tests need (the start of npm test)
+//   add --dry-run to see the commands it would run, without running them
 //
 // 1. The Debian packages listed in scripts/system-packages.json (product; and tests with
 //    --for-tests): as root on a Debian/apt host the missing ones are installed (`apt-get update`
@@ -46,7 +47,14 @@ function say(line) {
   console.log(`setup: ${line}`);
 }
 
+const dryRun = process.argv.includes('--dry-run');
+
+/** Runs a command for all to see (with --dry-run: only shows it, and it counts as failed). */
 function run(command, args, options = {}) {
+  if (dryRun) {
+    say(`would run: ${[command, ...args].join(' ')}`);
+    return false;
+  }
   say(`$ ${[command, ...args].join(' ')}`);
   return spawnSync(command, args, { stdio: 'inherit', cwd: root, ...options }).status === 0;
 }
@@ -62,6 +70,11 @@ function ensurePackages(wanted) {
   const hasApt = Boolean(findCommand('apt-get'));
   if (isRoot && hasApt) {
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    if (dryRun) {
+      run('apt-get', ['update', '-qq']);
+      run('apt-get', ['install', '-y', '-qq', ...names]);
+      return false;
+    }
     if (run('apt-get', ['update', '-qq'], { env }) && run('apt-get', ['install', '-y', '-qq', ...names], { env })) {
       const still = missing.filter((p) => !findCommand(p.command));
       if (still.length === 0) return true;
@@ -166,7 +179,7 @@ function main() {
   const problem = installedDependenciesProblem();
   if (problem) {
     say(`npm dependencies: ${problem}`);
-    if (!run('npm', ['ci', '--no-audit', '--no-fund'])) {
+    if (!run('npm', ['ci', '--no-audit', '--no-fund']) && !dryRun) {
       say('npm ci failed; see its output above');
       process.exit(1);
     }
