@@ -107,4 +107,23 @@ describe('what the server sends', () => {
     expect(verdictSchema.parse(verdict.json)).toEqual(verdict.json);
     expect(verdict.json.status).toBe('pass');
   });
+
+  it('refuses a bad field over HTTP with the same code and message as over the editor socket', async () => {
+    const { ws, until } = await openEditorSocket(server.url);
+    const cases: Array<[string, object]> = [
+      ['/api/run', {}],
+      ['/api/run', { code: 42 }],
+      ['/api/run', { code: 'x', exerciseId: 5 }],
+      ['/api/exercises/tcp-echo-server/submissions', { code: ['x'] }],
+    ];
+    for (const [i, [route, body]] of cases.entries()) {
+      const http = await postJson(`${server.url}${route}`, body);
+      ws.send(JSON.stringify({ type: route === '/api/run' ? 'run' : 'check', id: `bad-${i}`, exerciseId: 'tcp-echo-server', ...body }));
+      const socket = await until((m) => m.id === `bad-${i}`);
+      expect(http.status).toBe(400);
+      expect(http.json.error).toEqual({ code: socket.code, message: socket.message });
+    }
+    ws.close();
+    expect((await postJson(`${server.url}/api/run`, { code: 42 })).json.error).toEqual({ code: 'invalid_code', message: 'The field "code" must be a string of TypeScript.' });
+  });
 });

@@ -2,7 +2,8 @@
 import { Router, type Response } from 'express';
 import type { Exercise } from '../exercises/catalog.ts';
 import { findExercise, inRunSlot, type Services } from '../services.ts';
-import { optionalExerciseId, requireCode } from './validate.ts';
+import { runBodySchema, submissionBodySchema } from '../shapes/requests.ts';
+import { readBody } from './validate.ts';
 import { ApiError } from './errors.ts';
 
 const summary = (e: Exercise) => ({ id: e.id, title: e.title, lesson: e.lesson, kind: e.kind, difficulty: e.difficulty, order: e.order });
@@ -41,15 +42,14 @@ export function apiRouter(services: Services, version: string): Router {
 
   router.post('/exercises/:id/submissions', async (req, res) => {
     const e = await findExercise(services, req.params.id);
-    const code = requireCode(req.body, config.maxCodeBytes);
+    const { code } = readBody(submissionBodySchema, req.body, config.maxCodeBytes);
     const signal = abortWhenGone(res);
     const verdict = await untilGone(signal, inRunSlot(services, signal, () => grader.grade(e, code, { signal })));
     if (verdict) res.json(verdict);
   });
 
   router.post('/run', async (req, res) => {
-    const code = requireCode(req.body, config.maxCodeBytes);
-    const exerciseId = optionalExerciseId(req.body);
+    const { code, exerciseId } = readBody(runBodySchema, req.body, config.maxCodeBytes);
     const exercise = exerciseId ? await findExercise(services, exerciseId) : undefined;
     const signal = abortWhenGone(res);
     const result = await untilGone(signal, inRunSlot(services, signal, () => harness.run({ code, limits: exercise?.limits, signal })));

@@ -1,23 +1,26 @@
-// Input checks shared by the HTTP API and the WebSocket endpoint.
+// Input checks shared by the HTTP API and the editor socket: a request's shape (its schema and the
+// refusal for a bad field are in shapes/requests.ts) and the code's size (the server's limit).
+import { z } from 'zod';
+import { refusalOf } from '../shapes/requests.ts';
 import { ApiError } from './errors.ts';
 
-export function requireCode(body: unknown, maxCodeBytes: number): string {
+/** The body as the schema reads it, with its code within the limit; else a 4xx naming what is wrong. */
+export function readBody<S extends z.ZodType<{ code: string }>>(schema: S, body: unknown, maxCodeBytes: number): z.infer<S> {
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
     throw new ApiError(400, 'invalid_body', 'Send a JSON object like {"code": "<TypeScript>"}.');
   }
-  const code = (body as Record<string, unknown>).code;
-  if (code === undefined) throw new ApiError(400, 'missing_code', 'The field "code" is missing: send {"code": "<TypeScript>"}.');
-  if (typeof code !== 'string') throw new ApiError(400, 'invalid_code', 'The field "code" must be a string of TypeScript.');
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    const refusal = refusalOf(parsed.error, body as Record<string, unknown>) ?? { code: 'invalid_body', message: z.prettifyError(parsed.error) };
+    throw new ApiError(400, refusal.code, refusal.message);
+  }
+  requireCodeWithin(parsed.data.code, maxCodeBytes);
+  return parsed.data;
+}
+
+export function requireCodeWithin(code: string, maxCodeBytes: number): void {
   const bytes = Buffer.byteLength(code);
   if (bytes > maxCodeBytes) {
     throw new ApiError(413, 'code_too_large', `The code is ${bytes} bytes; the limit is ${maxCodeBytes} bytes.`);
   }
-  return code;
-}
-
-export function optionalExerciseId(body: unknown): string | undefined {
-  const id = (body as Record<string, unknown>).exerciseId;
-  if (id === undefined || id === null) return undefined;
-  if (typeof id !== 'string') throw new ApiError(400, 'invalid_exercise_id', 'The field "exerciseId" must be a string.');
-  return id;
 }

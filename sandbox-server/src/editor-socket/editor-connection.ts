@@ -3,7 +3,7 @@
 // rate limit and waits for a run slot; a peer that stops reading is dropped.
 import type { WebSocket } from 'ws';
 import { ApiError } from '../api/errors.ts';
-import { requireCode } from '../api/validate.ts';
+import { requireCodeWithin } from '../api/validate.ts';
 import { findExercise, inRunSlot, type Services } from '../services.ts';
 import { readClientMessage, type CheckRequest, type RunRequest, type ServerMessage } from '../shapes/editor-protocol.ts';
 import type { RunResult } from '../shapes/run.ts';
@@ -93,7 +93,7 @@ export class EditorConnection {
 
   private async run({ id, code, exerciseId }: RunRequest, signal: AbortSignal): Promise<void> {
     const { config, harness } = this.services;
-    requireCode({ code }, config.maxCodeBytes); // the size limit: the message's shape is checked already
+    requireCodeWithin(code, config.maxCodeBytes);
     const exercise = exerciseId ? await findExercise(this.services, exerciseId) : undefined;
     const started = Date.now();
     const result: RunResult = await inRunSlot(this.services, signal, () =>
@@ -115,7 +115,7 @@ export class EditorConnection {
 
   private async check({ id, code, exerciseId }: CheckRequest, signal: AbortSignal): Promise<void> {
     const exercise = await findExercise(this.services, exerciseId);
-    requireCode({ code }, this.services.config.maxCodeBytes); // the size limit
+    requireCodeWithin(code, this.services.config.maxCodeBytes);
     const started = Date.now();
     const verdict: Verdict = await inRunSlot(this.services, signal, () =>
       this.services.grader.grade(exercise, code, {
