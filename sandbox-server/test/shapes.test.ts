@@ -2,13 +2,25 @@
 // what it does not), and that what the real server sends — over the socket and the JSON API — is
 // exactly what the shapes say, so the site and the checker can rely on their types.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { readClientMessage, serverMessageSchema } from '../src/shapes/editor-protocol.ts';
 import { runResultSchema } from '../src/shapes/run.ts';
 import { verdictSchema } from '../src/shapes/verdict.ts';
 import { openEditorSocket } from './support/editor-socket.ts';
 import { postJson, ROOT, startServerProcess, type ServerProcess } from './support/server-process.ts';
+
+describe('the shapes modules', () => {
+  it('import only zod and each other, so the site can import them (it imports their types)', () => {
+    const dir = path.join(ROOT, 'sandbox-server/src/shapes');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.ts'));
+    expect(files).toContain('editor-protocol.ts');
+    for (const file of files) {
+      const imports = [...readFileSync(path.join(dir, file), 'utf8').matchAll(/^(?:import|export)\b[^'";]*?from\s+'([^']+)'/gm)].map((m) => m[1]);
+      expect(imports.filter((spec) => spec !== 'zod' && !/^\.\/[a-z-]+\.ts$/.test(spec)), file).toEqual([]);
+    }
+  });
+});
 
 describe('readClientMessage', () => {
   it('accepts run (with or without an exercise), check and stop', () => {
