@@ -75,7 +75,7 @@ async function sweepDeadRuns(base = os.tmpdir()) {
   }
 }
 
-/** Notes a server process started by the run, so that its pods' cgroups can be found once it is gone. */
+/** Notes a process of the run that may make pods (a server, or a test worker), so that their cgroups can be found once it is gone. */
 export function recordServer(pid) {
   const run = currentRun();
   if (run) appendFileSync(run.servers, `${pid}\n`);

@@ -9,6 +9,7 @@ import { loadConfig } from '../src/config.ts';
 import { Session } from '../src/harness/session.ts';
 import { createIsolation } from '../src/runner/index.ts';
 import type { Isolation } from '../src/runner/learner-process.ts';
+import { requireStrongIsolation } from './support/prerequisites.ts';
 
 const limits = { timeoutMs: 8000, memoryMb: 256, outputBytes: 100_000 };
 
@@ -17,6 +18,7 @@ describe.each(['process', 'bwrap'] as const)('a program under %s isolation', (mo
   let isolation: Isolation;
 
   beforeAll(async () => {
+    if (mode === 'bwrap') requireStrongIsolation();
     workDir = await mkdtemp(path.join(os.tmpdir(), 'sm-test-parity-'));
     await chmod(workDir, 0o711); // the program may run as another user
     isolation = await createIsolation({ ...loadConfig({}), isolation: mode, tmpDir: workDir, warmPods: 0 }, () => {});
