@@ -13,7 +13,8 @@
 //    and as an editor marker at that position; axe-core finds no serious/critical violations
 //    (before and after the editor mounts).
 // Prints PASS/FAIL per step and "N passed, N failed"; exits non-zero on any failure. The server
-// and the browser are stopped in every case.
+// and the browser are stopped in every case, and `npm run test:browser` runs this inside a test run
+// (scripts/test-run.mjs) that fails if either, or a temp dir, is left.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
