@@ -63,6 +63,27 @@ console.log(typeof WebSocket, typeof io, typeof engine.Socket);`);
     expect(stdout).toBe('ERR_MODULE_NOT_FOUND\n');
   });
 
+  it('delivers what a client wrote just before it exited', async () => {
+    const { exit, traffic } = await run(`import net from 'node:net';
+const socket = net.connect(Number(process.env.ECHO_PORT), process.env.HOST, () => {
+  socket.write('last words\\n', () => process.exit(0));
+});`);
+    expect(exit.exitCode).toBe(0);
+    const received = traffic.filter((e) => e.endpoint === 'echo' && e.direction === 'from-learner');
+    expect(Buffer.concat(received.map((e) => e.bytes!)).toString()).toBe('last words\n');
+  });
+
+  it('sees its TCP connection as a TCP connection to the service', async () => {
+    const { stdout } = await run(`import net from 'node:net';
+const port = Number(process.env.ECHO_PORT);
+const socket = net.connect(port, process.env.HOST, () => {
+  const { remoteAddress, remoteFamily, remotePort, localAddress, localPort } = socket;
+  console.log(remoteAddress, remoteFamily, remotePort === port, localAddress, Number.isInteger(localPort) && localPort! > 1023);
+  socket.end();
+});`);
+    expect(stdout).toBe('127.0.0.1 IPv4 true 127.0.0.1 true\n');
+  });
+
   it("reaches the run's UDP echo, which the trusted side serves and records", async () => {
     const { exit, stdout, traffic } = await run(`import dgram from 'node:dgram';
 const socket = dgram.createSocket('udp4');

@@ -10,7 +10,7 @@
 // Once the program runs, the channel is in its hands too: the host trusts nothing it says (the
 // exit status comes from the sandbox, the grade from the grader's own sockets).
 import net from 'node:net';
-import { bridgeDatagrams, bridgeOut, connectIn, resetIn } from './pod-relay.mjs';
+import { bridgeDatagrams, bridgeOut, connectDirectly, connectIn, resetIn } from './pod-relay.mjs';
 
 const control = new net.Socket({ fd: 3, readable: true, writable: true });
 const report = (message) => control.write(JSON.stringify(message) + '\n');
@@ -19,6 +19,7 @@ control.on('end', () => process.exit(0)); // the host went away: nothing left to
 
 async function prepare(job) {
   for (const port of job.bridgedPorts) await bridgeOut(port);
+  connectDirectly(job.bridgedPorts);
   for (const port of job.datagramPorts) await bridgeDatagrams(port);
 }
 

@@ -1,8 +1,10 @@
 // Runs INSIDE a pod, in the program's own process, set up by pod-boot.mjs before the program starts.
 // The pod's network holds nothing but loopback; this module is its only link to the host, through
 // unix sockets the host serves in /sock (a read-only view: the pod can connect, never create):
-//   - outward: 127.0.0.1:<port> of each reference server of the run is a listener here whose
-//     connections go to /sock/port-<port>.sock, each starting with 2 bytes: the program's source port;
+//   - outward: a connection the program opens to 127.0.0.1:<port> of one of the run's services goes
+//     straight to /sock/port-<port>.sock (see connectDirectly), starting with 2 bytes: the program's
+//     source port. 127.0.0.1:<port> is also a listener here relaying to the same place, for
+//     connections made some other way (a host name that resolves to 127.0.0.1);
 //   - inward: on the host's request (a control message) a connection is opened to a port inside the
 //     pod (the grader reaching the learner's server) and handed to /sock/into.sock, starting with
 //     4 bytes of request id and 1 status byte (1 connected, 0 refused);
@@ -47,6 +49,44 @@ export function bridgeOut(port) {
       resolve();
     });
   });
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::ffff:127.0.0.1']);
+/** Ports the program's own end reports (a unix socket has none), counting up like ephemeral ports. */
+let nextLocalPort = 40_000;
+
+/**
+ * Makes the program's TCP connections to the run's services unix socket connections to the host.
+ * Through a relay in this process, what the program wrote just before it exited
+ * (`socket.write(line, () => process.exit(0))`) would die in the relay's buffers; on its own socket
+ * the kernel delivers it, as over TCP. The socket looks like the TCP one it stands for.
+ */
+export function connectDirectly(ports) {
+  const bridged = new Set(ports);
+  const connect = net.Socket.prototype.connect;
+  net.Socket.prototype.connect = function (...args) {
+    // net.connect() passes [options, callback] as one array; socket.connect() gets them as they came.
+    const [first, ...rest] = Array.isArray(args[0]) ? args[0] : args;
+    const options = typeof first === 'object' && first !== null ? first : { port: first, host: typeof rest[0] === 'string' ? rest.shift() : undefined };
+    const callback = rest.find((arg) => typeof arg === 'function');
+    const port = Number(options.port);
+    if (options.path !== undefined || !bridged.has(port) || !LOOPBACK.has(options.host ?? '')) return connect.apply(this, args);
+    const localPort = nextLocalPort++;
+    Object.defineProperties(this, {
+      remoteAddress: { value: '127.0.0.1', configurable: true },
+      remotePort: { value: port, configurable: true },
+      remoteFamily: { value: 'IPv4', configurable: true },
+      localAddress: { value: '127.0.0.1', configurable: true },
+      localPort: { value: localPort, configurable: true },
+      // A unix socket cannot send a TCP reset; the closest it has is to close at once.
+      resetAndDestroy: { value: () => this.destroy(), configurable: true },
+    });
+    connect.call(this, { path: `/sock/port-${port}.sock` }, ...(callback ? [callback] : []));
+    const header = Buffer.alloc(2);
+    header.writeUInt16BE(localPort);
+    this.write(header);
+    return this;
+  };
 }
 
 /** Inward connections by request id, until they close: the host may ask for one to be reset. */
