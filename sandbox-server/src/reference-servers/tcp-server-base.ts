@@ -120,6 +120,9 @@ export abstract class ReferenceTcpServer {
   /** Serves a connection that arrived some other way (relayed from an isolated program's network). */
   acceptSocket(socket: net.Socket): void {
     socket.on('error', () => {}); // ECONNRESET and the like: 'close' follows and cleans up
+    // A client's end is answered by conn.end() below, after whatever an output shaper still holds
+    // (node's default would end this side at once and lose it), on TCP and relayed sockets alike.
+    socket.allowHalfOpen = true;
     if (this.sockets.size >= this.limits.maxConnections) {
       this.refused.add(socket);
       socket.resume(); // read and drop what it sends, so its close is seen at once
