@@ -40,6 +40,8 @@ export interface TestWebSocketOptions {
   maxBufferedBytes?: number;
   /** How long the opening handshake may take. */
   handshakeWithin?: number;
+  /** false: pings go unanswered, as from a peer that died without closing (to test a heartbeat). */
+  answerPings?: boolean;
 }
 
 export interface WaitOptions {
@@ -67,6 +69,7 @@ export class TestWebSocket {
   private readonly pongs: Buffer[] = [];
 
   private constructor(
+    private readonly socket: net.Socket,
     readonly ws: WebSocket,
     readonly label: string,
     private readonly options: Required<Pick<TestWebSocketOptions, 'maxMessageBytes' | 'maxBufferedBytes'>>,
@@ -121,10 +124,11 @@ export class TestWebSocket {
       maxPayload: maxMessageBytes,
       handshakeTimeout: options.handshakeWithin ?? DEFAULT_WAIT_MS,
       perMessageDeflate: false,
+      autoPong: options.answerPings ?? true,
       headers: options.headers,
       origin: options.origin,
     });
-    client = new TestWebSocket(ws, options.label, { maxMessageBytes, maxBufferedBytes: options.maxBufferedBytes ?? DEFAULT_BUFFERED_BYTES });
+    client = new TestWebSocket(socket, ws, options.label, { maxMessageBytes, maxBufferedBytes: options.maxBufferedBytes ?? DEFAULT_BUFFERED_BYTES });
     // Settled by the first of these; once open, errors and closes are the client's to report.
     await new Promise<void>((resolve, reject) => {
       let opened = false;
@@ -177,6 +181,15 @@ export class TestWebSocket {
         await sleep(FRAGMENT_GAP_MS);
       }
     }
+  }
+
+  /** Stops reading from the connection, as a slow or stuck client would: what the server sends piles up on its side. */
+  pauseReading(): void {
+    this.socket.pause();
+  }
+
+  resumeReading(): void {
+    this.socket.resume();
   }
 
   ping(data: Buffer = Buffer.alloc(0)): void {

@@ -8,6 +8,7 @@ import { TcpEchoServer } from './tcp-echo.ts';
 import { TcpChatServer } from './tcp-chat.ts';
 import { UdpEchoServer } from './udp-echo.ts';
 import { WsEchoServer } from './ws-echo.ts';
+import { SHARED_WS_LIMITS, type WsServerLimits } from './ws-server-base.ts';
 
 /** How a program talks to a server. Every transport but udp is a byte stream over TCP. */
 export type Transport = 'tcp' | 'udp' | 'ws' | 'socket.io';
@@ -89,9 +90,14 @@ export const REFERENCE_SERVERS = {
     env: 'WS_ECHO_PORT',
     defaultPort: 7004,
     transport: 'ws',
-    create: ({ traffic, limits }) => new WsEchoServer(traffic, limits && { maxConnections: limits.maxConnections, idleTimeoutMs: limits.idleTimeoutMs }),
+    create: ({ traffic, limits }) => new WsEchoServer(traffic, sharedWsLimits(limits)),
   },
 } as const satisfies Record<string, ReferenceServerEntry>;
+
+/** A shared WebSocket server's limits: the configuration's caps and idle timeout, and the shared strictness. */
+function sharedWsLimits(limits: ReferenceLimits | undefined): Partial<WsServerLimits> | undefined {
+  return limits && { ...SHARED_WS_LIMITS, maxConnections: limits.maxConnections, idleTimeoutMs: limits.idleTimeoutMs };
+}
 
 type Registry = typeof REFERENCE_SERVERS;
 export type ReferenceServerName = keyof Registry;
