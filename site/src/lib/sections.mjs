@@ -6,6 +6,7 @@ export const SECTION_LABELS = {
   '01-introduction': 'Introduction',
   '02-understanding-sockets': 'Understanding Sockets',
   '03-tcp-sockets': 'TCP Sockets',
+  '04-websockets': 'WebSockets',
 };
 
 /** "04-web-sockets" → "Web Sockets" unless it has a label above. */
