@@ -1,10 +1,11 @@
-// `npm run bench`: time from submission to verdict for tcp-echo-server's solution, through
+// `npm run bench`: time from submission to verdict for each benchmarked exercise's solution
+// (tcp-echo-server, ws-echo-server; BENCH_EXERCISES=a,b to choose), through
 // POST /api/exercises/:id/submissions. Prints figures; asserts nothing about time.
 //
 //   sequential  BENCH_RUNS submissions one after another, warm server (pods ready)
 //   burst       BENCH_BURST concurrent submissions, warm server
-//   cold burst  the same burst on a server that keeps no pod ready: every grading also pays for
-//               starting its sandbox, as under load that outlasts the warm pool
+//   cold burst  the first exercise's burst on a server that keeps no pod ready: every grading also
+//               pays for starting its sandbox, as under load that outlasts the warm pool
 //
 // Each phase also prints the CPU the whole machine spent per grading (/proc/stat: it includes the
 // kernel's work for namespaces and cgroups, which no process's rusage shows).
@@ -21,8 +22,11 @@ const SEQUENTIAL = Number(process.env.BENCH_RUNS ?? 30);
 const BURST = Number(process.env.BENCH_BURST ?? 20);
 const COLD = process.env.BENCH_COLD !== '0';
 const WARMUP = 3;
-const exerciseId = 'tcp-echo-server';
-const code = readFileSync(path.join(PROJECT_ROOT, 'exercises', exerciseId, 'solution.ts'), 'utf8');
+const EXERCISES = (process.env.BENCH_EXERCISES ?? 'tcp-echo-server,ws-echo-server')
+  .split(',')
+  .filter((id) => existsSync(path.join(PROJECT_ROOT, 'exercises', id, 'solution.ts')))
+  .map((id) => ({ id, code: readFileSync(path.join(PROJECT_ROOT, 'exercises', id, 'solution.ts'), 'utf8') }));
+type Exercise = (typeof EXERCISES)[number];
 
 type Server = Awaited<ReturnType<typeof startServer>>;
 interface Graded {
@@ -64,12 +68,12 @@ async function start(env: Record<string, string> = {}): Promise<Server> {
   );
 }
 
-async function submit(server: Server): Promise<Graded> {
+async function submit(server: Server, exercise: Exercise): Promise<Graded> {
   const t = performance.now();
-  const res = await fetch(`${server.url}/api/exercises/${exerciseId}/submissions`, {
+  const res = await fetch(`${server.url}/api/exercises/${exercise.id}/submissions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ code }),
+    body: JSON.stringify({ code: exercise.code }),
   });
   const verdict = (await res.json()) as { status: string };
   return { ms: performance.now() - t, status: verdict.status };
@@ -78,27 +82,27 @@ async function submit(server: Server): Promise<Graded> {
 /** Waits until the server is warm: its pods started ahead of time are all ready. */
 const warm = (server: Server) => server.services.harness.isolation.whenWarm?.();
 
-async function sequential(server: Server, runs: number): Promise<void> {
+async function sequential(server: Server, exercise: Exercise, runs: number): Promise<void> {
   await warm(server);
   const { result, cpu } = await measureCpu(runs, async () => {
     const graded: Graded[] = [];
-    for (let i = 0; i < runs; i++) graded.push(await submit(server));
+    for (let i = 0; i < runs; i++) graded.push(await submit(server, exercise));
     return graded;
   });
   const times = result.map((r) => r.ms).sort((a, b) => a - b);
   const passed = result.filter((r) => r.status === 'pass').length;
-  console.log(`sequential: ${runs} submissions of ${exerciseId}'s solution, warm server`);
+  console.log(`${exercise.id} sequential: ${runs} submissions of its solution, warm server`);
   console.log(`  median ${percentile(times, 50).toFixed(0)} ms, p95 ${percentile(times, 95).toFixed(0)} ms, min ${times[0].toFixed(0)} ms, max ${times.at(-1)!.toFixed(0)} ms, passed ${passed}/${runs}`);
   console.log(`  ${cpu}`);
 }
 
-async function burst(server: Server, size: number, label: string): Promise<void> {
+async function burst(server: Server, exercise: Exercise, size: number, label: string): Promise<void> {
   await warm(server);
   const t = performance.now();
-  const { result, cpu } = await measureCpu(size, () => Promise.all(Array.from({ length: size }, () => submit(server))));
+  const { result, cpu } = await measureCpu(size, () => Promise.all(Array.from({ length: size }, () => submit(server, exercise))));
   const seconds = (performance.now() - t) / 1000;
   const passed = result.filter((r) => r.status === 'pass').length;
-  console.log(`${label}: ${size} concurrent submissions in ${seconds.toFixed(2)} s = ${(size / seconds).toFixed(1)} gradings/s, passed ${passed}/${size}`);
+  console.log(`${exercise.id} ${label}: ${size} concurrent submissions in ${seconds.toFixed(2)} s = ${(size / seconds).toFixed(1)} gradings/s, passed ${passed}/${size}`);
   console.log(`  ${cpu}`);
 }
 
@@ -106,18 +110,20 @@ const server = await start();
 try {
   const { isolation } = server.services.harness.isolation;
   console.log(`isolation: ${isolation}, run slots: ${server.services.slots.slots}, warm pods: ${isolation === 'bwrap' ? server.services.harness.config.warmPods : 'none'}`);
-  for (let i = 0; i < WARMUP; i++) await submit(server);
-  if (SEQUENTIAL > 0) await sequential(server, SEQUENTIAL);
-  if (BURST > 0) await burst(server, BURST, 'burst');
+  for (const exercise of EXERCISES) {
+    for (let i = 0; i < WARMUP; i++) await submit(server, exercise);
+    if (SEQUENTIAL > 0) await sequential(server, exercise, SEQUENTIAL);
+    if (BURST > 0) await burst(server, exercise, BURST, 'burst');
+  }
 } finally {
   await server.close();
 }
 
-if (COLD && BURST > 0) {
+if (COLD && BURST > 0 && EXERCISES.length > 0) {
   const cold = await start({ SANDBOX_WARM_PODS: '0' });
   try {
-    for (let i = 0; i < WARMUP; i++) await submit(cold);
-    await burst(cold, BURST, 'cold burst (no pod ready: each grading starts its sandbox)');
+    for (let i = 0; i < WARMUP; i++) await submit(cold, EXERCISES[0]);
+    await burst(cold, EXERCISES[0], BURST, 'cold burst (no pod ready: each grading starts its sandbox)');
   } finally {
     await cold.close();
   }
