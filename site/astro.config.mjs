@@ -106,6 +106,8 @@ export default defineConfig({
       // (`npm run serve`, port 4321 by default), so the site can use relative /api URLs as in production
       proxy: {
         '/api': { target: process.env.SOCKET_MASTERY_API || 'http://127.0.0.1:4321', ws: true, changeOrigin: true },
+        // the shared WebSocket reference servers that lesson pages' browser code connects to
+        '/live': { target: process.env.SOCKET_MASTERY_API || 'http://127.0.0.1:4321', ws: true, changeOrigin: true },
       },
     },
   },

@@ -7,7 +7,8 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, PROJECT_ROOT, type Config } from './config.ts';
 import { createApp } from './app.ts';
-import { attachEditorSocket } from './editor-socket/endpoint.ts';
+import { createEditorSocket, EDITOR_SOCKET_PATH } from './editor-socket/endpoint.ts';
+import { UpgradeRouter, addLiveRoutes } from './live-routes.ts';
 import { ExerciseCatalog } from './exercises/catalog.ts';
 import { Harness } from './harness/run-harness.ts';
 import { Grader } from './grading/grader.ts';
@@ -44,7 +45,12 @@ export async function startServer(baseConfig: Config): Promise<RunningServer> {
     rateLimiter: new RateLimiter(config.rateLimit),
   };
   const server = http.createServer(createApp(services, version));
-  const wss = attachEditorSocket(server, services);
+  // One router for every upgrade: the editors' socket and the shared WebSocket servers under /live/.
+  const editorSocket = createEditorSocket(services);
+  const wss = editorSocket.wss;
+  const upgrades = new UpgradeRouter().add(EDITOR_SOCKET_PATH, editorSocket.handleUpgrade);
+  addLiveRoutes(upgrades, shared, config.trustProxyHops);
+  upgrades.attach(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);

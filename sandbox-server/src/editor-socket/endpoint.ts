@@ -2,16 +2,23 @@
 // shapes/editor-protocol.ts). This module accepts connections; each one is an EditorConnection.
 // Guards: a cap on connections per IP (refused at the upgrade with HTTP 429), a cap on message size
 // (ws closes with 1009), and ping/pong heartbeats that drop dead peers (and so stop their jobs).
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { clientIp } from '../api/rate-limit.ts';
 import type { Services } from '../services.ts';
+import type { UpgradeHandler } from '../live-routes.ts';
 import { EditorConnection } from './editor-connection.ts';
 
 export const EDITOR_SOCKET_PATH = '/api/ws';
 
-export function attachEditorSocket(server: Server, services: Services): WebSocketServer {
+export interface EditorSocket {
+  wss: WebSocketServer;
+  /** Serves an upgrade request for EDITOR_SOCKET_PATH (the server's upgrade router sends it here). */
+  handleUpgrade: UpgradeHandler;
+}
+
+export function createEditorSocket(services: Services): EditorSocket {
   const { maxCodeBytes, webSocket, trustProxyHops } = services.config;
   const maxPayload = maxCodeBytes * 2 + 4096;
   const wss = new WebSocketServer({ noServer: true, maxPayload });
@@ -19,13 +26,7 @@ export function attachEditorSocket(server: Server, services: Services): WebSocke
   const connections = new Set<EditorConnection>();
   let nextId = 1;
 
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', () => {}); // a client that resets mid-handshake
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if (path !== EDITOR_SOCKET_PATH) {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
-      return;
-    }
+  const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const ip = clientIp(req, trustProxyHops);
     if ((perIp.get(ip) ?? 0) >= webSocket.maxPerIp) {
       const body = JSON.stringify({
@@ -49,10 +50,10 @@ export function attachEditorSocket(server: Server, services: Services): WebSocke
       });
       wss.emit('connection', ws, req);
     });
-  });
+  };
 
   const heartbeat = setInterval(() => connections.forEach((c) => c.heartbeat()), webSocket.heartbeatMs);
   heartbeat.unref();
   wss.on('close', () => clearInterval(heartbeat));
-  return wss;
+  return { wss, handleUpgrade };
 }
