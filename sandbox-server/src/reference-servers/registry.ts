@@ -8,6 +8,7 @@ import { TcpEchoServer } from './tcp-echo.ts';
 import { TcpChatServer } from './tcp-chat.ts';
 import { UdpEchoServer } from './udp-echo.ts';
 import { WsEchoServer } from './ws-echo.ts';
+import { CollabServer } from './collab.ts';
 import { SHARED_WS_LIMITS, type WsServerLimits } from './ws-server-base.ts';
 
 /** How a program talks to a server. Every transport but udp is a byte stream over TCP. */
@@ -91,6 +92,15 @@ export const REFERENCE_SERVERS = {
     defaultPort: 7004,
     transport: 'ws',
     create: ({ traffic, limits }) => new WsEchoServer(traffic, sharedWsLimits(limits)),
+  },
+  collab: {
+    title: 'Collaborative documents',
+    description: 'shared plain-text documents over JSON: join, sync, versioned edits (stale ones rejected), cursors, presence',
+    env: 'COLLAB_PORT',
+    defaultPort: 7006,
+    transport: 'ws',
+    protocol: 'sandbox-server/src/reference-servers/COLLAB-PROTOCOL.md',
+    create: ({ traffic, limits }) => new CollabServer(traffic, sharedWsLimits(limits)),
   },
 } as const satisfies Record<string, ReferenceServerEntry>;
 
