@@ -8,6 +8,7 @@ import { TcpEchoServer } from './tcp-echo.ts';
 import { TcpChatServer } from './tcp-chat.ts';
 import { UdpEchoServer } from './udp-echo.ts';
 import { WsEchoServer } from './ws-echo.ts';
+import { WsApiServer } from './ws-api.ts';
 import { CollabServer } from './collab.ts';
 import { SHARED_WS_LIMITS, type WsServerLimits } from './ws-server-base.ts';
 
@@ -92,6 +93,15 @@ export const REFERENCE_SERVERS = {
     defaultPort: 7004,
     transport: 'ws',
     create: ({ traffic, limits }) => new WsEchoServer(traffic, sharedWsLimits(limits)),
+  },
+  wsApi: {
+    title: 'WebSocket JSON API',
+    description: 'answers JSON requests {id, op, …} with {id, ok, result or error}; "slow" answers late, so replies come back out of order',
+    env: 'WS_API_PORT',
+    defaultPort: 7005,
+    transport: 'ws',
+    protocol: 'sandbox-server/src/reference-servers/WS-API-PROTOCOL.md',
+    create: ({ traffic, limits }) => new WsApiServer(traffic, sharedWsLimits(limits)),
   },
   collab: {
     title: 'Collaborative documents',
