@@ -30,11 +30,12 @@ describe.each(['process', 'bwrap'] as const)('a program under %s isolation', (mo
     await rm(workDir, { recursive: true, force: true });
   });
 
-  async function run(code: string) {
+  async function run(code: string, before?: (session: Session) => void) {
     const compiled = await compileTypeScript(code);
     if (!compiled.ok) throw new Error(compiled.error.message);
     const session = await Session.open(isolation, { js: compiled.js, limits, tmpDir: workDir });
     try {
+      before?.(session);
       const learner = session.startLearner();
       const exit = await learner.exited;
       return { exit, stdout: learner.stdout, stderr: learner.stderr, traffic: session.traffic.events };
@@ -73,15 +74,35 @@ const socket = net.connect(Number(process.env.ECHO_PORT), process.env.HOST, () =
     expect(Buffer.concat(received.map((e) => e.bytes!)).toString()).toBe('last words\n');
   });
 
-  it('sees its TCP connection as a TCP connection to the service', async () => {
+  it('sees its TCP connection as a TCP connection to the service, addresses known once connected', async () => {
     const { stdout } = await run(`import net from 'node:net';
 const port = Number(process.env.ECHO_PORT);
-const socket = net.connect(port, process.env.HOST, () => {
-  const { remoteAddress, remoteFamily, remotePort, localAddress, localPort } = socket;
-  console.log(remoteAddress, remoteFamily, remotePort === port, localAddress, Number.isInteger(localPort) && localPort! > 1023);
-  socket.end();
-});`);
-    expect(stdout).toBe('127.0.0.1 IPv4 true 127.0.0.1 true\n');
+const open = () => new Promise<net.Socket>((resolve) => {
+  const socket = net.connect(port, process.env.HOST);
+  console.log('before connect:', socket.localPort, socket.remotePort);
+  socket.on('connect', () => resolve(socket));
+});
+const [a, b] = [await open(), await open()];
+for (const s of [a, b]) console.log(s.remoteAddress, s.remoteFamily, s.remotePort === port, s.localAddress, Number.isInteger(s.localPort) && s.localPort! > 1023);
+console.log('own ports differ:', a.localPort !== b.localPort);
+a.end();
+b.end();`);
+    expect(stdout).toBe(
+      'before connect: undefined undefined\nbefore connect: undefined undefined\n' + '127.0.0.1 IPv4 true 127.0.0.1 true\n'.repeat(2) + 'own ports differ: true\n',
+    );
+  });
+
+  it('resets a connection: the service sees ECONNRESET, as over TCP', async () => {
+    const errors: string[] = [];
+    const { exit } = await run(
+      `import net from 'node:net';
+const socket = net.connect(Number(process.env.ECHO_PORT), process.env.HOST, () => socket.write('x'));
+socket.on('data', () => socket.resetAndDestroy());
+socket.on('close', () => setTimeout(() => {}, 200));`,
+      (session) => session.servers.echo.onAccept((socket) => void socket.on('error', (err: NodeJS.ErrnoException) => errors.push(err.code ?? err.message))),
+    );
+    expect(exit.exitCode).toBe(0);
+    await expect.poll(() => errors).toEqual(['ECONNRESET']);
   });
 
   it("reaches the run's UDP echo, which the trusted side serves and records", async () => {

@@ -6,7 +6,8 @@
 //
 // Channel, host → pod: {"type":"job",entry,env,bridgedPorts,datagramPorts}, then any number of
 // {"type":"connect",id,port} and {"type":"reset",id}. Pod → host: {"type":"ready"} once booted,
-// {"type":"started"} just before the program runs, {"type":"failed",message} if it cannot be.
+// {"type":"started"} just before the program runs, {"type":"failed",message} if it cannot be, and
+// {"type":"outward-reset",port,source} when the program resets a connection to a service (pod-relay.mjs).
 // Once the program runs, the channel is in its hands too: the host trusts nothing it says (the
 // exit status comes from the sandbox, the grade from the grader's own sockets).
 import net from 'node:net';
@@ -19,7 +20,7 @@ control.on('end', () => process.exit(0)); // the host went away: nothing left to
 
 async function prepare(job) {
   for (const port of job.bridgedPorts) await bridgeOut(port);
-  connectDirectly(job.bridgedPorts);
+  connectDirectly(job.bridgedPorts, report);
   for (const port of job.datagramPorts) await bridgeDatagrams(port);
 }
 

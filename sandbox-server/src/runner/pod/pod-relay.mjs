@@ -52,16 +52,20 @@ export function bridgeOut(port) {
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::ffff:127.0.0.1']);
-/** Ports the program's own end reports (a unix socket has none), counting up like ephemeral ports. */
-let nextLocalPort = 40_000;
+
+/** A port for the program's own end of a direct connection (a unix socket has none), as an ephemeral TCP port would be. */
+function ephemeralPort() {
+  return 32768 + Math.floor(Math.random() * (60999 - 32768));
+}
 
 /**
  * Makes the program's TCP connections to the run's services unix socket connections to the host.
  * Through a relay in this process, what the program wrote just before it exited
  * (`socket.write(line, () => process.exit(0))`) would die in the relay's buffers; on its own socket
- * the kernel delivers it, as over TCP. The socket looks like the TCP one it stands for.
+ * the kernel delivers it, as over TCP. Once connected, the socket looks like the TCP one it stands
+ * for; a reset (which a unix socket cannot send) is announced to the host by `notify` first.
  */
-export function connectDirectly(ports) {
+export function connectDirectly(ports, notify) {
   const bridged = new Set(ports);
   const connect = net.Socket.prototype.connect;
   net.Socket.prototype.connect = function (...args) {
@@ -71,19 +75,27 @@ export function connectDirectly(ports) {
     const callback = rest.find((arg) => typeof arg === 'function');
     const port = Number(options.port);
     if (options.path !== undefined || !bridged.has(port) || !LOOPBACK.has(options.host ?? '')) return connect.apply(this, args);
-    const localPort = nextLocalPort++;
-    Object.defineProperties(this, {
-      remoteAddress: { value: '127.0.0.1', configurable: true },
-      remotePort: { value: port, configurable: true },
-      remoteFamily: { value: 'IPv4', configurable: true },
-      localAddress: { value: '127.0.0.1', configurable: true },
-      localPort: { value: localPort, configurable: true },
-      // A unix socket cannot send a TCP reset; the closest it has is to close at once.
-      resetAndDestroy: { value: () => this.destroy(), configurable: true },
-    });
+    const source = ephemeralPort();
     connect.call(this, { path: `/sock/port-${port}.sock` }, ...(callback ? [callback] : []));
+    // Before the program's own 'connect' listeners: as with TCP, the addresses exist from then on.
+    this.prependOnceListener('connect', () => {
+      Object.defineProperties(this, {
+        remoteAddress: { value: '127.0.0.1', configurable: true },
+        remotePort: { value: port, configurable: true },
+        remoteFamily: { value: 'IPv4', configurable: true },
+        localAddress: { value: '127.0.0.1', configurable: true },
+        localPort: { value: source, configurable: true },
+      });
+    });
+    Object.defineProperty(this, 'resetAndDestroy', {
+      configurable: true,
+      value: () => {
+        notify({ type: 'outward-reset', port, source });
+        return this.destroy();
+      },
+    });
     const header = Buffer.alloc(2);
-    header.writeUInt16BE(localPort);
+    header.writeUInt16BE(source);
     this.write(header);
     return this;
   };

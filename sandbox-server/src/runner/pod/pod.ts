@@ -102,7 +102,11 @@ export function sandboxArgs(): string[] {
   return args;
 }
 
-type PodMessage = { type: 'ready' } | { type: 'started' } | { type: 'failed'; message: string };
+type PodMessage =
+  | { type: 'ready' }
+  | { type: 'started' }
+  | { type: 'failed'; message: string }
+  | { type: 'outward-reset'; port: number; source: number };
 
 export class Pod {
   /** Resolves when the pod's process is booted and waits for its job. */
@@ -126,6 +130,8 @@ export class Pod {
   private readonly listeners = new Set<(m: PodMessage) => void>();
   private readonly hostServers: net.Server[] = [];
   private readonly pendingConnects = new Map<number, { resolve(s: net.Socket): void; refuse(): void }>();
+  /** The program's connections to services, by "<service port>:<its source port>", until they close. */
+  private readonly outward = new Map<string, net.Socket>();
   private nextConnectId = 1;
   private destroying?: Promise<void>;
   private settleGone!: () => void;
@@ -206,22 +212,22 @@ export class Pod {
   }
 
   // The pod's process will run the learner's program: what comes over the channel is untrusted.
-  // It is read until the program starts; after that nothing it says is needed. A pod says a few
-  // dozen bytes in all: one that says more, or garbles it, is stopped (the channel must still be
-  // read to its end, so a flood would otherwise keep this process busy for the whole run).
+  // Once the program runs, the only message that means anything is a reset of one of its own
+  // connections (it can do no more than reset its own connection). A pod says a few dozen bytes in
+  // all: one that says more than MAX_CONTROL_BYTES, or garbles it, is stopped (the channel must
+  // still be read to its end, so a flood would otherwise keep this process busy for the whole run).
   private readControl(control: net.Socket): void {
     this.control = control;
     let buffered = '';
     let received = 0;
-    let listening = true;
+    let started = false;
     control.setEncoding('utf8');
     control.on('error', () => {});
     control.on('data', (text: string) => {
       received += text.length;
       if (received > MAX_CONTROL_BYTES) return this.tampered();
-      if (!listening) return;
       buffered += text;
-      for (let nl = buffered.indexOf('\n'); nl !== -1 && listening; nl = buffered.indexOf('\n')) {
+      for (let nl = buffered.indexOf('\n'); nl !== -1; nl = buffered.indexOf('\n')) {
         let message: PodMessage;
         try {
           message = JSON.parse(buffered.slice(0, nl)) as PodMessage;
@@ -229,8 +235,9 @@ export class Pod {
           return this.tampered();
         }
         buffered = buffered.slice(nl + 1);
-        if (message.type === 'started') listening = false;
-        for (const l of this.listeners) l(message);
+        if (!started) for (const l of this.listeners) l(message);
+        else if (message?.type === 'outward-reset') this.resetOutward(Number(message.port), Number(message.source));
+        if (message?.type === 'started') started = true;
       }
     });
   }
@@ -329,15 +336,27 @@ export class Pod {
   // service sees the same socket semantics and the same view of the peer as on its own TCP port.
   private acceptOutward(socket: net.Socket, port: number, accept: (s: net.Socket) => void): void {
     takeHeader(socket, 2, (header) => {
+      const source = header.readUInt16BE(0);
       Object.defineProperties(socket, {
         remoteAddress: { value: '127.0.0.1' },
-        remotePort: { value: header.readUInt16BE(0) },
+        remotePort: { value: source },
         remoteFamily: { value: 'IPv4' },
         localAddress: { value: '127.0.0.1' },
         localPort: { value: port },
       });
+      const key = `${port}:${source}`;
+      this.outward.set(key, socket);
+      socket.once('close', () => this.outward.get(key) === socket && this.outward.delete(key));
       accept(socket);
     });
+  }
+
+  // The program reset its connection (a unix socket cannot carry a TCP reset): the service sees the
+  // error a reset brings, as on its own TCP port.
+  private resetOutward(port: number, source: number): void {
+    const socket = this.outward.get(`${port}:${source}`);
+    if (!socket || socket.destroyed) return;
+    socket.destroy(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET', errno: -104, syscall: 'read' }));
   }
 
   // Datagrams the program sent to a datagram service's port, framed on a stream by the pod's relay;
