@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { getJson, postJson, ROOT, startServerProcess, type ServerProcess } from './support/server-process.ts';
+import { getJson, LEARNER_ENVIRONMENT, postJson, ROOT, startServerProcess, type ServerProcess } from './support/server-process.ts';
 import { requireStrongIsolation } from './support/prerequisites.ts';
 
 const echo = (file: string) => readFileSync(path.join(ROOT, 'exercises/tcp-echo-server', file), 'utf8');
@@ -138,7 +138,7 @@ s.on('data', (d) => console.log('reply', d.toString()));`;
 
   it('runs with an empty environment apart from the documented variables', async () => {
     const { json } = await postJson(`${server.url}/api/run`, { code: 'console.log(Object.keys(process.env).sort().join(","))' });
-    expect(json.stdout.trim()).toBe('CHAT_PORT,ECHO_PORT,HOST,PORT,UDP_ECHO_PORT,WS_ECHO_PORT');
+    expect(json.stdout.trim()).toBe(LEARNER_ENVIRONMENT.join(','));
   });
 });
 

@@ -5,6 +5,7 @@
 // independent cases run a few at a time (heavy ones alone) to keep the suite short on 2 cores.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, readlinkSync } from 'node:fs';
+import { LEARNER_ENVIRONMENT } from '../support/server-process.ts';
 import net from 'node:net';
 import path from 'node:path';
 import {
@@ -560,7 +561,7 @@ setInterval(() => {}, 1000);`;
 
   // ---- environment and Node internals ----
 
-  hostile('the environment holds only HOST, PORT, ECHO_PORT, CHAT_PORT, UDP_ECHO_PORT, WS_ECHO_PORT (no NODE_OPTIONS, no --inspect)', async () => {
+  hostile('the environment holds only HOST, PORT and the reference servers\' ports (no NODE_OPTIONS, no --inspect)', async () => {
     const result = await server.run(`console.log(JSON.stringify({
   keys: Object.keys(process.env).sort(),
   host: process.env.HOST,
@@ -570,7 +571,7 @@ setInterval(() => {}, 1000);`;
   uid: process.getuid!(),
 }));`);
     expect(JSON.parse(result.stdout)).toEqual({
-      keys: ['CHAT_PORT', 'ECHO_PORT', 'HOST', 'PORT', 'UDP_ECHO_PORT', 'WS_ECHO_PORT'],
+      keys: LEARNER_ENVIRONMENT,
       host: '127.0.0.1',
       nodeOptions: null,
       inspectFlags: [],

@@ -27,6 +27,9 @@ export interface StartOptions {
   inheritFd?: number;
 }
 
+/** Every variable a learner program may see: HOST, PORT and each reference server's port, sorted. */
+export const LEARNER_ENVIRONMENT = ['HOST', 'PORT', ...Object.values(REFERENCE_SERVERS).map((s) => s.env)].sort();
+
 /** Each shared reference server's port variable set to 0: other servers run on this machine too. */
 export const EVERY_REFERENCE_SERVER_ON_A_FREE_PORT: Record<string, string> = Object.fromEntries(Object.values(REFERENCE_SERVERS).map((s) => [s.env, '0']));
 
