@@ -3,7 +3,7 @@
 import net from 'node:net';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { currentGrade, GradingFailure, oncePerGrade } from './context.ts';
+import { currentGrade, GradingFailure, oncePerGrade, type GradeContext } from './context.ts';
 import { describeExit, READY_WITHIN_MS, startLearner } from './learner.ts';
 
 export const MODULE_DRIVER_FILE = 'driver.mjs';
@@ -46,6 +46,9 @@ export class RemoteObject {
 export class LearnerModule {
   private nextId = 1;
   private buffered = '';
+  /** A call ran past its time: the learner's code may still be busy with it. */
+  private overran = false;
+  private retired = false;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 
   constructor(
@@ -68,37 +71,59 @@ export class LearnerModule {
     socket.on('error', () => {});
   }
 
-  async exports(): Promise<string[]> {
-    return (await this.request({ op: 'exports', args: [] }, 'listing exports')) as string[];
+  /** `what` names, for messages, the learner's call this lookup is part of. */
+  async exports(what = 'looking up what your file exports'): Promise<string[]> {
+    return (await this.request({ op: 'exports', args: [] }, what)) as string[];
   }
 
   /** `new Name(...args)` in the learner's process. */
   async construct(name: string, ...args: unknown[]): Promise<RemoteObject> {
-    await this.requireExport(name);
-    const made = (await this.request({ op: 'new', name, args }, `new ${name}()`)) as { $handle?: number };
-    if (!made?.$handle) throw new GradingFailure(`new ${name}() did not create an object`);
+    const what = `new ${name}()`;
+    await this.requireExport(name, what);
+    const made = (await this.request({ op: 'new', name, args }, what)) as { $handle?: number };
+    if (!made?.$handle) throw new GradingFailure(`${what} did not create an object`);
     return new RemoteObject(this, made.$handle, name);
   }
 
   /** `name(...args)` exported by the learner's module. */
   async call(name: string, ...args: unknown[]): Promise<unknown> {
-    await this.requireExport(name);
-    return this.request({ op: 'call', name, args }, `${name}()`);
+    const what = `${name}()`;
+    await this.requireExport(name, what);
+    return this.request({ op: 'call', name, args }, what);
   }
 
-  private async requireExport(name: string): Promise<void> {
-    const names = await this.exports();
+  /**
+   * Whether the next test needs a fresh process: a call is still running (its test gave up on it),
+   * a call ran past its time, or the program ended. Each test is judged on its own.
+   */
+  get spent(): boolean {
+    return this.pending.size > 0 || this.overran || this.learner.hasExited;
+  }
+
+  /** Ends this process; calls still waiting fail, later ones fail at once. */
+  retire(): void {
+    this.retired = true;
+    this.learner.kill();
+    this.socket.destroy();
+    for (const waiter of this.pending.values()) waiter.reject(new GradingFailure('the test ended before this call returned'));
+    this.pending.clear();
+  }
+
+  private async requireExport(name: string, what: string): Promise<void> {
+    const names = await this.exports(what);
     if (!names.includes(name)) {
       throw new GradingFailure(`your file must export ${name} (export class ${name} … or export function ${name} …); it exports ${names.length ? names.join(', ') : 'nothing'}`);
     }
   }
 
   request(message: { op: string; name?: string; handle?: number; args: unknown[] }, what: string): Promise<unknown> {
+    if (this.retired) return Promise.reject(new GradingFailure(`${what} was not run: the test had already ended`));
     const id = this.nextId++;
     this.socket.write(JSON.stringify({ id, ...message, args: encode(message.args) }) + '\n');
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
+        this.overran = true;
         reject(new GradingFailure(`${what} did not return within ${CALL_WITHIN_MS / 1000} s (an endless loop?)`));
       }, CALL_WITHIN_MS);
       this.learner.exited.then((exit) => {
@@ -114,9 +139,32 @@ export class LearnerModule {
   }
 }
 
-/** The learner's module, loaded once per grade in its own process. */
+const MODULE_KEY = 'kit:learner-module';
+
+interface LoadedModule {
+  loading: Promise<LearnerModule>;
+  loaded?: LearnerModule;
+}
+
+/** The learner's module in its own process, loaded once per grade (and again after a test spent it). */
 export function learnerModule(): Promise<LearnerModule> {
-  return oncePerGrade('kit:learner-module', loadModule);
+  return oncePerGrade<LoadedModule>(MODULE_KEY, () => {
+    const entry: LoadedModule = { loading: loadModule() };
+    entry.loading.then((module) => (entry.loaded = module)).catch(() => {});
+    return entry;
+  }).loading;
+}
+
+/**
+ * Called by the grader after each test: a module process the test left busy or ended is replaced
+ * for the next test, which would otherwise wait behind a stuck call or report the same exit. A
+ * module that failed to load stays failed (loading it again would fail again, slowly).
+ */
+export function replaceSpentModule(ctx: GradeContext): void {
+  const entry = ctx.shared.get(MODULE_KEY) as LoadedModule | undefined;
+  if (!entry?.loaded?.spent) return;
+  ctx.shared.delete(MODULE_KEY);
+  entry.loaded.retire();
 }
 
 async function loadModule(): Promise<LearnerModule> {
@@ -137,7 +185,7 @@ async function loadModule(): Promise<LearnerModule> {
     listener.once('connection', (s) => (clearTimeout(timer), resolve(s)));
     learner.exited.then((exit) => (clearTimeout(timer), reject(new GradingFailure(`your module could not be loaded: ${describeExit(learner, exit)}`))));
   });
-  listener.close(); // one driver per grade
+  listener.close(); // one driver per process
   ctx.cleanups.push(() => socket.destroy());
   return new LearnerModule(socket, learner);
 }

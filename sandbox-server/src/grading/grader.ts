@@ -7,7 +7,7 @@ import type { Exercise } from '../exercises/catalog.ts';
 import type { Harness } from '../harness/run-harness.ts';
 import type { OutputListener } from '../runner/output-capture.ts';
 import { gradingContext, GradingFailure, type GradeContext } from '../grading-kit/context.ts';
-import { MODULE_DRIVER_FILE, moduleDriverSource } from '../grading-kit/learner-module.ts';
+import { MODULE_DRIVER_FILE, moduleDriverSource, replaceSpentModule } from '../grading-kit/learner-module.ts';
 import { learnerServer } from '../grading-kit/learner.ts';
 import { loadSuite } from './load-suite.ts';
 import { runTestCase, setUpSuite, tearDownSuite, type RunStep, type TestCase, type TestFn } from './vitest-shim.ts';
@@ -86,6 +86,7 @@ export class Grader {
         .join('');
     const error = await failureOf(() => runTestCase(test, step));
     const output = capOutput(outputSince());
+    replaceSpentModule(ctx); // a stuck or ended module must not fail the next test too
     if (!error) return { name: test.name, status: 'pass', ...(output && { output }) };
     return { name: test.name, status: 'fail', message: error, ...(output && { output }) };
   }
