@@ -742,6 +742,65 @@ net.createServer((s) => s.end()).listen(Number(process.env.PORT));`,
     });
   }
 
+  // ---- WebSocket servers that attack the grader's client ----
+
+  /** The server process's resident memory (kB). */
+  const serverRssKb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))?.[1]);
+
+  /** A learner "WebSocket server" that completes the handshake with ws, then answers every message with `attack(socket)`. */
+  const wsAttacker = (attack: string) => `import http from 'node:http';
+import { WebSocketServer } from 'ws';
+const server = http.createServer();
+const wss = new WebSocketServer({ server });
+wss.on('connection', (ws, req) => {
+  const socket = req.socket;
+  ws.on('message', () => {
+${attack}
+  });
+});
+server.listen(Number(process.env.PORT), '127.0.0.1');`;
+
+  hostile(
+    'a WebSocket server answering with a giant frame fails the tests with the limit named, and the grader holds none of it',
+    async () => {
+      const before = serverRssKb();
+      // A binary frame that declares 2 GiB, then 64 MiB of it as fast as the socket takes it.
+      const verdict = await server.submit(
+        'ws-echo-server',
+        wsAttacker(`    socket.write(Buffer.from([0x82, 127, 0, 0, 0, 0, 0x80, 0, 0, 0]));
+    const block = Buffer.alloc(1024 * 1024, 0x61);
+    let sent = 0;
+    const pump = () => { while (sent < 64 && socket.write(block)) sent++; if (sent < 64) socket.once('drain', pump); };
+    pump();`),
+      );
+      expect(verdict.status).toBe('fail');
+      const failed = verdict.tests.filter((t: { status: string }) => t.status === 'fail');
+      expect(failed.length).toBeGreaterThan(0);
+      expect(failed.map((t: { message: string }) => t.message).join('\n')).toMatch(/larger than 1 MiB \(the test's limit\)/);
+      expect(serverRssKb() - before).toBeLessThan(64 * 1024); // far less than what was declared or sent
+    },
+    { weight: 2 },
+  );
+
+  hostile(
+    'a WebSocket server answering with a fragmented message that never ends fails the tests saying so, and the grader holds none of it',
+    async () => {
+      const before = serverRssKb();
+      // A text frame without FIN, then a small continuation (FIN never set) every 20 ms.
+      const verdict = await server.submit(
+        'ws-echo-server',
+        wsAttacker(`    socket.write(Buffer.from([0x01, 5, 0x68, 0x65, 0x6c, 0x6c, 0x6f]));
+    const timer = setInterval(() => socket.write(Buffer.from([0x00, 3, 0x2e, 0x2e, 0x2e])), 20);
+    socket.on('close', () => clearInterval(timer));`),
+      );
+      expect(verdict.status).toBe('fail');
+      const messages = verdict.tests.filter((t: { status: string }) => t.status === 'fail').map((t: { message: string }) => t.message);
+      expect(messages.join('\n')).toMatch(/started a message in fragments \(\d+ frame\(s\), [\d.]+ (bytes|KiB)\) and did not finish it/);
+      expect(serverRssKb() - before).toBeLessThan(64 * 1024);
+    },
+    { weight: 2 },
+  );
+
   // ---- input ----
 
   hostile('syntax errors: status "error" with main.ts:line:column, over HTTP and the WebSocket', async () => {
