@@ -8,6 +8,7 @@ import { TcpEchoServer } from './tcp-echo.ts';
 import { TcpChatServer } from './tcp-chat.ts';
 import { UdpEchoServer } from './udp-echo.ts';
 import { WsEchoServer } from './ws-echo.ts';
+import { DashboardServer, SHARED_DASHBOARD_OPTIONS } from './dashboard.ts';
 import { WsApiServer } from './ws-api.ts';
 import { CollabServer } from './collab.ts';
 import { SHARED_WS_LIMITS, type WsServerLimits } from './ws-server-base.ts';
@@ -93,6 +94,19 @@ export const REFERENCE_SERVERS = {
     defaultPort: 7004,
     transport: 'ws',
     create: ({ traffic, limits }) => new WsEchoServer(traffic, sharedWsLimits(limits)),
+  },
+  dashboard: {
+    title: 'WebSocket dashboard',
+    description: 'broadcasts the metrics each client subscribed to (cpu, memory, load, uptime, connections) every interval, with a snapshot on subscribe',
+    env: 'DASHBOARD_PORT',
+    defaultPort: 7007,
+    transport: 'ws',
+    protocol: 'sandbox-server/src/reference-servers/DASHBOARD-PROTOCOL.md',
+    // The shared one closes connections subscribed to nothing for the idle timeout and keeps no `seen` list (it runs for days).
+    create: ({ traffic, limits }) =>
+      limits
+        ? new DashboardServer(traffic, sharedWsLimits(limits), { ...SHARED_DASHBOARD_OPTIONS, unsubscribedTimeoutMs: limits.idleTimeoutMs }, false)
+        : new DashboardServer(traffic),
   },
   wsApi: {
     title: 'WebSocket JSON API',
