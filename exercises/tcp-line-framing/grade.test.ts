@@ -1,5 +1,5 @@
 import { describe, it } from 'vitest';
-import { describeBytes, GradingFailure, learnerModule, type RemoteObject } from '../../sandbox-server/src/grading-kit/index.ts';
+import { describeBytes as describeRawBytes, GradingFailure, learnerModule, type RemoteObject } from '../../sandbox-server/src/grading-kit/index.ts';
 
 /** A framer in the learner's process, with the chunks pushed into it so far (for messages). */
 class Framer {
@@ -44,7 +44,7 @@ class Framer {
     if (!Array.isArray(got) || !got.every((x) => typeof x === 'string')) {
       throw new GradingFailure(`${this.history()}, ${call} should return an array of strings (${show(expected)}), but it returned ${show(got)}.`);
     }
-    if (got.length === expected.length && got.every((line, i) => line === expected[i])) return;
+    if (sameLines(got, expected)) return;
     throw new GradingFailure(`${this.history()}, ${call} should return ${show(expected)}, but it returned ${show(got)}.${this.explain(call, expected, got)}`);
   }
 
@@ -60,7 +60,22 @@ class Framer {
       return ' "\uFFFD" is the replacement character: a character whose bytes were split between two chunks was decoded one chunk at a time. Use a StringDecoder, or keep the bytes until the line is complete.';
     }
     if (ending && replacements(got) < replacements(expected)) {
-      return ' The stream ended inside a character: its first bytes are still waiting (in your decoder, or in the bytes you kept). end() turns them into one "\uFFFD": call decoder.end(), or decode the rest with toString().';
+      const checkAfter = got.length === 0 ? ' Decide whether anything is left over after that, not before: these bytes may be all the rest.' : '';
+      return ` The stream ended inside a character: its first bytes are still waiting (in your decoder, or in the bytes you kept). end() turns them into one "\uFFFD": call decoder.end(), or decode the rest with toString().${checkAfter}`;
+    }
+    const i = expected.findIndex((line, n) => got[n] !== line);
+    const wrongLine = got.length === expected.length && i !== -1 ? got[i] : undefined;
+    if (wrongLine !== undefined && /[\u0080-\u00ff]/.test(wrongLine) && Buffer.concat(this.pushed).toString('latin1').includes(wrongLine)) {
+      return ` ${show(wrongLine)} has one character for each byte of ${show(expected[i])}: decode the bytes as UTF-8 (a StringDecoder, or toString('utf8')), not as latin1 or 'binary'.`;
+    }
+    if (wrongLine !== undefined && `\uFEFF${wrongLine}` === expected[i]) {
+      return ' The line starts with U+FEFF (a byte order mark, the bytes ef bb bf), and it must stay: nothing but the line ending is removed. trim() removes it, and so does a TextDecoder unless it is made with { ignoreBOM: true }; a StringDecoder and toString() keep it.';
+    }
+    if (!ending && replacements(got) < replacements(expected)) {
+      return ' Bytes that are not UTF-8 become "\uFFFD" (as a StringDecoder and toString(\'utf8\') make them); fewer came back, so some were dropped or decoded another way.';
+    }
+    if (got.length > expected.length && sameLines(got, expected.flatMap((l) => l.split('\r')))) {
+      return ' A "\\r" without a "\\n" right after it does not end a line: it is part of the line ("a\\rb\\n" is the one line "a\\rb").';
     }
     if (ending && got.length === expected.length && got.every((l, i) => l === expected[i].replace(/\r$/, '')) && expected.some((l) => l.endsWith('\r'))) {
       return ' end() returns the rest as it is: a final "\\r" with no "\\n" after it is not a line ending, so it stays.';
@@ -71,7 +86,6 @@ class Framer {
       return ' Remove only the one "\\r" just before the "\\n": any other "\\r" is part of the line.';
     }
     if (got.length === expected.length && got.every((l, i) => l === expected[i].trim())) return ' Keep spaces: only "\\n", and one "\\r" just before it, are removed.';
-    const i = expected.findIndex((line, n) => got[n] !== line);
     if (i !== -1 && got[i]?.endsWith(expected[i])) {
       const extra = got[i].slice(0, got[i].length - expected[i].length);
       if (!Buffer.concat(this.pushed).toString('utf8').includes(extra)) {
@@ -89,8 +103,19 @@ class Framer {
     if (got.length === 0) return ` This chunk completes ${expected.length === 1 ? 'a line' : `${expected.length} lines`}: return ${expected.length === 1 ? 'it' : 'them'}.`;
     if (got.length < expected.length && got.every((l, i) => l === expected[i])) return ' One chunk can complete several lines: return every one of them, in order, not only the first.';
     if (expected.includes('') && !got.includes('')) return ' Keep empty lines: "a\\n\\nb\\n" is three lines, the second one empty.';
-    if (got.length > expected.length) return ' The piece after the last "\\n" is not a line yet: keep it for the next chunk instead of returning it.';
-    if (this.pushed.length > 1) return ' The start of a line may come in earlier chunks: keep the unfinished rest between calls, in the framer.';
+    // The text after the last "\n" pushed, with or without a final "\r" (a framer may strip it).
+    const unfinished = Buffer.concat(this.pushed).toString('utf8').split('\n').at(-1) ?? '';
+    const extraIsRest = (extra: string) => unfinished.endsWith(extra) || unfinished.replace(/\r$/, '').endsWith(extra);
+    if (got.length === expected.length + 1 && sameLines(got.slice(0, -1), expected) && extraIsRest(got.at(-1) ?? '')) {
+      return ' The piece after the last "\\n" is not a line yet: keep it for the next chunk instead of returning it.';
+    }
+    if (got.length !== expected.length) {
+      const lines = expected.length === 1 ? 'one line' : `${expected.length} lines`;
+      return ` This chunk completes ${lines} (a line ends with "\\n"), so push() returns ${lines}, not ${got.length}.`;
+    }
+    if (wrongLine !== undefined && expected[i].endsWith(wrongLine) && this.pushed.length > 1) {
+      return ' The start of this line came in earlier chunks: keep the unfinished rest between calls, in the framer.';
+    }
     return '';
   }
 
@@ -104,15 +129,25 @@ class Framer {
   }
 }
 
+function sameLines(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((line, i) => line === b[i]);
+}
+
 /** A value as the learner should read it: strings quoted with \n and \r visible, long ones cut. */
 function show(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (Buffer.isBuffer(value)) return `a Buffer ${describeBytes(value, 60)}`;
   if (Array.isArray(value)) return `[${value.map(show).join(', ')}]`;
   if (typeof value === 'string') {
-    return value.length > 80 ? `${JSON.stringify(value.slice(0, 60))}… (${value.length} characters)` : JSON.stringify(value);
+    const quoted = value.length > 80 ? `${JSON.stringify(value.slice(0, 60))}… (${value.length} characters)` : JSON.stringify(value);
+    return quoted.replaceAll('\uFEFF', '\\uFEFF'); // invisible otherwise
   }
   return JSON.stringify(value) ?? String(value);
+}
+
+/** describeBytes, with an invisible U+FEFF (byte order mark) written out. */
+function describeBytes(bytes: Buffer, max: number): string {
+  return describeRawBytes(bytes, max).replaceAll('\uFEFF', '\\uFEFF');
 }
 
 /** Every way to cut `bytes` in two. */
@@ -163,11 +198,17 @@ describe('LineFramer', () => {
     await framer.push('  spaces are kept  \r\n', ['  spaces are kept  ']);
     await framer.push('a\rb\n', ['a\rb']);
     await framer.push('x\r\r\n', ['x\r']);
+    await framer.push('\r\n', ['']);
   });
 
   it('decodes bytes that are not UTF-8 as "\\uFFFD"', async () => {
     const framer = await Framer.create();
     await framer.push(Buffer.from([0x61, 0xff, 0x62, 0x0a]), ['a\uFFFDb']);
+  });
+
+  it('keeps a U+FEFF (byte order mark) at the start of the stream', async () => {
+    const framer = await Framer.create();
+    await framer.push(Buffer.from([0xef, 0xbb, 0xbf, 0x68, 0x69, 0x0a]), ['\uFEFFhi']);
   });
 
   for (const [char, name] of [['é', 'é (2 bytes)'], ['✓', '✓ (3 bytes)'], ['🚀', '🚀 (4 bytes)']]) {
@@ -220,6 +261,12 @@ describe('LineFramer', () => {
     await framer.push('x', []);
     await framer.push(Buffer.from([0xe2, 0x9c]), []); // ✓ is e2 9c 93: the stream ends before its last byte
     await framer.end(['x\uFFFD']);
+  });
+
+  it('end() turns the first bytes of a character into "\\uFFFD" even when nothing came before them', async () => {
+    const framer = await Framer.create();
+    await framer.push(Buffer.from([0xe2, 0x9c]), []); // all the stream holds: the first two bytes of ✓
+    await framer.end(['\uFFFD']);
   });
 
   it('end() returns [] when nothing is left over', async () => {
