@@ -7,6 +7,7 @@ export { TestWebSocket, type TestWebSocketOptions, type WebSocketMessage, type C
 export { learnerServer, startLearner, expectOutputLine, expectExit, describeExit, outputTail, waitUntil, type LearnerServer } from './learner.ts';
 export { learnerModule, type LearnerModule, type RemoteObject } from './learner-module.ts';
 export { onReferenceConnection } from './reference-hooks.ts';
+export { wsFrame, closePayload, WS_OPCODES, type WsFrameOptions } from './ws-frames.ts';
 
 import { currentGrade } from './context.ts';
 import { TestClient } from './test-client.ts';
