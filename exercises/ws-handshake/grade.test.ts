@@ -1,0 +1,248 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { describe, it } from 'vitest';
+import { describeBytes, GradingFailure, learnerServer, WS_OPCODES, wsFrame, closePayload, type TestClient } from '../../sandbox-server/src/grading-kit/index.ts';
+
+const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+/** The RFC's own example (section 1.3): this key must be answered with this accept value. */
+const RFC_KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
+const RFC_ACCEPT = 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=';
+/** The frame the server must send after its 101: FIN + text, unmasked, 7 bytes, "welcome". */
+const WELCOME_FRAME = Buffer.concat([Buffer.from([0x81, 0x07]), Buffer.from('welcome')]);
+
+const expectedAccept = (key: string) => createHash('sha1').update(key + GUID).digest('base64');
+const newKey = () => randomBytes(16).toString('base64');
+
+/** An upgrade request's head as a browser would send it; `headers` replace or remove (undefined) the usual ones. */
+function upgradeRequest(headers: Record<string, string | undefined> = {}, requestLine = 'GET /chat HTTP/1.1'): string {
+  const all: Record<string, string | undefined> = {
+    Host: '127.0.0.1',
+    Upgrade: 'websocket',
+    Connection: 'Upgrade',
+    'Sec-WebSocket-Key': newKey(),
+    'Sec-WebSocket-Version': '13',
+    ...headers,
+  };
+  const lines = Object.entries(all).filter((entry): entry is [string, string] => entry[1] !== undefined).map(([name, value]) => `${name}: ${value}`);
+  return `${requestLine}\r\n${lines.join('\r\n')}\r\n\r\n`;
+}
+
+function keyOf(request: string): string {
+  const match = /^sec-websocket-key: *(.*)$/im.exec(request);
+  if (!match) throw new Error('the request has no key');
+  return match[1].trim();
+}
+
+interface ResponseHead {
+  statusLine: string;
+  status: number;
+  /** Lower-case names. */
+  headers: Map<string, string>;
+}
+
+/** Reads the response head, line by line up to the blank line, failing with what did come. */
+async function readResponseHead(client: TestClient, sent: string): Promise<ResponseHead> {
+  const lines: string[] = [];
+  for (;;) {
+    const line = await client.readLine(2000);
+    if (line === undefined) {
+      const got = lines.length ? `only the lines ${JSON.stringify(lines)}` : `no complete line${client.received.length ? ` (it sent ${describeBytes(client.received, 80)})` : ''}`;
+      const why = client.isClosed ? 'before the connection closed' : 'within 2 s';
+      throw new GradingFailure(
+        `sent the request ${showRequest(sent)}, and expected a response head ending with an empty line ("\\r\\n\\r\\n"), but got ${got} ${why}. ` +
+          'Each header line ends with "\\r\\n", and one more "\\r\\n" ends the head. Does your server wait for the whole request (up to its blank line) before it answers?',
+      );
+    }
+    if (line === '') break;
+    lines.push(line);
+  }
+  const [statusLine, ...headerLines] = lines;
+  const headers = new Map<string, string>();
+  for (const line of headerLines) {
+    const colon = line.indexOf(':');
+    if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+  }
+  const status = /^HTTP\/1\.1 (\d{3})( |$)/.exec(statusLine)?.[1];
+  if (!status) throw new GradingFailure(`sent the request ${showRequest(sent)}, and expected a status line like "HTTP/1.1 101 Switching Protocols", but the response began with ${JSON.stringify(statusLine)}`);
+  return { statusLine, status: Number(status), headers };
+}
+
+function showRequest(request: string): string {
+  return JSON.stringify(request.length > 300 ? `${request.slice(0, 300)}…` : request);
+}
+
+function describeHead(head: ResponseHead): string {
+  return JSON.stringify([head.statusLine, ...[...head.headers].map(([n, v]) => `${n}: ${v}`)].join('\r\n'));
+}
+
+/** Checks a 101 answer to `request`: status, Upgrade, Connection, the accept key; then the welcome frame. */
+async function expectUpgrade(client: TestClient, request: string, why: string): Promise<void> {
+  const head = await readResponseHead(client, request);
+  const key = keyOf(request);
+  const accept = expectedAccept(key);
+  if (head.status !== 101) {
+    throw new GradingFailure(`sent a valid upgrade request (${why}): ${showRequest(request)}, expected "HTTP/1.1 101 Switching Protocols", but your server answered ${describeHead(head)}`);
+  }
+  if (head.headers.get('upgrade')?.toLowerCase() !== 'websocket') throw new GradingFailure(`the 101 response must have "Upgrade: websocket"; your server's was ${describeHead(head)}`);
+  if (!(head.headers.get('connection') ?? '').toLowerCase().split(',').some((t) => t.trim() === 'upgrade')) {
+    throw new GradingFailure(`the 101 response must have "Connection: Upgrade"; your server's was ${describeHead(head)}`);
+  }
+  const got = head.headers.get('sec-websocket-accept');
+  if (got !== accept) {
+    const hex = createHash('sha1').update(key + GUID).digest('hex');
+    const likely =
+      got === undefined ? 'There is no Sec-WebSocket-Accept header.'
+      : got === hex ? 'That is the SHA-1 in hex: it must be in base64 (digest(\'base64\')).'
+      : got === createHash('sha1').update(key).digest('base64') ? 'That is the SHA-1 of the key alone: append the GUID 258EAFA5-E914-47DA-95CA-C5AB0DC85B11 first.'
+      : 'It is base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")), with the key exactly as sent (trimmed of spaces) and the GUID exactly as written.';
+    throw new GradingFailure(`for Sec-WebSocket-Key ${JSON.stringify(key)} (${why}), Sec-WebSocket-Accept must be ${JSON.stringify(accept)}, but your server sent ${got === undefined ? 'none' : JSON.stringify(got)}. ${likely}`);
+  }
+  const frame = await client.readBytes(WELCOME_FRAME.length).catch((err: Error) => {
+    throw new GradingFailure(`after the 101, your server must send the text frame "welcome" (${describeBytes(WELCOME_FRAME)}), but ${err.message}`);
+  });
+  if (!frame.equals(WELCOME_FRAME)) {
+    const masked = (frame[1] & 0x80) !== 0 ? ' Its MASK bit is set: a server never masks its frames (only clients do).' : '';
+    throw new GradingFailure(`after the 101, your server must send the text frame "welcome" as ${describeBytes(WELCOME_FRAME)} (FIN + text, unmasked, length 7), but it sent ${describeBytes(frame)}.${masked}`);
+  }
+}
+
+/** Sends `request` and checks the refusal: the status, maybe a header, and that the server closes the connection. */
+async function expectRefusal(request: string, status: number, what: string, header?: [string, string]): Promise<void> {
+  const client = await (await learnerServer()).connect();
+  await client.write(request);
+  const head = await readResponseHead(client, request);
+  if (head.status !== status) throw new GradingFailure(`sent ${what}: ${showRequest(request)}, expected HTTP status ${status}, but your server answered ${describeHead(head)}`);
+  if (header && head.headers.get(header[0].toLowerCase()) !== header[1]) {
+    throw new GradingFailure(`sent ${what}, and your server answered ${status} as it should, but the response must also have the header "${header[0]}: ${header[1]}" (the versions it speaks); it was ${describeHead(head)}`);
+  }
+  await client.expectClosed(2000, `your server to close the connection after its ${status} answer (the request was refused: send the response, then end the socket)`);
+}
+
+describe('WebSocket handshake server', () => {
+  it('upgrades a ws client, which checks the accept key, and sends it "welcome" as a text message', async () => {
+    const ws = await (await learnerServer()).connectWebSocket({ label: 'a ws client', path: '/chat' });
+    const message = await ws.nextMessage({ what: 'the message "welcome" right after the handshake' });
+    if (message.isBinary || message.text !== 'welcome') {
+      throw new GradingFailure(`a ws client expected the text message "welcome", but got ${message.isBinary ? 'a binary' : 'a text'} message ${JSON.stringify(message.text)}`);
+    }
+  });
+
+  it("answers the RFC's example key with s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", async () => {
+    const client = await (await learnerServer()).connect();
+    const request = upgradeRequest({ 'Sec-WebSocket-Key': RFC_KEY });
+    await client.write(request);
+    await expectUpgrade(client, request, `the RFC's example, whose answer is ${RFC_ACCEPT}`);
+  });
+
+  it('reads a request that arrives in several pieces, cut inside a header and inside the blank line', async () => {
+    const client = await (await learnerServer()).connect();
+    const request = upgradeRequest();
+    const keyAt = request.indexOf('Sec-WebSocket-Key');
+    await client.writeInPieces(request, [5, keyAt + 10, request.length - 3, request.length - 1]);
+    await expectUpgrade(client, request, 'sent in 5 pieces: read until the blank line, not just the first chunk');
+  });
+
+  it('accepts header names and values in any case', async () => {
+    const client = await (await learnerServer()).connect();
+    const key = newKey();
+    const request = `GET / HTTP/1.1\r\nhost: 127.0.0.1\r\nUPGRADE: WebSocket\r\nconnection: upgrade\r\nsec-websocket-key: ${key}\r\nSEC-WEBSOCKET-VERSION: 13\r\n\r\n`;
+    await client.write(request);
+    await expectUpgrade(client, request, 'header names in mixed case, which HTTP allows');
+  });
+
+  it('accepts "Connection: keep-alive, Upgrade" (a list of tokens, as Firefox sends it)', async () => {
+    const client = await (await learnerServer()).connect();
+    const request = upgradeRequest({ Connection: 'keep-alive, Upgrade' });
+    await client.write(request);
+    await expectUpgrade(client, request, '"Connection: keep-alive, Upgrade" contains the token "Upgrade"');
+  });
+
+  it("answers the client's close frame with a close frame carrying the same code", async () => {
+    const ws = await (await learnerServer()).connectWebSocket({ label: 'a ws client' });
+    await ws.nextMessage({ what: '"welcome"' });
+    ws.close(4000, 'done');
+    const { code } = await ws.expectClose({ what: 'a close frame in answer to its close frame (code 4000)' });
+    if (code !== 4000) throw new GradingFailure(`a ws client closed with code 4000 and expected a close frame with code 4000 back, but ${describeCloseCode(code)}`);
+  });
+
+  it('skips a text message before the close frame and still answers the close', async () => {
+    const ws = await (await learnerServer()).connectWebSocket({ label: 'a ws client' });
+    await ws.nextMessage({ what: '"welcome"' });
+    await ws.send('hello, this message is to be ignored');
+    ws.close(1000, 'bye');
+    const { code } = await ws.expectClose({ what: 'a close frame in answer to its close frame (code 1000)' });
+    if (code !== 1000) throw new GradingFailure(`a ws client sent a text message, then closed with code 1000, and expected a close frame with code 1000 back, but ${describeCloseCode(code)}. Read each frame's length to find where the next frame starts.`);
+  });
+
+  it('ends the TCP connection after its answering close frame', async () => {
+    const client = await (await learnerServer()).connect('a raw client');
+    const request = upgradeRequest();
+    await client.write(request);
+    await expectUpgrade(client, request, 'a raw client');
+    await client.write(wsFrame(closePayload(1001, 'going away'), { opcode: WS_OPCODES.close, mask: true })); // masked, as a client's must be
+    const header = await client.readBytes(2).catch((err: Error) => {
+      throw new GradingFailure(`after sending a close frame with code 1001, expected a close frame back, but ${err.message}`);
+    });
+    if ((header[0] & 0x0f) !== WS_OPCODES.close || (header[1] & 0x80) !== 0 || (header[1] & 0x7f) < 2 || (header[1] & 0x7f) > 125) {
+      throw new GradingFailure(`after sending a close frame with code 1001, expected an unmasked close frame with that code (first bytes 88 02 03 e9), but your server sent ${describeBytes(header)}`);
+    }
+    const body = await client.readBytes(header[1] & 0x7f);
+    if (body.readUInt16BE(0) !== 1001) throw new GradingFailure(`after a close frame with code 1001, your server's close frame must carry 1001 too, but it carries ${body.readUInt16BE(0)}`);
+    await client.expectClosed(2000, 'your server to end the TCP connection after its close frame (socket.end())');
+  });
+
+  it('serves several clients at once, each with its own handshake and close', async () => {
+    const server = await learnerServer();
+    const clients = await Promise.all([1, 2, 3].map((n) => server.connectWebSocket({ label: `client ${n}` })));
+    for (const ws of clients) await ws.nextMessage({ what: '"welcome"' });
+    clients.forEach((ws, i) => ws.close(4001 + i, `client ${i + 1} leaves`));
+    for (const [i, ws] of clients.entries()) {
+      const { code } = await ws.expectClose({ what: `a close frame with code ${4001 + i}` });
+      if (code !== 4001 + i) throw new GradingFailure(`client ${i + 1} closed with code ${4001 + i} and expected it back, but ${describeCloseCode(code)}`);
+    }
+  });
+
+  it("keeps each connection's request apart when two requests arrive interleaved", async () => {
+    const server = await learnerServer();
+    const first = await server.connect('client A');
+    const second = await server.connect('client B');
+    const requestA = upgradeRequest();
+    const requestB = upgradeRequest();
+    const half = requestA.indexOf('Sec-WebSocket-Key') + 5;
+    await first.writeInPieces(requestA.slice(0, half), 1);
+    await second.writeInPieces(requestB, 1);
+    await expectUpgrade(second, requestB, 'client B, while client A had sent half of its request');
+    await first.write(requestA.slice(half));
+    await expectUpgrade(first, requestA, 'client A, whose request was cut in two while client B sent its own: each connection needs its own buffer');
+  });
+
+  it('refuses a wrong or missing Sec-WebSocket-Version with 426 and "Sec-WebSocket-Version: 13"', async () => {
+    await expectRefusal(upgradeRequest({ 'Sec-WebSocket-Version': '8' }), 426, 'an upgrade request with Sec-WebSocket-Version: 8', ['Sec-WebSocket-Version', '13']);
+    await expectRefusal(upgradeRequest({ 'Sec-WebSocket-Version': undefined }), 426, 'an upgrade request without Sec-WebSocket-Version', ['Sec-WebSocket-Version', '13']);
+  });
+
+  it('refuses a missing Sec-WebSocket-Key with 400', async () => {
+    await expectRefusal(upgradeRequest({ 'Sec-WebSocket-Key': undefined }), 400, 'an upgrade request without Sec-WebSocket-Key');
+  });
+
+  it('refuses an invalid Sec-WebSocket-Key with 400', async () => {
+    await expectRefusal(upgradeRequest({ 'Sec-WebSocket-Key': 'not a valid key' }), 400, 'an upgrade request whose key is not base64');
+    // "the sample" in base64: valid base64, but 10 bytes, not 16.
+    await expectRefusal(upgradeRequest({ 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZQ==' }), 400, 'an upgrade request whose key is 10 bytes in base64 (it must be 16)');
+  });
+
+  it('refuses a request that does not ask for a WebSocket with 400', async () => {
+    await expectRefusal(upgradeRequest({ Upgrade: undefined, Connection: undefined, 'Sec-WebSocket-Key': undefined, 'Sec-WebSocket-Version': undefined }), 400, 'a plain GET, not an upgrade');
+    await expectRefusal(upgradeRequest({ Upgrade: 'h2c' }), 400, 'a request to upgrade to h2c, not websocket');
+    await expectRefusal(upgradeRequest({ Connection: 'keep-alive' }), 400, 'a request with Upgrade: websocket but no "Upgrade" in Connection');
+  });
+
+  it('refuses a method other than GET with 405', async () => {
+    await expectRefusal(upgradeRequest({}, 'POST /chat HTTP/1.1'), 405, 'a POST with the upgrade headers');
+  });
+});
+
+function describeCloseCode(code: number): string {
+  if (code === 1006) return 'the connection ended without a close frame from your server';
+  if (code === 1005) return 'your server answered with a close frame that has no status code (an empty body): send the 2 bytes of the code back';
+  return `your server's close frame carried code ${code}`;
+}
