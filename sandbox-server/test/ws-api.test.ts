@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { once } from 'node:events';
 import { WebSocket } from 'ws';
-import { WsApiServer, MAX_PENDING, type WsApiEvent } from '../src/reference-servers/ws-api.ts';
+import { WsApiServer, MAX_PENDING, SEEN_BUDGET_BYTES, type WsApiEvent } from '../src/reference-servers/ws-api.ts';
 import { TrafficLog } from '../src/traffic/traffic-log.ts';
 
 const servers: WsApiServer[] = [];
@@ -148,6 +148,52 @@ describe('WsApiServer', () => {
     await expect.poll(() => eventsOf(server, 'close').length).toBe(1);
     expect(c.replies).toEqual([]);
     expect(eventsOf(server, 'reply')).toEqual([]);
+  });
+
+  it('stops recording past its budget, and goes on answering', async () => {
+    const { server, port } = await start();
+    const c = await connect(port);
+    const text = 'x'.repeat(60 * 1024);
+    const count = Math.ceil(SEEN_BUDGET_BYTES / (2 * text.length)) + 1;
+    for (let i = 0; i < count; i++) c.ws.send(JSON.stringify({ id: i, op: 'upper', text }));
+    await expect.poll(() => c.replies.length, { timeout: 5000 }).toBe(count);
+    expect(server.seenTruncated).toBe(true);
+    expect(server.seen.length).toBeLessThan(1 + 2 * count);
+    expect(c.replies.at(-1)).toEqual({ id: count - 1, ok: true, result: text.toUpperCase() });
+  });
+
+  it('survives random protocol messages and random bytes, and still serves a well-behaved client', async () => {
+    const { port } = await start();
+    const fuzzer = await connect(port);
+    let seed = 20261201;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const pick = <T,>(items: T[]): T => items[Math.floor(random() * items.length)];
+    const values = (): unknown => pick<unknown>([null, true, -1, 0, 1.5, 2 ** 53, NaN, '', 'x', 'é✓', [], {}, [1, 'a'], { a: 1 }, 'slow', 'add', 'upper', 'time', 5000, 5001, -0]);
+    let sent = 0;
+    for (let i = 0; i < 300; i++) {
+      const kind = random();
+      if (kind < 0.2) fuzzer.ws.send(Buffer.from(Array.from({ length: Math.floor(random() * 64) }, () => Math.floor(random() * 256))));
+      else if (kind < 0.3) fuzzer.ws.send(pick(['{', '}', 'null', '[]', '"', '{"id":', '{"id":1,"op":"add","a":1,"b":', '\u0000']));
+      else {
+        const request: Record<string, unknown> = {};
+        for (const key of ['id', 'op', 'a', 'b', 'text', 'ms', 'extra']) if (random() < 0.7) request[key] = key === 'op' && random() < 0.6 ? pick(['add', 'upper', 'time', 'slow', 'divide']) : values();
+        if (request.op === 'slow' && typeof request.ms === 'number') request.ms = Math.min(request.ms, 50);
+        fuzzer.ws.send(JSON.stringify(request));
+      }
+      sent++;
+    }
+    // One reply per message, each a well-formed reply, and the fuzzer's connection still open.
+    await expect.poll(() => fuzzer.replies.length, { timeout: 5000 }).toBe(sent);
+    for (const reply of fuzzer.replies) expect(reply.ok === true ? 'result' in reply : typeof reply.error === 'string').toBe(true);
+    expect(fuzzer.ws.readyState).toBe(WebSocket.OPEN);
+    const good = await connect(port);
+    good.ws.send(JSON.stringify({ id: 'slow', op: 'slow', ms: 20 }));
+    good.ws.send(JSON.stringify({ id: 'add', op: 'add', a: 2, b: 40 }));
+    await expect.poll(() => good.replies.length).toBe(2);
+    expect(good.replies).toEqual([
+      { id: 'add', ok: true, result: 42 },
+      { id: 'slow', ok: true, result: 20 },
+    ]);
   });
 
   it('delivers replies in fragments with a ping between each two when asked, and clients still get each reply whole', async () => {

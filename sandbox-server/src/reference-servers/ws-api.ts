@@ -34,6 +34,8 @@ export const OPS = ['add', 'upper', 'time', 'slow'] as const;
 export const MAX_SLOW_MS = 5000;
 /** Requests a connection may have waiting for their delay at once. */
 export const MAX_PENDING = 32;
+/** Message text `seen` may hold in all; past it, recording stops (a long-lived shared server stays bounded). */
+export const SEEN_BUDGET_BYTES = 1024 * 1024;
 
 interface Client {
   conn: WsConnection;
@@ -45,6 +47,9 @@ export class WsApiServer extends ReferenceWebSocketServer {
   /** Every WsApiEvent is emitted as 'event' and kept in `seen`. */
   readonly observer = new EventEmitter();
   readonly seen: WsApiEvent[] = [];
+  /** Set once `seen` reached its budget and stopped recording. */
+  seenTruncated = false;
+  private seenBytes = 0;
   private readonly clients = new Map<number, Client>();
   private delivery: ReplyDelivery = { fragments: 1, pingBetween: false };
 
@@ -61,8 +66,8 @@ export class WsApiServer extends ReferenceWebSocketServer {
 
   protected onConnection(conn: WsConnection): void {
     this.clients.set(conn.id, { conn, pending: new Set() });
-    this.note({ type: 'connect', connection: conn.id });
-    conn.ws.on('close', (code: number, reason: Buffer) => this.note({ type: 'close', connection: conn.id, code, reason: reason.toString('utf8') }));
+    this.note({ type: 'connect', connection: conn.id }, 0);
+    conn.ws.on('close', (code: number, reason: Buffer) => this.note({ type: 'close', connection: conn.id, code, reason: reason.toString('utf8') }, reason.length));
   }
 
   protected onMessage(conn: WsConnection, data: Buffer, isBinary: boolean): void {
@@ -70,17 +75,17 @@ export class WsApiServer extends ReferenceWebSocketServer {
     if (!client) return;
     const text = data.toString('utf8');
     if (isBinary) {
-      this.note({ type: 'request', connection: conn.id, text });
+      this.note({ type: 'request', connection: conn.id, text }, data.length);
       return this.reply(client, { id: null, ok: false, error: 'requests are text messages of JSON; this was a binary message' });
     }
     let request: unknown;
     try {
       request = JSON.parse(text);
     } catch (err) {
-      this.note({ type: 'request', connection: conn.id, text });
+      this.note({ type: 'request', connection: conn.id, text }, data.length);
       return this.reply(client, { id: null, ok: false, error: `invalid JSON: ${(err as Error).message}` });
     }
-    this.note({ type: 'request', connection: conn.id, text, request });
+    this.note({ type: 'request', connection: conn.id, text, request }, 2 * data.length);
     this.answer(client, request);
   }
 
@@ -132,10 +137,10 @@ export class WsApiServer extends ReferenceWebSocketServer {
   private reply(client: Client, reply: WsApiReply): void {
     const { ws } = client.conn;
     const delivered = ws.readyState === ws.OPEN;
-    this.note({ type: 'reply', connection: client.conn.id, reply, delivered });
+    const bytes = Buffer.from(JSON.stringify(reply));
+    this.note({ type: 'reply', connection: client.conn.id, reply, delivered }, bytes.length);
     if (!delivered) return;
     if (ws.bufferedAmount > this.limits.maxBufferedBytes) return ws.terminate(); // it stopped reading
-    const bytes = Buffer.from(JSON.stringify(reply));
     const count = Math.min(this.delivery.fragments, bytes.length);
     // All fragments go out in one go: no other reply can come between them (that would break the
     // message), while a ping may (control frames are allowed between fragments).
@@ -146,7 +151,14 @@ export class WsApiServer extends ReferenceWebSocketServer {
     }
   }
 
-  private note(event: WsApiEvent): void {
+  /** Records an event that holds about `bytes` of message text (plus its own few dozen). */
+  private note(event: WsApiEvent, bytes: number): void {
+    if (this.seenTruncated) return;
+    this.seenBytes += bytes + 64;
+    if (this.seenBytes > SEEN_BUDGET_BYTES) {
+      this.seenTruncated = true;
+      return;
+    }
     this.seen.push(event);
     this.observer.emit('event', event);
   }
