@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, WebSocket } from 'ws';
 
 const host = process.env.HOST ?? '127.0.0.1';
-const HEARTBEAT_MS = 100; // seconds in real life (e.g. 30 s); short here so the demo ends quickly
+const HEARTBEAT_MS = 250; // seconds in real life (e.g. 30 s); short here so the demo ends quickly
 
 const wss = new WebSocketServer({ host, port: Number(process.env.PORT ?? 0) });
 /** Connections that answered the last ping (or are new since it). */
