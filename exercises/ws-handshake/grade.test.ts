@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, it } from 'vitest';
-import { describeBytes, GradingFailure, learnerServer, WS_OPCODES, wsFrame, closePayload, type TestClient } from '../../sandbox-server/src/grading-kit/index.ts';
+import { closePayload, describeBytes, GradingFailure, learnerServer, WS_OPCODES, wsFrame, type TestClient, type TestWebSocket, waitUntil } from '../../sandbox-server/src/grading-kit/index.ts';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 /** The RFC's own example (section 1.3): this key must be answered with this accept value. */
@@ -8,6 +8,9 @@ const RFC_KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 const RFC_ACCEPT = 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=';
 /** The frame the server must send after its 101: FIN + text, unmasked, 7 bytes, "welcome". */
 const WELCOME_FRAME = Buffer.concat([Buffer.from([0x81, 0x07]), Buffer.from('welcome')]);
+
+/** How long a piece of a request is left alone for a server that answers too early to show it. */
+const EARLY_ANSWER_MS = 300;
 
 const expectedAccept = (key: string) => createHash('sha1').update(key + GUID).digest('base64');
 const newKey = () => randomBytes(16).toString('base64');
@@ -34,6 +37,8 @@ function keyOf(request: string): string {
 
 interface ResponseHead {
   statusLine: string;
+  /** The head's lines as sent, for messages. */
+  lines: string[];
   status: number;
   /** Lower-case names. */
   headers: Map<string, string>;
@@ -63,7 +68,7 @@ async function readResponseHead(client: TestClient, sent: string): Promise<Respo
   }
   const status = /^HTTP\/1\.1 (\d{3})( |$)/.exec(statusLine)?.[1];
   if (!status) throw new GradingFailure(`sent the request ${showRequest(sent)}, and expected a status line like "HTTP/1.1 101 Switching Protocols", but the response began with ${JSON.stringify(statusLine)}`);
-  return { statusLine, status: Number(status), headers };
+  return { statusLine, lines, status: Number(status), headers };
 }
 
 function showRequest(request: string): string {
@@ -71,7 +76,7 @@ function showRequest(request: string): string {
 }
 
 function describeHead(head: ResponseHead): string {
-  return JSON.stringify([head.statusLine, ...[...head.headers].map(([n, v]) => `${n}: ${v}`)].join('\r\n'));
+  return JSON.stringify(head.lines.join('\r\n'));
 }
 
 /** Checks a 101 answer to `request`: status, Upgrade, Connection, the accept key; then the welcome frame. */
@@ -105,6 +110,46 @@ async function expectUpgrade(client: TestClient, request: string, why: string): 
   }
 }
 
+/** What ws's refusal of a handshake means, in the learner's terms. */
+const WS_ERRORS: Array<[RegExp, string]> = [
+  [/Invalid Sec-WebSocket-Accept/, 'ws computed base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")) and your answer differs (or has no Sec-WebSocket-Accept).'],
+  [/Invalid Upgrade header/, 'the 101 response must have the header "Upgrade: websocket".'],
+  [/Parse Error|Invalid header/, 'ws could not read your response as HTTP: the frame bytes came where a header line or the empty line that ends the head was expected. Does the head end with "\\r\\n\\r\\n"?'],
+  [/MASK must be clear/, 'your server masked a frame; a server never masks its frames (only clients do).'],
+];
+
+/** A ws client connected to the learner's server, with ws's terse refusals explained. */
+async function openWebSocket(label: string, path = '/'): Promise<TestWebSocket> {
+  const server = await learnerServer();
+  try {
+    return await server.connectWebSocket({ label, path });
+  } catch (err) {
+    const message = (err as Error).message;
+    const why = WS_ERRORS.find(([pattern]) => pattern.test(message))?.[1];
+    throw why ? new GradingFailure(`${message}: ${why}`) : err;
+  }
+}
+
+/**
+ * Sends part of a request (`pieces`: cut where the kit's writeInPieces cuts); if the server already
+ * hung up, says that it answered before the request was complete.
+ */
+async function sendRequestPart(client: TestClient, part: string, pieces: number[], what: string): Promise<void> {
+  try {
+    await client.writeInPieces(part, pieces);
+    // A server that takes the first chunk for the whole request answers it at once. Give it the time
+    // to show that before the rest goes out, so the next pieces cannot reach it in the same read.
+    if (await waitUntil(() => client.received.length > 0 || client.isClosed, EARLY_ANSWER_MS)) {
+      throw new GradingFailure(`it answered ${describeBytes(client.received, 120) || 'by closing the connection'}`);
+    }
+  } catch (err) {
+    throw new GradingFailure(
+      `${client.label} sent its request in pieces (${what}), and your server answered before the request was complete: ${(err as Error).message}. ` +
+        `A request can arrive in several 'data' events: keep the bytes until "\\r\\n\\r\\n" has come, then answer.`,
+    );
+  }
+}
+
 /** Sends `request` and checks the refusal: the status, maybe a header, and that the server closes the connection. */
 async function expectRefusal(request: string, status: number, what: string, header?: [string, string]): Promise<void> {
   const client = await (await learnerServer()).connect();
@@ -119,7 +164,7 @@ async function expectRefusal(request: string, status: number, what: string, head
 
 describe('WebSocket handshake server', () => {
   it('upgrades a ws client, which checks the accept key, and sends it "welcome" as a text message', async () => {
-    const ws = await (await learnerServer()).connectWebSocket({ label: 'a ws client', path: '/chat' });
+    const ws = await openWebSocket('a ws client', '/chat');
     const message = await ws.nextMessage({ what: 'the message "welcome" right after the handshake' });
     if (message.isBinary || message.text !== 'welcome') {
       throw new GradingFailure(`a ws client expected the text message "welcome", but got ${message.isBinary ? 'a binary' : 'a text'} message ${JSON.stringify(message.text)}`);
@@ -137,7 +182,11 @@ describe('WebSocket handshake server', () => {
     const client = await (await learnerServer()).connect();
     const request = upgradeRequest();
     const keyAt = request.indexOf('Sec-WebSocket-Key');
-    await client.writeInPieces(request, [5, keyAt + 10, request.length - 3, request.length - 1]);
+    const cuts = [5, keyAt + 10, request.length - 3, request.length - 1];
+    const what = `cut at bytes ${cuts.join(', ')} of ${request.length}`;
+    await sendRequestPart(client, request.slice(0, cuts[0]), [], what); // "GET /": not yet a request
+    await sendRequestPart(client, request.slice(cuts[0], cuts.at(-1)), cuts.slice(1, -1).map((c) => c - cuts[0]), what);
+    await client.write(request.slice(cuts.at(-1)));
     await expectUpgrade(client, request, 'sent in 5 pieces: read until the blank line, not just the first chunk');
   });
 
@@ -157,7 +206,7 @@ describe('WebSocket handshake server', () => {
   });
 
   it("answers the client's close frame with a close frame carrying the same code", async () => {
-    const ws = await (await learnerServer()).connectWebSocket({ label: 'a ws client' });
+    const ws = await openWebSocket('a ws client');
     await ws.nextMessage({ what: '"welcome"' });
     ws.close(4000, 'done');
     const { code } = await ws.expectClose({ what: 'a close frame in answer to its close frame (code 4000)' });
@@ -165,12 +214,12 @@ describe('WebSocket handshake server', () => {
   });
 
   it('skips a text message before the close frame and still answers the close', async () => {
-    const ws = await (await learnerServer()).connectWebSocket({ label: 'a ws client' });
+    const ws = await openWebSocket('a ws client');
     await ws.nextMessage({ what: '"welcome"' });
     await ws.send('hello, this message is to be ignored');
     ws.close(1000, 'bye');
     const { code } = await ws.expectClose({ what: 'a close frame in answer to its close frame (code 1000)' });
-    if (code !== 1000) throw new GradingFailure(`a ws client sent a text message, then closed with code 1000, and expected a close frame with code 1000 back, but ${describeCloseCode(code)}. Read each frame's length to find where the next frame starts.`);
+    if (code !== 1000) throw new GradingFailure(`a ws client sent a text message, then closed with code 1000, and expected a close frame with code 1000 back, but ${describeCloseCode(code)}.${code === 1005 ? '' : " Read each frame's length to find where the next frame starts, and skip frames that are not a close."}`);
   });
 
   it('ends the TCP connection after its answering close frame', async () => {
@@ -191,8 +240,7 @@ describe('WebSocket handshake server', () => {
   });
 
   it('serves several clients at once, each with its own handshake and close', async () => {
-    const server = await learnerServer();
-    const clients = await Promise.all([1, 2, 3].map((n) => server.connectWebSocket({ label: `client ${n}` })));
+    const clients = await Promise.all([1, 2, 3].map((n) => openWebSocket(`client ${n}`)));
     for (const ws of clients) await ws.nextMessage({ what: '"welcome"' });
     clients.forEach((ws, i) => ws.close(4001 + i, `client ${i + 1} leaves`));
     for (const [i, ws] of clients.entries()) {
@@ -208,8 +256,9 @@ describe('WebSocket handshake server', () => {
     const requestA = upgradeRequest();
     const requestB = upgradeRequest();
     const half = requestA.indexOf('Sec-WebSocket-Key') + 5;
-    await first.writeInPieces(requestA.slice(0, half), 1);
-    await second.writeInPieces(requestB, 1);
+    const what = `the first ${half} bytes, then client B's whole request on another connection, then the other ${requestA.length - half}`;
+    await sendRequestPart(first, requestA.slice(0, half), [], what);
+    await second.write(requestB);
     await expectUpgrade(second, requestB, 'client B, while client A had sent half of its request');
     await first.write(requestA.slice(half));
     await expectUpgrade(first, requestA, 'client A, whose request was cut in two while client B sent its own: each connection needs its own buffer');
