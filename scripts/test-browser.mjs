@@ -11,7 +11,10 @@
 //    solution passes Check with every test streamed; Run streams output and reports the limit;
 //    the code and the solved mark survive a reload; a syntax error is shown as main.ts:LINE:COL text
 //    and as an editor marker at that position; axe-core finds no serious/critical violations
-//    (before and after the editor mounts).
+//    (before and after the editor mounts); then the browser-side lesson (/04-websockets/browser-client/):
+//    its echo page runs in a sandboxed frame against /live/wsEcho and shows the echo in its console and,
+//    as text, in its page; Stop removes the frame; an edit runs in a fresh one; the isolation probe
+//    shows the frame refused the site's localStorage, cookies and page, and a connection elsewhere; axe.
 // Prints PASS/FAIL per step and "N passed, N failed"; exits non-zero on any failure. The server
 // and the browser are stopped in every case, and `npm run test:browser` runs this inside a test run
 // (scripts/test-run.mjs) that fails if either, or a temp dir, is left.
@@ -176,8 +179,8 @@ async function stopServer(child) {
 // page helpers
 const exerciseSel = `course-exercise[data-id="${EXERCISE}"]`;
 
-async function pasteIntoEditor(page, text) {
-  const host = page.locator(`${exerciseSel} [data-editor]`);
+async function pasteIntoEditor(page, text, panelSel = exerciseSel) {
+  const host = page.locator(`${panelSel} [data-editor]`);
   await host.locator('.view-lines').click();
   await page.keyboard.press('ControlOrMeta+A');
   // A real paste event: Monaco reads clipboardData and inserts the text verbatim (no auto-close/indent).
@@ -204,6 +207,99 @@ async function runAxe(page, axeSource) {
   const minor = res.filter((v) => !bad.includes(v)).map((v) => `${v.id}(${v.impact})`);
   assert(!bad.length, bad.map((v) => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.join(', ')} (${v.why})`).join('; '));
   return minor.length ? `no serious/critical; minor: ${minor.join(', ')}` : 'no violations';
+}
+
+// ---------------------------------------------------------------------------------------------
+// browser-side code: the lesson's BrowserPlayground samples run in sandboxed frames against /live/
+const BROWSER_LESSON = '/04-websockets/browser-client/';
+const echoPageSel = 'course-browser-playground[data-title="echo-page.js"]';
+const probeSel = 'course-browser-playground[data-title="isolation-probe.js"]';
+
+/** Clicks Run in a BrowserPlayground and waits until its console shows `pattern`; returns the console text. */
+async function runInPage(page, sel, pattern, timeout = 15_000) {
+  await page.locator(`${sel} button[data-action="run"]`).click();
+  await page.waitForFunction(
+    ([s, source]) => new RegExp(source).test(document.querySelector(`${s} [data-output]`)?.textContent ?? ''),
+    [sel, pattern.source],
+    { timeout },
+  ).catch(async (err) => {
+    const shown = await page.locator(`${sel} [data-output]`).textContent().catch(() => '');
+    throw new Error(`${pattern} not in the console within ${timeout} ms; it shows: ${JSON.stringify(shown)} (${err.message.split('\n')[0]})`);
+  });
+  return (await page.locator(`${sel} [data-output]`).textContent()) ?? '';
+}
+
+async function stopInPage(page, sel) {
+  await page.locator(`${sel} button[data-action="stop"]`).click();
+  await page.waitForFunction((s) => !document.querySelector(s).hasAttribute('data-busy') && !document.querySelector(`${s} iframe`), sel, { timeout: 5000 });
+}
+
+async function browserSampleSteps(page, base, axeSource) {
+  const opened = await step(`browser lesson opens (${BROWSER_LESSON})`, async () => {
+    const res = await page.goto(base + BROWSER_LESSON, { waitUntil: 'load' });
+    assert(res && res.ok(), `HTTP ${res?.status()}`);
+    const count = await page.locator('[data-browser-playground]').count();
+    assert(count >= 2, `${count} browser playgrounds on the page, expected the echo page and the isolation probe`);
+    return `${count} browser playgrounds`;
+  });
+  if (!opened) return;
+
+  await step('browser sample: the echo page runs in a sandboxed frame; the echo shows in its console and, as text, in its page', async () => {
+    const sent = 'Hello <img src=x onerror=alert(1)> & welcome';
+    const out = await runInPage(page, echoPageSel, /echo: Hello <img src=x onerror=alert\(1\)> & welcome/);
+    assert(/connected to ws:\/\/127\.0\.0\.1:\d+\/live\/wsEcho/.test(out), `no "connected to ws://…/live/wsEcho" in ${JSON.stringify(out)}`);
+    const frame = page.locator(`${echoPageSel} iframe[data-browser-frame]`);
+    const sandbox = await frame.getAttribute('sandbox');
+    assert(sandbox === 'allow-scripts', `the frame's sandbox is "${sandbox}", not "allow-scripts"`);
+    const inFrame = page.frameLocator(`${echoPageSel} iframe[data-browser-frame]`);
+    const item = await inFrame.locator('li').first().textContent({ timeout: 5000 });
+    assert(item === sent, `the page's list shows ${JSON.stringify(item)}, not the message sent`);
+    const images = await inFrame.locator('img').count();
+    assert(images === 0, `${images} <img> element(s) in the frame: the message was parsed as HTML`);
+    return 'echo in the console and as text in the frame\'s list';
+  });
+
+  await step('axe: no serious/critical violations (browser lesson, frame and console shown)', () => runAxe(page, axeSource));
+
+  await step('browser sample: Stop removes the frame; an edited page runs in a new one', async () => {
+    await stopInPage(page, echoPageSel);
+    const status = (await page.locator(`${echoPageSel} [data-status]`).textContent()) ?? '';
+    assert(/^Stopped on request after [\d.]+ s\.$/.test(status), `status after Stop: ${JSON.stringify(status)}`);
+    await page.locator(echoPageSel).scrollIntoViewIfNeeded();
+    await page.waitForSelector(`${echoPageSel}[data-editor="ready"]`, { timeout: 30_000 });
+    const edited = readFileSync(path.join(root, 'lessons/samples/04-websockets/browser-echo-page.js'), 'utf8').replace(
+      /input\.value = '[^']*';/,
+      "input.value = 'edited in the editor';",
+    );
+    assert(edited.includes('edited in the editor'), 'could not edit the sample (its first message line changed?)');
+    await pasteIntoEditor(page, edited, echoPageSel);
+    const out = await runInPage(page, echoPageSel, /echo: edited in the editor/);
+    assert(!out.includes('Hello <img'), 'the console still shows the previous run');
+    await stopInPage(page, echoPageSel);
+    return 'edited code echoed in a fresh frame';
+  });
+
+  await step("browser sample: the frame cannot read the site's localStorage or cookies, reach the page, or connect elsewhere", async () => {
+    const secret = `secret-${Date.now()}`;
+    await page.evaluate((v) => {
+      localStorage.setItem('socket-mastery:anything', v);
+      document.cookie = `probe=${v}; path=/`;
+    }, secret);
+    // the three reads print at once; the blocked connection is reported a moment later
+    const text = await runInPage(page, probeSel, /the page around this frame:[\s\S]*Blocked: ws:\/\/127\.0\.0\.1:9/);
+    await stopInPage(page, probeSel);
+    await page.evaluate(() => {
+      localStorage.removeItem('socket-mastery:anything');
+      document.cookie = 'probe=; path=/; max-age=0';
+    });
+    assert(!text.includes(secret), `the frame read the secret: ${JSON.stringify(text)}`);
+    for (const what of ['localStorage', 'document.cookie', 'the page around this frame']) {
+      const line = text.split('\n').find((l) => l.startsWith(`${what}:`)) ?? '';
+      assert(/refused \((SecurityError|DOMException)/.test(line), `${what}: ${JSON.stringify(line || '(no line)')} is not a refusal`);
+    }
+    assert(/Blocked: ws:\/\/127\.0\.0\.1:9\/? \(connect-src\)/.test(text), `no CSP block of ws://127.0.0.1:9 shown: ${JSON.stringify(text)}`);
+    return text.split('\n').filter((l) => /refused|Blocked/.test(l)).map((l) => l.slice(0, 60)).join(' | ');
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -455,6 +551,8 @@ async function main() {
       const rows = await page.locator('tr[data-exercise]').count();
       return `"${(await mark.textContent())?.trim()}", ${rows} exercises listed`;
     });
+
+    await browserSampleSteps(page, server.base, axeSource);
 
     await step('no uncaught errors in the page', async () => {
       assert(!pageErrors.length, pageErrors.join(' | '));

@@ -9,6 +9,8 @@
 import * as monaco from 'monaco-editor/editor';
 import 'monaco-editor/features/register.all';
 import 'monaco-editor/languages/definitions/typescript/register';
+// browser-side lesson code (BrowserPlayground) is JavaScript: syntax checks only, DOM completions
+import 'monaco-editor/languages/definitions/javascript/register';
 import { typescriptDefaults, ModuleKind, ModuleResolutionKind, ScriptTarget } from 'monaco-editor/languages/features/typescript/register';
 
 const base = new URL('./', import.meta.url);
@@ -92,6 +94,8 @@ export interface MountOptions {
   ariaLabel: string;
   onChange?: (value: string) => void;
   onRun?: () => void;
+  /** 'javascript' for code that runs in the browser; TypeScript (the default) for Node programs. */
+  language?: 'typescript' | 'javascript';
 }
 
 export interface EditorHandle {
@@ -111,8 +115,9 @@ const SERVER_OWNER = 'sandbox';
 export function mountEditor(host: HTMLElement, opts: MountOptions): EditorHandle {
   watchTheme();
   void loadTypes();
-  const uri = monaco.Uri.parse(`file:///${opts.key.replace(/[^a-zA-Z0-9/_-]/g, '-')}/main.ts`);
-  const model = monaco.editor.getModel(uri) ?? monaco.editor.createModel(opts.value, 'typescript', uri);
+  const language = opts.language ?? 'typescript';
+  const uri = monaco.Uri.parse(`file:///${opts.key.replace(/[^a-zA-Z0-9/_-]/g, '-')}/main.${language === 'javascript' ? 'js' : 'ts'}`);
+  const model = monaco.editor.getModel(uri) ?? monaco.editor.createModel(opts.value, language, uri);
   model.setValue(opts.value);
   const editor = monaco.editor.create(host, {
     model,

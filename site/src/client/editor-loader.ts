@@ -18,7 +18,7 @@ declare const __EDITOR_VERSION__: string;
 interface EditorModule {
   mountEditor(
     host: HTMLElement,
-    opts: { value: string; key: string; ariaLabel: string; onChange?: (v: string) => void; onRun?: () => void },
+    opts: { value: string; key: string; ariaLabel: string; onChange?: (v: string) => void; onRun?: () => void; language?: 'typescript' | 'javascript' },
   ): EditorHandle;
   loadTypes(): Promise<number>;
 }

@@ -39,7 +39,7 @@ export abstract class CodePanel extends HTMLElement {
   connectedCallback() {
     if (this.initialised) return;
     this.initialised = true;
-    void showIsolationNotice(this);
+    if (this.runsOnServer) void showIsolationNotice(this);
     const src = this.$('script[data-original]');
     this.original = src ? JSON.parse(src.textContent || '""') : '';
     this.setup();
@@ -72,6 +72,16 @@ export abstract class CodePanel extends HTMLElement {
 
   /** Element-specific setup: storage key etc. */
   protected abstract setup(): void;
+
+  /** Whether Run sends the code to the server (the isolation notice is about that); browser code runs in the page. */
+  protected get runsOnServer(): boolean {
+    return true;
+  }
+
+  /** The editor's language: TypeScript for Node programs. */
+  protected get editorLanguage(): 'typescript' | 'javascript' {
+    return 'typescript';
+  }
 
   private isInsideEditor(target: EventTarget | null) {
     return target instanceof Node && !!this.$('[data-editor]')?.contains(target);
@@ -127,6 +137,7 @@ export abstract class CodePanel extends HTMLElement {
     this.editor = mod.mountEditor(host, {
       value: code,
       key: this.storageKey,
+      language: this.editorLanguage,
       ariaLabel: `Code editor: ${this.label}. Press Control+Enter to run. Press Control+M, then Tab, to move focus out of the editor.`,
       onChange: (v) => {
         this.codeChanged();
