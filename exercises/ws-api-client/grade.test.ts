@@ -8,7 +8,6 @@ import { describe, it } from 'vitest';
 import { isDeepStrictEqual } from 'node:util';
 import {
   describeExit,
-  expectExit,
   GradingFailure,
   oncePerGrade,
   outputTail,
@@ -39,14 +38,24 @@ type Seen<T extends WsApiEvent['type']> = Extract<WsApiEvent, { type: T }>;
 
 interface Run {
   learner: LearnerProcess;
+  /** Waits several tests share: once one test waited for something, the others do not wait again. */
+  waits: Map<string, Promise<boolean>>;
 }
 
 /** The program's one run in this grade; the server sends its replies in fragments with pings between. */
 const run = (): Run =>
   oncePerGrade('run', () => {
     referenceServers().wsApi.deliverReplies({ fragments: 3, pingBetween: true });
-    return { learner: startLearner() };
+    return { learner: startLearner(), waits: new Map() };
   });
+
+/** waitUntil(ready, within), once per run for each `key`. */
+function waitOnce(key: string, ready: () => boolean, within: number): Promise<boolean> {
+  const { waits } = run();
+  let wait = waits.get(key);
+  if (!wait) waits.set(key, (wait = waitUntil(ready, within)));
+  return wait;
+}
 
 const seen = (): WsApiEvent[] => referenceServers().wsApi.seen;
 
@@ -54,7 +63,7 @@ const seen = (): WsApiEvent[] => referenceServers().wsApi.seen;
 async function connection(): Promise<number> {
   const { learner } = run();
   const connects = () => seen().filter((e): e is Seen<'connect'> => e.type === 'connect');
-  await waitUntil(() => connects().length > 0 || learner.hasExited, 3000);
+  await waitOnce('connect', () => connects().length > 0 || learner.hasExited, 3000);
   const [first, ...more] = connects();
   if (!first) {
     const why = learner.hasExited ? describeExit(learner, await learner.exited) : `it did not connect within 3 s.${outputTail(learner)}`;
@@ -70,7 +79,7 @@ function eventsOf<T extends WsApiEvent['type']>(type: T, id: number): Array<Seen
 
 /** Waits until the connection is closed (or the program ended and its connection with it). */
 async function closedOrEnded(id: number): Promise<Seen<'close'> | undefined> {
-  await waitUntil(() => eventsOf('close', id).length > 0, CONVERSATION_MS);
+  await waitOnce('close', () => eventsOf('close', id).length > 0, CONVERSATION_MS);
   return eventsOf('close', id)[0];
 }
 
@@ -85,9 +94,16 @@ interface Sent {
 async function sentRequests(): Promise<Sent> {
   const id = await connection();
   const { learner } = run();
-  await waitUntil(() => eventsOf('request', id).length >= REQUESTS.length || eventsOf('close', id).length > 0 || learner.hasExited, 3000);
+  await waitOnce('requests', () => eventsOf('request', id).length >= REQUESTS.length || eventsOf('close', id).length > 0 || learner.hasExited, 3000);
   const requests = eventsOf('request', id);
   return { requests, ids: requests.map((r) => (r.request as { id?: unknown } | undefined)?.id) };
+}
+
+/** For the tests after the first: they judge the replies to six requests, so six must have been sent. */
+function requireAllSent({ requests }: Sent): void {
+  if (requests.length >= REQUESTS.length) return;
+  const got = requests.length ? `only ${requests.length}: ${requests.map((r) => r.text.slice(0, 100)).join(', ')}` : 'none';
+  throw new GradingFailure(`this needs the six requests, but the server received ${got} (see the first test).${outputTail(run().learner)}`);
 }
 
 /** The reply the server delivered for the request with this id, if it did. */
@@ -112,7 +128,7 @@ function describeRequest(n: number): string {
 /** The program's output once it ended (or once the conversation had time to finish). */
 async function finalOutput(): Promise<string[]> {
   const { learner } = run();
-  await waitUntil(() => learner.hasExited, CONVERSATION_MS);
+  await waitOnce('exit', () => learner.hasExited, CONVERSATION_MS);
   return learner.stdout.split('\n').map((l) => l.replace(/\r$/, ''));
 }
 
@@ -125,7 +141,8 @@ describe('WebSocket API client', () => {
       const n = i + 1;
       if (!got) {
         const end = learner.hasExited ? ` Meanwhile ${describeExit(learner, await learner.exited)}` : '';
-        throw new GradingFailure(`expected ${describeRequest(n)} plus an "id", but the server received only ${requests.length} message(s): ${requests.map((r) => r.text).join(', ') || 'none'}.${end}`);
+        const got = requests.length ? `only ${requests.length} message(s): ${requests.map((r) => r.text.slice(0, 100)).join(', ')}` : 'no message from your program';
+        throw new GradingFailure(`expected ${describeRequest(n)} plus an "id", but the server received ${got}.${end}`);
       }
       if (got.request === undefined) throw new GradingFailure(`message ${n} your program sent is not JSON: ${JSON.stringify(got.text.slice(0, 200))}. Send JSON.stringify(request).`);
       const { id, ...rest } = (typeof got.request === 'object' && got.request !== null ? got.request : {}) as Record<string, unknown>;
@@ -141,11 +158,16 @@ describe('WebSocket API client', () => {
 
   it('sends all six at once, without waiting for replies (they all arrive before the 400 ms reply)', async () => {
     const conn = await connection();
-    const { ids } = await sentRequests();
-    await waitUntil(() => deliveredReply(conn, ids[0]) !== undefined || eventsOf('close', conn).length > 0, CONVERSATION_MS);
+    const sent = await sentRequests();
+    requireAllSent(sent);
+    const { ids } = sent;
+    await waitOnce('first reply', () => deliveredReply(conn, ids[0]) !== undefined || eventsOf('close', conn).length > 0, CONVERSATION_MS);
     const events = seen().filter((e) => e.connection === conn);
     const firstReply = events.findIndex((e) => e.type === 'reply' && e.reply.id === ids[0]);
-    if (firstReply === -1) throw new GradingFailure(`the server never answered ${describeRequest(1)}: your program's connection closed before it was due (400 ms after the request).`);
+    if (firstReply === -1) {
+      const why = eventsOf('close', conn).length ? "your program's connection closed before it was due (400 ms after the request)" : `it did not come within ${CONVERSATION_MS / 1000} s`;
+      throw new GradingFailure(`the server's reply to ${describeRequest(1)} never went out: ${why}.`);
+    }
     const before = events.slice(0, firstReply).filter((e) => e.type === 'request').length;
     if (before < REQUESTS.length) {
       throw new GradingFailure(
@@ -157,7 +179,9 @@ describe('WebSocket API client', () => {
 
   it("prints each request's own result or error, taken from the reply with that request's id (replies come out of order, in fragments, with pings between)", async () => {
     const conn = await connection();
-    const { ids } = await sentRequests();
+    const sent = await sentRequests();
+    requireAllSent(sent);
+    const { ids } = sent;
     const lines = (await finalOutput()).filter((l) => NUMBERED.test(l));
     for (let n = 1; n <= REQUESTS.length; n++) {
       const reply = deliveredReply(conn, ids[n - 1]);
@@ -201,7 +225,9 @@ describe('WebSocket API client', () => {
 
   it('closes the connection only after every reply has arrived', async () => {
     const conn = await connection();
-    const { ids } = await sentRequests();
+    const sent = await sentRequests();
+    requireAllSent(sent);
+    const { ids } = sent;
     const close = await closedOrEnded(conn);
     if (!close) throw new GradingFailure(`your program did not close its connection within ${CONVERSATION_MS / 1000} s.${outputTail(run().learner)}`);
     const missing = ids.flatMap((id, i) => (deliveredReply(conn, id) ? [] : [i + 1]));
@@ -229,7 +255,10 @@ describe('WebSocket API client', () => {
 
   it(`prints "closed ${CLOSE.code} ${CLOSE.reason}" once the close has completed, and ends by itself with exit code 0`, async () => {
     const { learner } = run();
-    const exit = await expectExit(learner, CONVERSATION_MS);
+    if (!(await waitOnce('exit', () => learner.hasExited, CONVERSATION_MS))) {
+      throw new GradingFailure(`expected your program to end by itself within ${CONVERSATION_MS / 1000} s, but it was still running. Did it close the connection?${outputTail(learner)}`);
+    }
+    const exit = await learner.exited;
     const lines = learner.stdout.split('\n').map((l) => l.replace(/\r$/, ''));
     const closed = lines.filter((l) => CLOSED.test(l));
     const want = `closed ${CLOSE.code} ${CLOSE.reason}`;
