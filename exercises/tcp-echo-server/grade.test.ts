@@ -1,6 +1,10 @@
 import { describe, it } from 'vitest';
 import { describeBytes, describeExit, GradingFailure, learnerServer, expectSameBytes as expectEcho, waitUntil, type TestClient } from '../../sandbox-server/src/grading-kit/index.ts';
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** How long the grader's client stays quiet between rounds (an idle client is still connected). */
+const QUIET_MS = 1500;
 
 /** Reads what comes back for `sent` and fails unless it is exactly the same bytes. */
 async function expectEchoed(client: TestClient, sent: Buffer, what: string, within?: number): Promise<void> {
@@ -52,10 +56,23 @@ describe('TCP echo server', () => {
 
   it('keeps echoing for as long as a client stays connected', async () => {
     const client = await (await learnerServer()).connect();
-    for (let round = 1; round <= 5; round++) {
-      await roundTrip(client, Buffer.from(`round ${round}\n`), `round ${round}`);
+    for (let round = 1; round <= 6; round++) {
+      // A client that sends nothing for a while is still connected: the server must not drop it.
+      const afterQuiet = round === 3 || round === 6;
+      if (afterQuiet) await sleep(QUIET_MS);
+      try {
+        await roundTrip(client, Buffer.from(`round ${round}\n`), afterQuiet ? `round ${round}, after ${QUIET_MS / 1000} s without data` : `round ${round}`);
+      } catch (err) {
+        if (afterQuiet && client.isClosed) {
+          throw new GradingFailure(
+            `your server closed the connection of a client that had sent nothing for ${QUIET_MS / 1000} s (round ${round}). ` +
+              'A quiet client is still connected: keep serving it until it disconnects (no setTimeout() that ends idle sockets).',
+          );
+        }
+        throw err;
+      }
     }
-  });
+  }, 10_000);
 
   it('echoes a large burst (64 KiB) completely', async () => {
     const client = await (await learnerServer()).connect();

@@ -90,8 +90,8 @@ async function waitForListening(learner: LearnerProcess, port: number): Promise<
     await sleep(10); // a retry interval, not a guess at start-up time
   }
   throw new GradingFailure(
-    `your server did not accept connections on port ${port} (process.env.PORT) within ${READY_WITHIN_MS / 1000} s. ` +
-      `Does it call server.listen(Number(process.env.PORT))?${outputTail(learner)}`,
+    `your server did not accept connections on 127.0.0.1, port ${port} (process.env.PORT), within ${READY_WITHIN_MS / 1000} s. ` +
+      `Does it call server.listen(Number(process.env.PORT)), with no host or with '127.0.0.1'? (A server listening on '::1' only cannot be reached there.)${outputTail(learner)}`,
   );
 }
 
