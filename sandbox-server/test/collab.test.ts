@@ -170,6 +170,28 @@ describe('reference collaborative document server', () => {
     expect(server.seen.filter((e) => e.type === 'error').length).toBeGreaterThan(10);
   });
 
+  it('reports what it saw in `seen`, unless told not to (the long-lived shared server)', async () => {
+    const { peer, sync } = await join('alice');
+    peer.send({ type: 'edit', baseVersion: 0, op: { pos: 0, delete: 0, insert: 'hi' } });
+    await peer.next('ack');
+    peer.ws.close(4000, 'bye now');
+    await expect.poll(() => server.seen.some((e) => e.type === 'close')).toBe(true);
+    expect(server.seen.map((e) => e.type)).toEqual(['connect', 'message', 'joined', 'message', 'edit', 'left', 'close']);
+    expect(server.seen).toContainEqual({ type: 'joined', connection: 1, doc: 'main', id: sync.you, name: 'alice' });
+    expect(server.seen).toContainEqual({ type: 'edit', connection: 1, doc: 'main', version: 1, op: { pos: 0, delete: 0, insert: 'hi' } });
+    expect(server.seen).toContainEqual({ type: 'close', connection: 1, code: 4000, reason: 'bye now' });
+
+    const quiet = new CollabServer(undefined, {}, false);
+    const quietPort = await quiet.listen(0, '127.0.0.1');
+    const ws = new WebSocket(`ws://127.0.0.1:${quietPort}/`);
+    await once(ws, 'open');
+    ws.send(JSON.stringify({ type: 'join', name: 'bob' }));
+    await once(ws, 'message');
+    ws.terminate();
+    await quiet.close();
+    expect(quiet.seen).toEqual([]);
+  });
+
   it('keeps a document within 10,000 code points', async () => {
     const { peer } = await join('alice');
     for (let v = 0; v < 10; v++) {

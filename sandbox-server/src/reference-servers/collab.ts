@@ -58,7 +58,7 @@ interface Room {
 type ErrorCode = 'bad_json' | 'bad_message' | 'not_joined' | 'already_joined' | 'bad_name' | 'stale' | 'out_of_range' | 'too_large';
 
 export class CollabServer extends ReferenceWebSocketServer {
-  /** Every CollabEvent is emitted as 'event' and kept in `seen`. */
+  /** Every CollabEvent is emitted as 'event' and, when observing, kept in `seen`. */
   readonly observer = new EventEmitter();
   readonly seen: CollabEvent[] = [];
   private readonly rooms = new Map<string, Room>();
@@ -66,7 +66,11 @@ export class CollabServer extends ReferenceWebSocketServer {
   private readonly maxDocuments: number;
   private readonly maxPerDocument: number;
 
-  constructor(traffic?: TrafficLog, limits: Partial<CollabLimits> = {}) {
+  /**
+   * @param observe keep every event in `seen` (a run's server, watched by one grade); the shared
+   * server runs for days and keeps nothing.
+   */
+  constructor(traffic?: TrafficLog, limits: Partial<CollabLimits> = {}, private readonly observe = true) {
     super('collab', traffic, { maxMessageBytes: COLLAB_LIMITS.maxMessageBytes, ...limits });
     this.maxDocuments = limits.maxDocuments ?? DEFAULT_COLLAB_LIMITS.maxDocuments;
     this.maxPerDocument = limits.maxPerDocument ?? DEFAULT_COLLAB_LIMITS.maxPerDocument;
@@ -192,7 +196,7 @@ export class CollabServer extends ReferenceWebSocketServer {
   }
 
   private note(event: CollabEvent): void {
-    this.seen.push(event);
+    if (this.observe) this.seen.push(event);
     this.observer.emit('event', event);
   }
 }

@@ -124,7 +124,7 @@ export const REFERENCE_SERVERS = {
     defaultPort: 7006,
     transport: 'ws',
     protocol: 'sandbox-server/src/reference-servers/COLLAB-PROTOCOL.md',
-    create: ({ traffic, limits }) => new CollabServer(traffic, sharedWsLimits(limits)),
+    create: ({ traffic, limits }) => new CollabServer(traffic, sharedWsLimits(limits), limits === undefined), // the shared one keeps no `seen`
   },
 } as const satisfies Record<string, ReferenceServerEntry>;
 
