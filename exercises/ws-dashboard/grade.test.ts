@@ -1,0 +1,304 @@
+// Grading tests of the dashboard broadcaster (instructions.md), black-box over WebSockets. Timing is
+// judged by counting ticks against generous deadlines, never by measuring intervals. Every test opens
+// its own clients and metric names (the server's metrics outlive a test) and stays well under one
+// heartbeat interval per client, except those about the heartbeat and slow clients, which start
+// right after a heartbeat.
+import { afterEach, describe, it } from 'vitest';
+import { GradingFailure } from '../../sandbox-server/src/grading-kit/index.ts';
+import {
+  connect,
+  expectConsecutive,
+  justAfterHeartbeat,
+  nextTick,
+  opened,
+  publish,
+  reply,
+  show,
+  subscribe,
+  ticksReceived,
+  unsubscribe,
+  type Tick,
+} from './dashboard-client.ts';
+
+const HEARTBEAT_MS = 1000;
+const SLOW_BYTES = 64 * 1024;
+/** What the slow client is sent each tick: far more than the kernel's buffers hold for a client that does not read. */
+const BIG_VALUE = 'x'.repeat(8 * 1024 * 1024);
+
+describe('dashboard broadcaster', () => {
+  afterEach(() => {
+    for (const client of opened().splice(0)) client.terminate();
+  });
+
+  describe('publish and subscribe', () => {
+    it('answers a subscribe at once with a snapshot of the latest values of the metrics named', async () => {
+      const agent = await connect('agent');
+      await publish(agent, 'snap-cpu', 1);
+      await publish(agent, 'snap-cpu', 42);
+      await publish(agent, 'snap-disk', { free: [1, 2, 3], unit: 'GB' });
+      const late = await connect('late joiner');
+      const snapshot = await subscribe(late, ['snap-cpu', 'snap-disk', 'snap-none']);
+      if (!Number.isInteger(snapshot.tick) || (snapshot.tick as number) < 0) {
+        throw new GradingFailure(`the snapshot's "tick" should be the number of the latest broadcast (an integer, 0 before the first), but it was ${show(snapshot.tick)}`);
+      }
+      const expected = { 'snap-cpu': 42, 'snap-disk': { free: [1, 2, 3], unit: 'GB' } };
+      if (show(snapshot.values) !== show(expected)) {
+        throw new GradingFailure(
+          `after snap-cpu was published as 1 then 42, and snap-disk as ${show(expected['snap-disk'])}, a client subscribing to ["snap-cpu","snap-disk","snap-none"] ` +
+            `expected a snapshot with "values": ${show(expected)} (the latest values, and nothing for snap-none, which has none), but got ${show(snapshot)}. ` +
+            'A late joiner should see the current values at once, not wait for the next tick.',
+        );
+      }
+    });
+
+    it("a second subscribe's snapshot has the metrics it names; from then on ticks carry both", async () => {
+      const agent = await connect('agent');
+      await publish(agent, 'two-a', 'A');
+      await publish(agent, 'two-b', 'B');
+      const client = await connect('dashboard');
+      await subscribe(client, ['two-a']);
+      const second = await subscribe(client, ['two-b']);
+      if (show(second.values) !== show({ 'two-b': 'B' })) {
+        throw new GradingFailure(`a client subscribed to two-a then sent {"type":"subscribe","metrics":["two-b"]}; expected a snapshot with "values": {"two-b":"B"}, but got ${show(second)}`);
+      }
+      const tick = await nextTick(client, 'a tick after subscribing to two-a and two-b');
+      if (show(tick.values) !== show({ 'two-a': 'A', 'two-b': 'B' }) && show(tick.values) !== show({ 'two-b': 'B', 'two-a': 'A' })) {
+        throw new GradingFailure(`a client subscribed to two-a and then two-b expected ticks with "values": {"two-a":"A","two-b":"B"}, but got ${show(tick)}`);
+      }
+    });
+  });
+
+  describe('ticks', () => {
+    it('broadcasts a tick every 100 ms to a subscriber: consecutive numbers, the latest values', async () => {
+      const agent = await connect('agent');
+      await publish(agent, 'tick-load', 1);
+      const client = await connect('dashboard');
+      await subscribe(client, ['tick-load']);
+      const ticks: Tick[] = [];
+      for (let i = 0; i < 3; i++) ticks.push(await nextTick(client, `tick ${i + 1} of 3 (one every 100 ms)`));
+      expectConsecutive(client, ticks, 'each broadcast adds one to the tick number');
+      const wrong = ticks.find((t) => show(t.values) !== show({ 'tick-load': 1 }));
+      if (wrong) throw new GradingFailure(`a client subscribed to tick-load (published as 1) expected ticks with "values": {"tick-load":1}, but got ${show(wrong)}`);
+      await publish(agent, 'tick-load', 2);
+      for (let i = 0; ; i++) {
+        const tick = await nextTick(client, 'a tick with the new value of tick-load');
+        if (show(tick.values) === show({ 'tick-load': 2 })) break;
+        if (i === 3) throw new GradingFailure(`after tick-load was published as 2, the next ticks should carry it, but 4 ticks later they still said ${show(tick.values)}`);
+      }
+    });
+
+    it('sends one broadcast to everyone: a second client gets the same tick numbers as the first', async () => {
+      const agent = await connect('agent');
+      await publish(agent, 'one-timer', 'on');
+      const first = await connect('first');
+      await subscribe(first, ['one-timer']);
+      await nextTick(first, 'a first tick');
+      const second = await connect('second');
+      await subscribe(second, ['one-timer']);
+      const theirs: Tick[] = [];
+      for (let i = 0; i < 3; i++) theirs.push(await nextTick(second, `tick ${i + 1} of 3 after subscribing`));
+      expectConsecutive(second, theirs, 'each broadcast adds one to the tick number');
+      const wanted = new Set(theirs.map((t) => t.tick));
+      const mine: number[] = [];
+      while (wanted.size > 0) {
+        const tick = await nextTick(first, `the ticks numbered ${theirs.map((t) => t.tick).join(', ')}, which the second client got`).catch((err: unknown) => {
+          throw new GradingFailure(
+            `${err instanceof Error ? err.message : String(err)}. The second client got ticks ${theirs.map((t) => t.tick).join(', ')}; the first got ${mine.join(', ') || 'none'} meanwhile. ` +
+              'One timer for the whole server sends each broadcast to every subscriber with the same number: a timer per client counts on its own.',
+          );
+        });
+        mine.push(tick.tick);
+        wanted.delete(tick.tick);
+        if (tick.tick > Math.max(...theirs.map((t) => t.tick)) && wanted.size > 0) {
+          throw new GradingFailure(
+            `the second client got ticks ${theirs.map((t) => t.tick).join(', ')}, but the first client, subscribed all along, got ${mine.join(', ')}: ` +
+              'every subscriber should get every broadcast with the same number. One timer for the whole server does that; a timer per client counts on its own.',
+          );
+        }
+      }
+    });
+
+    it('sends ticks only to subscribers, each with only the metrics it subscribed to', async () => {
+      const agent = await connect('agent');
+      await publish(agent, 'only-x', 'X');
+      await publish(agent, 'only-y', 'Y');
+      const [xs, ys, none] = [await connect('x watcher'), await connect('y watcher'), await connect('a client subscribed to nothing')];
+      await subscribe(xs, ['only-x']);
+      await subscribe(ys, ['only-y']);
+      for (let i = 0; i < 3; i++) {
+        const tick = await nextTick(xs, `tick ${i + 1} of 3`);
+        if (show(tick.values) !== show({ 'only-x': 'X' })) throw new GradingFailure(`a client subscribed only to only-x expected "values": {"only-x":"X"}, but got ${show(tick)}`);
+      }
+      const y = await nextTick(ys, 'a tick');
+      if (show(y.values) !== show({ 'only-y': 'Y' })) throw new GradingFailure(`a client subscribed only to only-y expected "values": {"only-y":"Y"}, but got ${show(y)}`);
+      const stray = ticksReceived(none);
+      if (stray.length > 0) {
+        throw new GradingFailure(`a client that subscribed to nothing got ${stray.length} tick(s) while the others got 3, e.g. ${show(stray[0])}: send ticks only to clients subscribed to at least one metric`);
+      }
+    });
+
+    it('stops sending a metric once it answered "unsubscribed"', async () => {
+      const agent = await connect('agent');
+      await publish(agent, 'unsub-keep', 1);
+      await publish(agent, 'unsub-drop', 2);
+      const client = await connect('dashboard');
+      await subscribe(client, ['unsub-keep', 'unsub-drop']);
+      await unsubscribe(client, ['unsub-drop']);
+      // Ticks sent after the answer come after it on the same connection.
+      for (let i = 0; i < 2; i++) {
+        const tick = await nextTick(client, `tick ${i + 1} of 2 after unsubscribing from unsub-drop`);
+        if (show(tick.values) !== show({ 'unsub-keep': 1 })) {
+          throw new GradingFailure(`after ${client.label} unsubscribed from unsub-drop (and got "unsubscribed"), it expected ticks with "values": {"unsub-keep":1}, but got ${show(tick)}`);
+        }
+      }
+    });
+
+    it('sends no more ticks to a client that unsubscribed from everything', async () => {
+      const agent = await connect('agent');
+      await publish(agent, 'unsub-all', 1);
+      const [client, clock] = [await connect('dashboard'), await connect('another subscriber')];
+      await subscribe(client, ['unsub-all']);
+      await subscribe(clock, ['unsub-all']);
+      await nextTick(client, 'a first tick');
+      await unsubscribe(client, ['unsub-all']);
+      for (let i = 0; i < 3; i++) await nextTick(clock, `tick ${i + 1} of 3 for another subscriber`);
+      const extra: Tick[] = [];
+      for (;;) {
+        const m = await client.nextJson<{ type?: unknown; tick?: unknown }>({ within: 0 }).catch(() => undefined);
+        if (!m) break;
+        if (m.type === 'tick') extra.push(m as Tick);
+      }
+      if (extra.length > 0) {
+        throw new GradingFailure(
+          `${client.label} unsubscribed from its only metric and got "unsubscribed", but then got ${extra.length} more tick(s) while another client got 3, e.g. ${show(extra[0])}: a client subscribed to nothing gets no ticks`,
+        );
+      }
+    });
+  });
+
+  describe('bad messages', () => {
+    it('answers each invalid message with {"type":"error","message":…} and keeps the connection', async () => {
+      const client = await connect('a client sending nonsense');
+      const bad: Array<[string | Buffer, string]> = [
+        ['{"type":"subscribe", "metrics": [', 'text that is not JSON'],
+        ['[1,2,3]', 'an array instead of an object'],
+        ['42', 'a number instead of an object'],
+        ['{"type":"dance"}', 'an unknown type'],
+        ['{"metrics":["bad-a"]}', 'no type'],
+        ['{"type":"publish","metric":"bad-a"}', 'a publish without a value'],
+        ['{"type":"publish","metric":"","value":1}', 'a publish with an empty metric name'],
+        ['{"type":"publish","metric":7,"value":1}', 'a publish whose metric is not a string'],
+        ['{"type":"subscribe","metrics":"bad-a"}', 'metrics that are not an array'],
+        ['{"type":"subscribe","metrics":[]}', 'an empty list of metrics'],
+        ['{"type":"unsubscribe","metrics":[7]}', 'a metric name that is not a string'],
+        [Buffer.from('{"type":"subscribe","metrics":["bad-a"]}'), 'a binary message'],
+      ];
+      for (const [message, what] of bad) {
+        await client.send(message);
+        const shown = Buffer.isBuffer(message) ? `a binary message (${message.length} bytes)` : JSON.stringify(message);
+        const m = await reply(client, `{"type":"error","message":…} after sending ${shown} (${what})`);
+        if (m.type !== 'error' || typeof m.message !== 'string' || m.message === '') {
+          throw new GradingFailure(`${client.label} sent ${shown} (${what}) and expected {"type":"error","message":"<what is wrong>"}, but got ${show(m)}`);
+        }
+      }
+      const snapshot = await subscribe(client, ['bad-a']);
+      if (show(snapshot.values) !== '{}') {
+        throw new GradingFailure(`after only invalid publishes of bad-a, a subscribe to it expected a snapshot with "values": {}, but got ${show(snapshot)}: an invalid message changes nothing`);
+      }
+      await nextTick(client, 'a tick: the connection still works after the errors');
+    });
+  });
+
+  describe('slow clients', () => {
+    /**
+     * A fast and a slow subscriber; the slow one stops reading and an 8 MiB value is published for
+     * it, so every tick that reaches it queues 8 MiB: its kernel buffers fill at once. Returns
+     * after the fast one got four more ticks: at least two broadcasts came while the slow one had
+     * megabytes queued. Each tick the fast one waits for has 600 ms (six intervals).
+     */
+    async function slowScenario(name: string) {
+      await justAfterHeartbeat(HEARTBEAT_MS * 1.5);
+      const agent = await connect('agent');
+      const fast = await connect('fast');
+      const slow = await connect('slow', { maxMessageBytes: 16 * 1024 * 1024, maxBufferedBytes: 64 * 1024 * 1024 });
+      await publish(agent, `${name}-small`, 1);
+      await subscribe(fast, [`${name}-small`]);
+      await subscribe(slow, [`${name}-big`]);
+      await nextTick(slow, 'a first tick, before it stops reading');
+      slow.pauseReading();
+      await publish(agent, `${name}-big`, BIG_VALUE);
+      const seen = ticksReceived(fast);
+      let last = seen.length ? seen[seen.length - 1].tick : 0;
+      const after = last;
+      while (last < after + 4) {
+        const tick = await nextTick(fast, 'its next tick', 600).catch((err: unknown) => {
+          throw new GradingFailure(
+            `${err instanceof Error ? err.message : String(err)}. fast got ticks up to ${last}, then nothing for 0.6 s (six intervals), while slow had stopped reading and had 8 MiB queued: ` +
+              'one slow client held up the broadcast. Never wait for a send to finish (its callback, a drain) before serving the other clients or the next tick.',
+          );
+        });
+        last = tick.tick;
+      }
+      return { slow, name };
+    }
+
+    it('keeps the others getting ticks while one client has stopped reading', { timeout: 8000 }, async () => {
+      await slowScenario('slow-others');
+    });
+
+    it(`skips a client with more than ${SLOW_BYTES / 1024} KiB queued for it, and its next tick has the latest values`, { timeout: 10_000 }, async () => {
+      const { slow, name } = await slowScenario('slow-skip');
+      slow.resumeReading();
+      let first: Tick | undefined;
+      while (!first) {
+        const tick = await nextTick(slow, `a tick with the 8 MiB value of ${name}-big`, 3000);
+        if (`${name}-big` in tick.values) first = tick;
+      }
+      const next = await nextTick(slow, 'the tick after the one with the 8 MiB value', 3000);
+      if (next.tick === first.tick + 1) {
+        throw new GradingFailure(
+          `slow stopped reading, and got tick ${first.tick} (8 MiB) queued; your server then sent it tick ${next.tick} too, with 8 MiB more, although far more than ${SLOW_BYTES / 1024} KiB was still waiting for it. ` +
+            `Before each send look at ws.bufferedAmount: skip a client with more than ${SLOW_BYTES} bytes queued (its next tick carries the latest values anyway).`,
+        );
+      }
+      if (!(`${name}-big` in next.values)) throw new GradingFailure(`slow's tick after catching up should carry ${name}-big again, but it was ${show({ ...next, values: Object.keys(next.values) })}`);
+    });
+  });
+
+  describe('heartbeat', () => {
+    it(`pings every client and drops one that does not answer (within ${(2 * HEARTBEAT_MS) / 1000} s of its last pong)`, { timeout: 8000 }, async () => {
+      const silent = await connect('a client that never answers pings', { answerPings: false });
+      let pings = 0;
+      silent.ws.on('ping', () => pings++);
+      await subscribe(silent, ['heartbeat-dead']);
+      const within = 2 * HEARTBEAT_MS + 1500;
+      await silent.expectClose({ within, what: 'to be dropped' }).catch(() => {
+        throw new GradingFailure(
+          pings === 0
+            ? `a client was connected for ${within / 1000} s and got no ping: every ${HEARTBEAT_MS} ms, ping every client (ws.ping())`
+            : `a client answered none of the ${pings} ping(s) your server sent in ${within / 1000} s, but it was not dropped: at each heartbeat, terminate a client that has not answered the previous ping (ws.terminate())`,
+        );
+      });
+    });
+
+    it('keeps a client that answers pings: still getting ticks after 3 s', { timeout: 8000 }, async () => {
+      const agent = await connect('agent');
+      await publish(agent, 'heartbeat-live', 'ok');
+      const lively = await connect('a client that answers pings');
+      let pings = 0;
+      lively.ws.on('ping', () => pings++);
+      await subscribe(lively, ['heartbeat-live']);
+      const start = Date.now();
+      while (Date.now() - start < 3000) {
+        await nextTick(lively, 'its next tick').catch((err: unknown) => {
+          const age = ((Date.now() - start) / 1000).toFixed(1);
+          throw new GradingFailure(
+            `${err instanceof Error ? err.message : String(err)}. It had answered every one of the ${pings} ping(s) your server sent, yet ${age} s after subscribing it got no more ticks` +
+              (lively.isClosed ? ' and the connection was closed: a pong must mark the client alive again (ws.on("pong", …)), or the heartbeat drops live clients.' : '.'),
+          );
+        });
+      }
+      if (pings < 2) throw new GradingFailure(`in 3 s a client got ${pings} ping(s); expected one every ${HEARTBEAT_MS} ms`);
+    });
+  });
+});
