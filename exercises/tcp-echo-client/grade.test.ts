@@ -223,6 +223,12 @@ describe('TCP echo client', () => {
   it('prints "received: <the line the server sent back>" once the whole line has arrived', async () => {
     const run = await startAndConnect();
     const line = await expectOutputLine(run.learner, /^received: /, 'a line starting with "received: "', DELIVERY_MS + STEP_MS).catch((err: Error) => {
+      const onStderr = run.learner.stderr.split('\n').find((l) => l.startsWith(PREFIX));
+      if (onStderr !== undefined) {
+        throw new GradingFailure(
+          `your program printed ${JSON.stringify(onStderr)} to stderr (console.error), not to its output: print it with console.log, which writes to stdout.`,
+        );
+      }
       if (run.deliveredAtExit?.length === 0) {
         throw new GradingFailure(
           `your program ended before the echo server's reply arrived (the grader held it back ${HOLD_MS} ms, like a slow network), so it never printed "received: …". ` +
@@ -260,7 +266,15 @@ describe('TCP echo client', () => {
 
   it('closes the connection and ends by itself with exit code 0', async () => {
     const run = await startAndConnect();
-    const exit = await expectExit(run.learner, DELIVERY_MS + STEP_MS);
+    // The time to end counts from the moment the whole reply line has reached the program.
+    const replied = await waitUntil(() => run.learner.hasExited || (run.links[0]?.delivered.includes(10) ?? false), DELIVERY_MS + STEP_MS);
+    const exit = await expectExit(run.learner, STEP_MS).catch((err: Error) => {
+      if (!replied) throw err;
+      throw new GradingFailure(
+        `expected your program to end by itself within ${STEP_MS / 1000} s after the whole reply line reached it, but it was still running. ` +
+          `Close the connection with socket.end(): once the server has closed its side too, Node ends the program.${outputTail(run.learner)}`,
+      );
+    });
     if (exit.exitCode !== 0) throw new GradingFailure(`expected exit code 0, but ${describeExit(run.learner, exit)}`);
     if (run.clientPorts.length > 1) {
       throw new GradingFailure(`your program opened ${run.clientPorts.length} connections to the echo server; open one, and send and receive over it`);
@@ -273,5 +287,5 @@ describe('TCP echo client', () => {
           'Close it with socket.end() (and let pending data be read) rather than socket.destroy() or process.exit() with data still unread.',
       );
     }
-  }, 2 * (DELIVERY_MS + STEP_MS) + 1000);
+  }, 3000 + 2 * (DELIVERY_MS + STEP_MS) + STEP_MS + 1000);
 });
