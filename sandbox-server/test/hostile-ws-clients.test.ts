@@ -4,7 +4,9 @@
 // client frames, lengths far past the cap, fragments that never end, control frames too long or cut
 // up, garbage after the handshake), random JSON and non-JSON messages, crowds past the per-IP cap and
 // clients that never read — on the server's own port and through /live/<name> on the main port.
-// Afterwards the process is up, its memory bounded, and a well-behaved client is still served.
+// Afterwards the process is up, its memory bounded, and a well-behaved client is still served: on
+// both paths every server answers a ping and completes a closing handshake, and each speaks its own
+// protocol (PROTOCOL_SMOKE: a server added to the registry without an entry there is named in a warning).
 // Replay a failing run with FUZZ_SEED=<the seed it printed>.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
@@ -41,10 +43,14 @@ function rssMb(server: ServerProcess): number {
 
 // ---- what a well-behaved client checks after the storm ---------------------------------------
 
-/** Opens a WebSocket, rejecting with the HTTP status if the upgrade is refused. */
-function open(url: string): Promise<WebSocket> {
+/**
+ * Opens a WebSocket, rejecting with the HTTP status if the upgrade is refused. `listen` attaches
+ * listeners before the handshake ends: a server's first message can come in the same read as its 101.
+ */
+function open(url: string, listen: (ws: WebSocket) => void = () => {}): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url);
+    listen(ws);
     ws.once('open', () => resolve(ws));
     ws.once('unexpected-response', (_req, res) => reject(new Error(`${url}: upgrade refused with HTTP ${res.statusCode}`)));
     ws.once('error', reject);
@@ -72,8 +78,88 @@ async function answersPingAndClose(url: string): Promise<void> {
   expect(await closed).toBe(4001);
 }
 
-/** What each server's own protocol looks like to a well-behaved client. */
+/** A client of a JSON protocol: every message it receives, and a wait for the first that matches. */
+async function jsonClient(url: string) {
+  const received: any[] = [];
+  const waiters = new Set<() => void>();
+  const ws = await open(url, (socket) =>
+    socket.on('message', (data: Buffer) => {
+      received.push(JSON.parse(data.toString()));
+      waiters.forEach((w) => w());
+    }),
+  );
+  const next = (pred: (m: any) => boolean, within = 3000) =>
+    new Promise<any>((resolve, reject) => {
+      const check = () => {
+        const at = received.findIndex(pred);
+        if (at < 0) return;
+        waiters.delete(check);
+        clearTimeout(timer);
+        resolve(received.splice(at, 1)[0]);
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`${url}: no matching message within ${within} ms; received ${JSON.stringify(received).slice(0, 500)}`));
+      }, within);
+      waiters.add(check);
+      check();
+    });
+  return { ws, next, send: (value: unknown) => ws.send(typeof value === 'string' ? value : JSON.stringify(value)) };
+}
+
+/** What each server's own protocol looks like to a well-behaved client (its *-PROTOCOL.md). */
 const PROTOCOL_SMOKE: Partial<Record<LiveServerName, (url: string) => Promise<void>>> = {
+  async wsApi(url) {
+    const c = await jsonClient(url);
+    try {
+      c.send({ id: 'late', op: 'slow', ms: 150 });
+      c.send({ id: 'sum', op: 'add', a: 2, b: 40 });
+      expect(await c.next(() => true)).toEqual({ id: 'sum', ok: true, result: 42 }); // the quick one first
+      expect(await c.next(() => true)).toEqual({ id: 'late', ok: true, result: 150 });
+      c.send('not json');
+      expect(await c.next(() => true)).toMatchObject({ id: null, ok: false });
+      c.send({ id: 3, op: 'upper', text: 'still open' });
+      expect(await c.next(() => true)).toEqual({ id: 3, ok: true, result: 'STILL OPEN' });
+    } finally {
+      c.ws.terminate();
+    }
+  },
+  async collab(url) {
+    const doc = `smoke-${randomBytes(4).toString('hex')}`;
+    const join = `${url}${url.includes('?') ? '&' : '?'}doc=${doc}`;
+    const a = await jsonClient(join);
+    const b = await jsonClient(join);
+    try {
+      a.send({ type: 'join', name: 'ada' });
+      expect(await a.next((m) => m.type === 'sync')).toMatchObject({ doc, version: 0, text: '' });
+      b.send({ type: 'join', name: 'bob' });
+      const sync = await b.next((m) => m.type === 'sync');
+      expect(sync.users.map((u: { name: string }) => u.name)).toEqual(['ada', 'bob']);
+      expect(await a.next((m) => m.type === 'joined')).toMatchObject({ user: { name: 'bob' } });
+      a.send({ type: 'edit', baseVersion: 0, op: { pos: 0, delete: 0, insert: 'after the storm' } });
+      expect(await a.next((m) => m.type === 'ack')).toEqual({ type: 'ack', version: 1 });
+      expect(await b.next((m) => m.type === 'edit')).toMatchObject({ version: 1, op: { pos: 0, delete: 0, insert: 'after the storm' } });
+      b.send({ type: 'edit', baseVersion: 0, op: { pos: 0, delete: 0, insert: 'stale' } });
+      expect(await b.next((m) => m.type === 'error')).toMatchObject({ code: 'stale', version: 1 });
+    } finally {
+      a.ws.terminate();
+      b.ws.terminate();
+    }
+  },
+  async dashboard(url) {
+    const c = await jsonClient(url);
+    try {
+      expect(await c.next((m) => m.type === 'welcome')).toMatchObject({ metrics: expect.arrayContaining(['connections']) });
+      c.send({ type: 'subscribe', metrics: ['connections'] });
+      const snapshot = await c.next((m) => m.type === 'snapshot');
+      expect(Number.isInteger(snapshot.values.connections), JSON.stringify(snapshot)).toBe(true); // as of the latest tick, which may predate this client
+      expect(Object.keys(snapshot.values)).toEqual(['connections']);
+      c.send({ type: 'unsubscribe', metrics: ['connections'] });
+      expect(await c.next((m) => m.type === 'unsubscribed')).toMatchObject({ metrics: ['connections'], subscribed: [] });
+    } finally {
+      c.ws.terminate();
+    }
+  },
   async wsEcho(url) {
     const ws = await open(url);
     try {
@@ -91,8 +177,9 @@ const PROTOCOL_SMOKE: Partial<Record<LiveServerName, (url: string) => Promise<vo
 
 // ---- hostile traffic ------------------------------------------------------------------------
 
-/** Words the course's WebSocket protocols use for a message's type, so random messages sometimes look real. */
-const TYPE_WORDS = ['join', 'leave', 'sync', 'edit', 'update', 'cursor', 'presence', 'subscribe', 'unsubscribe', 'request', 'ping', 'hello', 'message', '__proto__', 'constructor', ''];
+/** Words the course's WebSocket protocols use for a message's type or op, so random messages sometimes look real. */
+const TYPE_WORDS = ['join', 'leave', 'sync', 'edit', 'cursor', 'subscribe', 'unsubscribe', 'add', 'upper', 'time', 'slow', 'ping', 'message', '__proto__', 'constructor', ''];
+const METRIC_WORDS = ['cpu', 'memory', 'load', 'uptime', 'connections', 'disk', ''];
 
 function generators(rand: () => number) {
   const int = (n: number) => Math.floor(rand() * n);
@@ -117,7 +204,14 @@ function generators(rand: () => number) {
   /** A message's payload: JSON (a protocol-like object, or anything), broken JSON, or not JSON at all. */
   const message = (): Buffer => {
     switch (int(6)) {
-      case 0: return Buffer.from(JSON.stringify({ type: pick(TYPE_WORDS), ...(jsonValue(1) as object) }));
+      case 0: {
+        // shaped like a request of one of the protocols, with fields that are sometimes right
+        const request: Record<string, unknown> = { type: pick(TYPE_WORDS), id: int(3) ? int(100) : jsonValue(2), op: int(2) ? pick(TYPE_WORDS) : { pos: int(50) - 5, delete: int(5), insert: text() } };
+        for (const [k, v] of [['name', text()], ['baseVersion', int(5) - 1], ['pos', int(20)], ['a', jsonValue(3)], ['b', int(100)], ['ms', int(300)], ['text', text()], ['metrics', Array.from({ length: int(4) }, () => pick(METRIC_WORDS))]] as const) {
+          if (int(2)) request[k] = v;
+        }
+        return Buffer.from(JSON.stringify(request));
+      }
       case 1: return Buffer.from(JSON.stringify(jsonValue(0)) ?? 'undefined');
       case 2: return Buffer.from(JSON.stringify(jsonValue(0)).slice(0, 1 + int(20))); // cut short
       case 3: return Buffer.from('['.repeat(1 + int(5000))); // deep nesting
