@@ -37,7 +37,7 @@ wss.on('connection', (ws) => {
       return ws.send(JSON.stringify({ type: 'error', code: 'bad_json', message: 'not JSON' }));
     }
     if (message.type === 'join' && !users.has(ws)) {
-      const user = { id: crypto.randomUUID(), name: String(message.name).slice(0, 20) };
+      const user = { id: crypto.randomUUID(), name: [...String(message.name)].slice(0, 20).join('') }; // 20 code points
       users.set(ws, user);
       ws.send(JSON.stringify({ type: 'sync', you: user.id, ...doc, users: [...users.values()] }));
       toOthers(ws, { type: 'joined', user });
@@ -47,7 +47,8 @@ wss.on('connection', (ws) => {
         // Made against a text its author had not caught up with: not applied, the author rebases.
         return ws.send(JSON.stringify({ type: 'error', code: 'stale', message: 'rebase and resend', version: doc.version }));
       }
-      if (!(op.pos >= 0 && op.delete >= 0 && op.pos + op.delete <= [...doc.text].length)) {
+      const fits = Number.isInteger(op?.pos) && Number.isInteger(op.delete) && typeof op.insert === 'string';
+      if (!(fits && op.pos >= 0 && op.delete >= 0 && op.pos + op.delete <= [...doc.text].length)) {
         return ws.send(JSON.stringify({ type: 'error', code: 'out_of_range', message: 'past the end' }));
       }
       doc.text = applyOp(doc.text, op);
