@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig, PROJECT_ROOT, type Config } from './config.ts';
 import { createApp } from './app.ts';
 import { createEditorSocket, EDITOR_SOCKET_PATH } from './editor-socket/endpoint.ts';
-import { UpgradeRouter, addLiveRoutes } from './live-routes.ts';
+import { UpgradeRouter, addLiveRoutes, livePath, LIVE_SERVER_NAMES } from './live-routes.ts';
 import { ExerciseCatalog } from './exercises/catalog.ts';
 import { Harness } from './harness/run-harness.ts';
 import { Grader } from './grading/grader.ts';
@@ -100,6 +100,7 @@ async function main(): Promise<void> {
   }
   const listed = REFERENCE_SERVER_NAMES.map((name) => `${REFERENCE_SERVERS[name].title} on ${config.host}:${ports[name]}`);
   console.log(`Reference servers: ${listed.join(', ')}`);
+  console.log(`WebSocket servers for browsers: ${LIVE_SERVER_NAMES.map(livePath).join(', ')} on the main port`);
   console.log(`Learner code isolation: ${services.harness.isolation.isolation}`);
   console.log(`Socket Mastery listening on ${running.url}`);
 
