@@ -121,10 +121,10 @@ function describeChunk(chunk: Buffer): string {
   return chunk.length > 40 ? `${chunk.length} bytes: ${chunk.subarray(0, 16).toString('hex')}…` : describeBytes(chunk, 40);
 }
 
-/** Pushes `stream` into a new decoder cut at `cuts`, checking what each push returns. */
-async function feed(stream: FrameStream, cuts: number[], hint: string, name?: string): Promise<void> {
+/** Pushes `stream` into `decoder` (a new one by default) cut at `cuts`, checking what each push returns. */
+async function feed(stream: FrameStream, cuts: number[], hint: string, decoder?: Decoder): Promise<void> {
   const bytes = stream.bytes;
-  const decoder = await Decoder.create(name);
+  decoder ??= await Decoder.create();
   let from = 0;
   for (const to of [...cuts, bytes.length]) {
     if (to <= from) continue;
@@ -134,9 +134,13 @@ async function feed(stream: FrameStream, cuts: number[], hint: string, name?: st
   }
 }
 
-/** The stream cut in two at every byte, each time into a new decoder. */
+/**
+ * The stream cut in two at every byte. One decoder takes it again and again: the stream ends at a
+ * frame boundary, so each pass starts where a fresh decoder would (and the calls stay few).
+ */
 async function feedEveryCut(stream: FrameStream, hint: string): Promise<void> {
-  for (let cut = 1; cut < stream.bytes.length; cut++) await feed(stream, [cut], hint);
+  const decoder = await Decoder.create();
+  for (let cut = 1; cut < stream.bytes.length; cut++) await feed(stream, [cut], hint, decoder);
 }
 
 function oneByteAtATime(stream: FrameStream): number[] {
@@ -146,6 +150,9 @@ function oneByteAtATime(stream: FrameStream): number[] {
 function chunksOf(stream: FrameStream, size: number): number[] {
   return Array.from({ length: Math.ceil(stream.bytes.length / size) - 1 }, (_, i) => (i + 1) * size);
 }
+
+/** For tests that make hundreds of calls or move large payloads: room for a loaded machine. */
+const HEAVY_TEST_MS = 20_000;
 
 const text = (data: string): Expected => ({ type: 'text', data });
 const binary = (data: Buffer): Expected => ({ type: 'binary', data });
@@ -168,6 +175,13 @@ describe('FrameDecoder', () => {
     }
   });
 
+  it('reads a length written in more bytes than it needs', async () => {
+    const stream = new FrameStream()
+      .add(Buffer.from('817e000548656c6c6f', 'hex'), 'text "Hello" with its length 5 in the 16-bit form (81 7e 00 05)', text('Hello'))
+      .add(Buffer.from('827f0000000000000003010203', 'hex'), 'binary 01 02 03 with its length 3 in the 64-bit form', binary(Buffer.from([1, 2, 3])));
+    await feed(stream, [], 'The 7-bit value 126 or 127 says which form the length is in, whatever its value: read it as it is.');
+  });
+
   it('returns a binary message as the exact bytes', async () => {
     const every = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
     for (const mask of [false, true]) {
@@ -187,7 +201,7 @@ describe('FrameDecoder', () => {
     await feed(stream, [], 'One chunk can hold several frames: read frames until the bytes run out, and return all of them in order.');
   });
 
-  it('keeps a frame cut at any byte until it is complete', async () => {
+  it('keeps a frame cut at any byte until it is complete', { timeout: HEAVY_TEST_MS }, async () => {
     const stream = new FrameStream()
       .add(wsFrame('Hello, in pieces', { opcode: WS_OPCODES.text, mask: true }), 'a masked text frame "Hello, in pieces"', text('Hello, in pieces'))
       .add(wsFrame(Buffer.alloc(130, 7), { opcode: WS_OPCODES.binary }), 'an unmasked binary frame of 130 bytes (16-bit length)', binary(Buffer.alloc(130, 7)))
@@ -195,7 +209,7 @@ describe('FrameDecoder', () => {
     await feedEveryCut(stream, CHUNKS_HINT);
   });
 
-  it('decodes a stream pushed one byte at a time', async () => {
+  it('decodes a stream pushed one byte at a time', { timeout: HEAVY_TEST_MS }, async () => {
     const stream = new FrameStream()
       .add(wsFrame('frag', { opcode: WS_OPCODES.text, fin: false, mask: true }), 'text "frag" (FIN 0)')
       .add(wsFrame('beat', { opcode: WS_OPCODES.ping, mask: true }), 'ping "beat"', { type: 'ping', data: Buffer.from('beat') })
@@ -204,7 +218,7 @@ describe('FrameDecoder', () => {
     await feed(stream, oneByteAtATime(stream), CHUNKS_HINT);
   });
 
-  it('reassembles a text message sent in fragments, even with a character cut between two', async () => {
+  it('reassembles a text message sent in fragments, even with a character cut between two', { timeout: HEAVY_TEST_MS }, async () => {
     const cafe = Buffer.from('café ✓');
     const stream = new FrameStream()
       .add(wsFrame('Hel', { opcode: WS_OPCODES.text, fin: false, mask: true }), 'text "Hel" (FIN 0)')
@@ -217,7 +231,7 @@ describe('FrameDecoder', () => {
     await feed(stream, oneByteAtATime(stream), 'A fragmented message is complete only at its frame with FIN 1: keep the fragments until then.');
   });
 
-  it('reassembles a binary message of three fragments from ws, pushed in large chunks', async () => {
+  it('reassembles a binary message of three fragments from ws, pushed in large chunks', { timeout: HEAVY_TEST_MS }, async () => {
     const pieces = [randomBytes(70_000), randomBytes(300), randomBytes(5)];
     const stream = new FrameStream()
       .add(wsFrame(pieces[0], { opcode: WS_OPCODES.binary, fin: false, mask: true }), 'binary, 70000 bytes (FIN 0)')
@@ -248,7 +262,7 @@ describe('FrameDecoder', () => {
     await feed(stream, [], "A close frame's body is a 2-byte big-endian code, then the reason in UTF-8; an empty body means no code: report 1005.");
   });
 
-  it('decodes many frames of every kind and size pushed in large chunks', async () => {
+  it('decodes many frames of every kind and size pushed in large chunks', { timeout: HEAVY_TEST_MS }, async () => {
     const stream = new FrameStream();
     for (let i = 0; i < 300; i++) {
       const mask = i % 3 !== 0;
@@ -326,7 +340,7 @@ describe('FrameDecoder', () => {
   });
   // Last: a length read wrong (a signed 16-bit one) can make a decoder loop until its memory runs
   // out, which ends the module for every test after it.
-  it('reads 64-bit lengths: 65536 and 200000 bytes', async () => {
+  it('reads 64-bit lengths: 65536 and 200000 bytes', { timeout: HEAVY_TEST_MS }, async () => {
     for (const size of [65_536, 200_000]) {
       const data = randomBytes(size);
       const stream = new FrameStream()
@@ -337,7 +351,7 @@ describe('FrameDecoder', () => {
     }
   });
 
-  it('reads 16-bit lengths: 126, 40000 and 65535 bytes', async () => {
+  it('reads 16-bit lengths: 126, 40000 and 65535 bytes', { timeout: HEAVY_TEST_MS }, async () => {
     for (const size of [126, 40_000, 65_535]) {
       for (const mask of [false, true]) {
         const data = randomBytes(size);

@@ -222,14 +222,17 @@ describe('WebSocket handshake server', () => {
     if (code !== 1000) throw new GradingFailure(`a ws client sent a text message, then closed with code 1000, and expected a close frame with code 1000 back, but ${describeCloseCode(code)}.${code === 1005 ? '' : " Read each frame's length to find where the next frame starts, and skip frames that are not a close."}`);
   });
 
-  it('ends the TCP connection after its answering close frame', async () => {
+  it('answers a close frame that arrives in pieces after a text frame, then ends the TCP connection', async () => {
     const client = await (await learnerServer()).connect('a raw client');
     const request = upgradeRequest();
     await client.write(request);
     await expectUpgrade(client, request, 'a raw client');
-    await client.write(wsFrame(closePayload(1001, 'going away'), { opcode: WS_OPCODES.close, mask: true })); // masked, as a client's must be
+    // Masked, as a client's frames must be; a text frame and the start of the close in one write, the rest later.
+    const text = wsFrame('to be ignored', { opcode: WS_OPCODES.text, mask: true });
+    const close = wsFrame(closePayload(1001, 'going away'), { opcode: WS_OPCODES.close, mask: true });
+    await client.writeInPieces(Buffer.concat([text, close]), [text.length + 3]);
     const header = await client.readBytes(2).catch((err: Error) => {
-      throw new GradingFailure(`after sending a close frame with code 1001, expected a close frame back, but ${err.message}`);
+      throw new GradingFailure(`after sending a text frame and a close frame with code 1001 (the close cut after its first 3 bytes), expected a close frame back, but ${err.message}`);
     });
     if ((header[0] & 0x0f) !== WS_OPCODES.close || (header[1] & 0x80) !== 0 || (header[1] & 0x7f) < 2 || (header[1] & 0x7f) > 125) {
       throw new GradingFailure(`after sending a close frame with code 1001, expected an unmasked close frame with that code (first bytes 88 02 03 e9), but your server sent ${describeBytes(header)}`);
