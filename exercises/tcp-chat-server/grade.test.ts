@@ -43,20 +43,28 @@ async function join(name: string): Promise<TestClient> {
   return register(client, name);
 }
 
-/** Sends `line` and waits for `expected` (a reply to the sender or a line to another client). */
-async function sendAndExpect(from: TestClient, line: string, to: TestClient, expected: string | RegExp, note = ''): Promise<string> {
+/** Waits for `expected` on `to`; if a line arrived that differs from it only in case, the failure says so. */
+async function expectExact(to: TestClient, expected: string | RegExp, what: string): Promise<string> {
   const seenFrom = to.lines.length;
-  await from.write(`${line}\n`);
-  const shown = typeof expected === 'string' ? JSON.stringify(expected) : `a line matching ${expected}`;
   try {
-    return await to.expectLine(expected, { within: W, what: `${shown} after ${from.label} sent ${JSON.stringify(`${line}\n`)}${note}` });
+    return await to.expectLine(expected, { within: W, what });
   } catch (err) {
-    const recased = typeof expected === 'string' && to.lines.slice(seenFrom).some((l) => l !== expected && l.toLowerCase() === expected.toLowerCase());
-    if (err instanceof GradingFailure && recased) {
-      throw new GradingFailure(`${err.message}. The line arrived with the case of its letters changed: compare command words and user names case-insensitively, but repeat what was typed exactly as typed.`);
+    const recased = typeof expected === 'string' ? to.lines.slice(seenFrom).find((l) => l !== expected && l.toLowerCase() === expected.toLowerCase()) : undefined;
+    if (err instanceof GradingFailure && recased !== undefined) {
+      throw new GradingFailure(
+        `${err.message}. ${JSON.stringify(recased)} is that line with the case of its letters changed: compare command words and user names case-insensitively, ` +
+          'but show names as they registered and repeat text exactly as typed.',
+      );
     }
     throw err;
   }
+}
+
+/** Sends `line` and waits for `expected` (a reply to the sender or a line to another client). */
+async function sendAndExpect(from: TestClient, line: string, to: TestClient, expected: string | RegExp, note = ''): Promise<string> {
+  await from.write(`${line}\n`);
+  const shown = typeof expected === 'string' ? JSON.stringify(expected) : `a line matching ${expected}`;
+  return expectExact(to, expected, `${shown} after ${from.label} sent ${JSON.stringify(`${line}\n`)}${note}`);
 }
 
 /**
@@ -83,17 +91,31 @@ async function explainCrash(err: unknown): Promise<unknown> {
   if (!server) return err;
   // A crash shows first as a closed or refused connection; the process exit is reported a moment later.
   if (/closed|ECONNREFUSED|ECONNRESET/.test(err.message)) await Promise.race([server.process.exited, sleep(300)]);
-  if (!server.process.hasExited) return err;
+  if (!server.process.hasExited) {
+    if (!/could not connect to your server.*ECONNREFUSED/.test(err.message)) return err;
+    if (crash().shown) return new GradingFailure('your server no longer accepts connections: it stopped listening during an earlier test (the first failing test says why)');
+    crash().shown = true;
+    return new GradingFailure(
+      `${err.message}. Your server's process is still running, but connecting to its port was refused: it has stopped listening. ` +
+        'server.close() does that (it stops accepting new connections, the open ones go on); one client\'s broken connection must not close the server for everyone.',
+    );
+  }
   if (crash().shown) {
     return err.message.startsWith('your server is no longer running') ? new GradingFailure('your server is no longer running: it stopped during an earlier test (the first failing test says why)') : err;
   }
   crash().shown = true;
   const stderr = server.process.stderr;
+  // Node names the object whose 'error' event nobody listened to ("Emitted 'error' event on Socket
+  // instance at:"); it may be a socket, or something that re-emits a socket's errors (a readline Interface).
+  const emitter = /Emitted 'error' event on (.+?) instance/.exec(stderr)?.[1];
   const hint =
-    /'error' event/.test(stderr) && /EPIPE|ECONNRESET/.test(stderr)
-      ? " A client's connection broke (EPIPE or ECONNRESET: clients do hang up abruptly) " +
-        "and that socket had no 'error' listener, so the error crashed the whole server. Give every socket socket.on('error', …)."
-      : '';
+    emitter && /EPIPE|ECONNRESET/.test(stderr)
+      ? ` A client's connection broke (EPIPE or ECONNRESET: clients do hang up abruptly), and your server's output says "Emitted 'error' event on ${emitter} instance": ` +
+        `that ${emitter} had no 'error' listener, so the error crashed the whole server. Listen for 'error' on every socket` +
+        `${emitter === 'Socket' ? '' : `, and on the ${emitter} too (it emits the errors of the stream it reads)`}.`
+      : /Unhandled 'error' event/.test(stderr) && /EPIPE|ECONNRESET/.test(stderr)
+        ? " A client's connection broke (EPIPE or ECONNRESET) and the 'error' event it caused had no listener (your server's output says \"Unhandled 'error' event\"), so it crashed the whole server."
+        : '';
   if (err.message.startsWith('your server is no longer running')) return new GradingFailure(err.message + hint);
   const exit = describeExit(server.process, await server.process.exited).replace(/^your program/, 'your server');
   return new GradingFailure(`${err.message}. Meanwhile ${exit}${hint}`);
@@ -112,12 +134,28 @@ function it(name: string, body: () => Promise<void>): void {
 
 /** Adds the lesson to a failure of a test about split or merged writes. */
 async function becauseStream<T>(body: () => Promise<T>, lesson = STREAM): Promise<T> {
+  return explained(body, () => lesson);
+}
+
+/** Adds to a failure whatever `lessonFor` makes of what was received (nothing when it returns undefined). */
+async function explained<T>(body: () => Promise<T>, lessonFor: () => string | undefined): Promise<T> {
   try {
     return await body();
   } catch (err) {
-    if (err instanceof GradingFailure) throw new GradingFailure(`${err.message}. ${lesson}`);
+    const lesson = err instanceof GradingFailure ? lessonFor() : undefined;
+    if (lesson) throw new GradingFailure(`${err instanceof Error ? err.message : String(err)}. ${lesson}`);
     throw err;
   }
+}
+
+/** The decoding lesson, when a line `client` received since line `from` holds a "\uFFFD". */
+function brokenCharacter(client: TestClient, from: number): string | undefined {
+  const broken = client.lines.slice(from).find((l) => l.includes('\uFFFD'));
+  if (broken === undefined) return undefined;
+  return (
+    `${client.label} received ${JSON.stringify(broken.length > 80 ? `${broken.slice(0, 80)}…` : broken)}: "\uFFFD" is what is left of a multi-byte character cut between two chunks and decoded one chunk at a time. ` +
+    "Keep the bytes until the line is complete, or decode with a StringDecoder (or socket.setEncoding('utf8')), not chunk.toString()."
+  );
 }
 
 describe('TCP chat server', () => {
@@ -154,25 +192,40 @@ describe('TCP chat server', () => {
       for (const name of ['x', tooLong]) {
         await sendAndExpect(client, name, client, 'Error: username must be 2 to 20 characters long');
       }
+      await sendAndExpect(client, 'this name has spaces and is long', client, 'Error: username must be 2 to 20 characters long', ' (it has spaces too, but the length is checked first)');
       await sendAndExpect(client, 'twenty_characters_ok', client, 'Welcome, twenty_characters_ok!', ' (20 characters is allowed; after an error the client may simply try again)');
     });
 
-    it('counts a name in characters, not UTF-16 units: "🚀" is too short, 21 are too many, 20 are fine', async () => {
+    it('counts a name in code points, not UTF-16 units or graphemes: "🚀" is too short, 21 are too many, 20 are fine, 5 × "👨‍👩‍👧" are 25', async () => {
       const client = await connect('a client choosing an emoji name');
       await greeted(client);
       const why = ': count characters with [...name].length; name.length counts UTF-16 units, 2 for each emoji';
       await sendAndExpect(client, '🚀', client, 'Error: username must be 2 to 20 characters long', ` ("🚀" is one character${why})`);
       await sendAndExpect(client, '🚀'.repeat(21), client, 'Error: username must be 2 to 20 characters long', ' (21 characters)');
+      const family = '👨\u200D👩\u200D👧'; // three people joined by two zero-width joiners: 5 code points, one picture
+      await sendAndExpect(
+        client,
+        family.repeat(5),
+        client,
+        'Error: username must be 2 to 20 characters long',
+        ` (each "${family}" is 5 code points, so this name is 25 characters as [...name].length counts them, although it shows as 5 pictures: the rule counts code points, not graphemes as Intl.Segmenter does)`,
+      );
       await sendAndExpect(client, '🚀'.repeat(20), client, `Welcome, ${'🚀'.repeat(20)}!`, ` (20 characters is allowed${why})`);
     });
 
-    it('takes a blank line before registration as a name of 0 characters: too short', async () => {
+    it('takes every line before registration as a name attempt: a blank line is 0 characters (too short), "/quit" is a name', async () => {
       const client = await connect('a client pressing Enter');
       await greeted(client);
       const why = ' (before registration every line is a name attempt, a blank one too)';
       await sendAndExpect(client, '', client, 'Error: username must be 2 to 20 characters long', why);
       await sendAndExpect(client, '   ', client, 'Error: username must be 2 to 20 characters long', ' (the spaces around a name are trimmed, which leaves 0 characters)');
-      await sendAndExpect(client, 'enter_key', client, 'Welcome, enter_key!', ' (after an error the client may simply try again)');
+      await sendAndExpect(
+        client,
+        '/quit',
+        client,
+        'Welcome, /quit!',
+        ' (before registration every line is a name attempt, one that looks like a command too: "/quit" is 5 characters without whitespace, a valid name)',
+      );
     });
 
     it('rejects a name with whitespace in it (a space, a tab), then accepts a retry', async () => {
@@ -188,6 +241,7 @@ describe('TCP chat server', () => {
       const client = await connect('second client');
       await greeted(client);
       await sendAndExpect(client, 'CLEO', client, 'Error: username "CLEO" is already taken, try another:', ' ("cleo" is connected: names are compared case-insensitively)');
+      await sendAndExpect(client, '  Cleo  ', client, 'Error: username "Cleo" is already taken, try another:', ' (the error quotes the name as sent, trimmed)');
       await sendAndExpect(client, 'cleo2', client, 'Welcome, cleo2!', ' (after an error the client may simply try again)');
     });
 
@@ -205,18 +259,18 @@ describe('TCP chat server', () => {
   describe('chatting', () => {
     it('tells the others "* <name> joined the chat", but not the newcomer', async () => {
       const ed = await join('ed');
-      const fay = await join('fay');
-      await ed.expectLine('* fay joined the chat', { within: W, what: '"* fay joined the chat" after fay registered' });
+      const fay = await join('Fay');
+      await expectExact(ed, '* Fay joined the chat', '"* Fay joined the chat" after Fay registered (the name as registered, capital kept)');
       expectNone(await linesBefore(fay, 'after registering'), /joined the chat/, fay, 'a join notice about herself');
     });
 
     it('sends a message to every other user as "<name>: <message>", and not back to the sender', async () => {
-      const gus = await join('gus');
+      const gus = await join('Gus');
       const hal = await join('hal');
       const ivy = await join('ivy');
-      await sendAndExpect(gus, '  Hello,  everyone!  ', hal, 'gus: Hello,  everyone!', ' (a message is trimmed at both ends; the spaces inside it stay as sent)');
-      await ivy.expectLine('gus: Hello,  everyone!', { within: W, what: '"gus: Hello,  everyone!" after gus sent "  Hello,  everyone!  \\n" (every other user gets it)' });
-      expectNone(await linesBefore(gus, 'after sending "  Hello,  everyone!  "'), /^gus: /, gus, 'his own message back');
+      await sendAndExpect(gus, '  Hello,  everyone!  ', hal, 'Gus: Hello,  everyone!', ' (a message is trimmed at both ends; the spaces inside it stay as sent; the name is shown as registered)');
+      await expectExact(ivy, 'Gus: Hello,  everyone!', '"Gus: Hello,  everyone!" after Gus sent "  Hello,  everyone!  \\n" (every other user gets it)');
+      expectNone(await linesBefore(gus, 'after sending "  Hello,  everyone!  "'), /^gus: /i, gus, 'his own message back');
     });
 
     it('ignores blank lines', async () => {
@@ -231,8 +285,9 @@ describe('TCP chat server', () => {
     });
 
     it('answers /users with "Online users (<count>): <names in registration order>", not connection order', async () => {
-      const connected = ['lea', 'max', 'nia'];
-      const registered = ['nia', 'lea', 'max'];
+      // Capitals, to see that /users shows the names as registered (not lower-cased lookup keys).
+      const connected = ['Lea', 'max', 'Nia'];
+      const registered = ['Nia', 'Lea', 'max'];
       const clients = new Map<string, TestClient>();
       for (const name of connected) {
         const client = await connect(name);
@@ -251,13 +306,15 @@ describe('TCP chat server', () => {
       }
       const listed = line.replace(/^Online users \(\d+\): /, '');
       const hint =
-        listed === connected.join(', ')
-          ? ' That is the order in which they connected: /users lists users in the order they registered (a Map filled when a name is accepted iterates in that order).'
-          : registered.every((n) => listed.split(', ').includes(n)) && listed !== registered.join(', ')
-            ? ' Users that have left must be removed, and the order is the order in which they registered.'
-            : '';
+        listed.toLowerCase() === registered.join(', ').toLowerCase() || listed.toLowerCase() === connected.join(', ').toLowerCase()
+          ? ' The names lost their capitals: list the names as they registered (the lower-cased name is a key for looking users up, not for showing them).'
+          : listed === connected.join(', ')
+            ? ' That is the order in which they connected: /users lists users in the order they registered (a Map filled when a name is accepted iterates in that order).'
+            : registered.every((n) => listed.split(', ').includes(n)) && listed !== registered.join(', ')
+              ? ' Users that have left must be removed, and the order is the order in which they registered.'
+              : '';
       throw new GradingFailure(
-        `lea, max and nia connected in that order and registered as nia, lea, max; with only them online, max sent "/users\\n" and expected ${JSON.stringify(expected)}, but got ${JSON.stringify(line)}.${hint}`,
+        `Lea, max and Nia connected in that order and registered as Nia, Lea, max; with only them online, max sent "/users\\n" and expected ${JSON.stringify(expected)}, but got ${JSON.stringify(line)}.${hint}`,
       );
     });
 
@@ -299,14 +356,21 @@ describe('TCP chat server', () => {
       const vic = await join('vic');
       await sendAndExpect(tom, '/whisper uma Hi There, Uma! Meet At 5?', uma, '[whisper from tom]: Hi There, Uma! Meet At 5?', ' (keep the case of the message: only the command word is case-insensitive)');
       await tom.expectLine('[whisper to uma]: Hi There, Uma! Meet At 5?', { within: W, what: 'the confirmation "[whisper to uma]: Hi There, Uma! Meet At 5?" after tom sent "/whisper uma Hi There, Uma! Meet At 5?\\n"' });
+      await sendAndExpect(
+        tom,
+        '/whisper uma   Two  Spaces  Inside',
+        uma,
+        '[whisper from tom]: Two  Spaces  Inside',
+        ' (the message is the rest of the line after the user and the spaces that follow it: the spaces inside it stay as typed)',
+      );
       expectNone(await linesBefore(vic, 'after tom whispered to uma'), /Meet At 5/i, vic, "tom's whisper to uma");
     });
 
     it('matches the user name case-insensitively and confirms with the name as registered', async () => {
-      const wes = await join('wes');
+      const wes = await join('Wes');
       const Xena = await join('Xena');
-      await sendAndExpect(wes, '/whisper XENA Case Stays', Xena, '[whisper from wes]: Case Stays');
-      await wes.expectLine('[whisper to Xena]: Case Stays', { within: W, what: 'the confirmation "[whisper to Xena]: Case Stays" (the name as Xena registered it) after wes sent "/whisper XENA Case Stays\\n"' });
+      await sendAndExpect(wes, '/whisper XENA Case Stays', Xena, '[whisper from Wes]: Case Stays', ' (the sender as Wes registered)');
+      await expectExact(wes, '[whisper to Xena]: Case Stays', 'the confirmation "[whisper to Xena]: Case Stays" (the name as Xena registered it) after Wes sent "/whisper XENA Case Stays\\n"');
     });
 
     it('/pm works like /whisper', async () => {
@@ -322,19 +386,21 @@ describe('TCP chat server', () => {
       await sendAndExpect(abe, '/whisper', abe, 'Error: usage: /whisper <user> <message>');
       await sendAndExpect(abe, '/whisper bea', abe, 'Error: usage: /whisper <user> <message>', ' (a user but no message)');
       await sendAndExpect(abe, '/whisper nobody', abe, 'Error: usage: /whisper <user> <message>', ' (no message: the usage is checked before the user)');
+      await sendAndExpect(abe, '/whisper abe', abe, 'Error: usage: /whisper <user> <message>', ' (abe to abe, but no message: the usage is checked before "yourself")');
       await sendAndExpect(abe, '/whisper nobody hi', abe, 'Error: no user named "nobody"');
+      await sendAndExpect(abe, '/whisper be hi', abe, 'Error: no user named "be"', ' (the user is the whole first word: "be" is not "bea")');
       await sendAndExpect(abe, '/whisper ABE hi', abe, 'Error: you cannot whisper to yourself');
     });
   });
 
   describe('leaving', () => {
     it('/quit: "Goodbye!", the server closes the connection, the others get "* <name> left the chat" once', async () => {
-      const cal = await join('cal');
+      const cal = await join('Cal');
       const dee = await join('dee');
       await sendAndExpect(cal, '/quit', cal, 'Goodbye!');
       await cal.expectClosed(W, 'the server to close the connection after "Goodbye!"');
-      await dee.expectLine('* cal left the chat', { within: W, what: '"* cal left the chat" after cal sent "/quit\\n"' });
-      expectNone(await linesBefore(dee, 'after "* cal left the chat"'), /cal left/, dee, 'a second leave notice for cal (send it once per connection, e.g. from the socket\'s \'close\' event, which comes exactly once)');
+      await expectExact(dee, '* Cal left the chat', '"* Cal left the chat" after Cal sent "/quit\\n" (the name as registered)');
+      expectNone(await linesBefore(dee, 'after "* Cal left the chat"'), /cal left/i, dee, 'a second leave notice for cal (send it once per connection, e.g. from the socket\'s \'close\' event, which comes exactly once)');
     });
 
     it('ignores what a client sends after /quit, even in the same write', async () => {
@@ -422,42 +488,61 @@ describe('TCP chat server', () => {
       const quin = await join('quin');
       const jose = await connect('José');
       await greeted(jose);
-      const lesson =
-        'A multi-byte character was cut between two chunks and decoded one chunk at a time ("\uFFFD" is what is left of it). ' +
-        "Decode with a StringDecoder (or socket.setEncoding('utf8')), or keep the bytes until the line is complete, not chunk.toString().";
-      await becauseStream(async () => {
+      const [joseFrom, quinFrom] = [jose.lines.length, quin.lines.length];
+      // Only what arrived says why: a "\uFFFD" is a character decoded in halves (a wrong case is said by expectExact).
+      await explained(async () => {
         const name = Buffer.from('José\n'); // é is c3 a9: cut between them
         await jose.writeInPieces(name, [4]);
-        await jose.expectLine('Welcome, José!', { within: W, what: '"Welcome, José!" after sending "José\\n" cut inside the é' });
+        await expectExact(jose, 'Welcome, José!', '"Welcome, José!" after sending "José\\n" cut inside the é');
         const message = Buffer.from('Grüße ✓ 🚀\n');
         await jose.writeInPieces(message, [3, 10, 13]); // inside ü, inside ✓, inside 🚀
-        await quin.expectLine('José: Grüße ✓ 🚀', { within: W, what: '"José: Grüße ✓ 🚀" after José sent "Grüße ✓ 🚀\\n" cut inside ü, ✓ and 🚀' });
-      }, lesson);
+        await expectExact(quin, 'José: Grüße ✓ 🚀', '"José: Grüße ✓ 🚀" after José sent "Grüße ✓ 🚀\\n" cut inside ü, ✓ and 🚀');
+      }, () => brokenCharacter(jose, joseFrom) ?? brokenCharacter(quin, quinFrom));
     });
 
-    it('accepts "\\r\\n" line endings (telnet sends them)', async () => {
+    it('accepts "\\r\\n" line endings (telnet sends them); any other "\\r" is part of the line', async () => {
       const ray = await connect('ray');
       await greeted(ray);
       const sue = await join('sue');
       await sendAndExpect(ray, 'ray\r', ray, 'Welcome, ray!');
       await sendAndExpect(ray, '/whisper sue Over And Out\r', sue, '[whisper from ray]: Over And Out', ' (a "\\r" before the "\\n" is not part of the line)');
+      await sendAndExpect(ray, 'one\rtwo', sue, 'ray: one\rtwo', ' (a line ends only at "\\n": a "\\r" anywhere else is part of it, and only the one right before the "\\n" is dropped)');
     });
 
     it('takes a line of exactly 4096 bytes (2048 × "é") as a message: the limit counts bytes', async () => {
       const uli = await join('uli');
       const vera = await join('vera');
       const text = 'é'.repeat(2048);
-      await becauseStream(async () => {
-        await uli.writeInPieces(`${text}\n`, [1001, 3001]); // both cuts inside an é
-        await vera.expectLine(`uli: ${text}`, { within: W, what: `"uli: " and the 2048 "é" uli sent, in three writes cut inside an "é" (4096 bytes: exactly the limit, so it is a message)` });
-      });
+      const [uliFrom, veraFrom] = [uli.received.length, vera.lines.length];
+      await explained(
+        async () => {
+          await uli.writeInPieces(`${text}\n`, [1001, 3001]); // both cuts inside an é
+          await vera.expectLine(`uli: ${text}`, { within: W, what: `"uli: " and the 2048 "é" uli sent, in three writes cut inside an "é" (4096 bytes: exactly the limit, so it is a message)` });
+        },
+        () =>
+          uli.received.subarray(uliFrom).toString('utf8').includes('Error: line too long\n')
+            ? 'uli got "Error: line too long", but the line uli sent was exactly 4096 bytes, which is allowed: only more than 4096 is too long. ' +
+              '(A line decoded chunk by chunk is longer than what was sent: each "é" cut between chunks becomes "\uFFFD\uFFFD", 6 bytes.)'
+            : brokenCharacter(vera, veraFrom),
+      );
     });
 
-    it('answers a line longer than 4096 bytes (2049 × "é") with "Error: line too long" and closes the connection', async () => {
+    it('answers a line longer than 4096 bytes (2049 × "é", or 4096 bytes and "\\r\\n") with "Error: line too long", closes the connection, and the others hear it left', async () => {
       const tia = await join('tia');
+      const watcher = await join('tia_watcher');
       await tia.write(`${'é'.repeat(2049)}\n`);
       await tia.expectLine('Error: line too long', { within: W, what: '"Error: line too long" after sending a line of 2049 "é": 2049 characters, but 4098 bytes (the limit counts bytes: Buffer.byteLength, not .length)' });
       await tia.expectClosed(W, 'the server to close the connection after "Error: line too long"');
+      await watcher.expectLine('* tia left the chat', {
+        within: W,
+        what: '"* tia left the chat" after the server closed tia\'s connection for a line too long (a registered user that leaves for any reason is announced)',
+      });
+      const tom = await join('tom_crlf');
+      await tom.write(`${'x'.repeat(4096)}\r\n`);
+      await tom.expectLine('Error: line too long', {
+        within: W,
+        what: '"Error: line too long" after sending 4096 "x" and "\\r\\n": a line is everything before the "\\n", its "\\r" included, so this one is 4097 bytes',
+      });
     });
 
     it('says "Error: line too long" as soon as more than 4096 bytes of a line have arrived, before any "\\n", and closes the connection', async () => {
@@ -470,6 +555,20 @@ describe('TCP chat server', () => {
         'Check the length of the unfinished rest after every chunk, not only when a "\\n" arrives: a client that never sends one would make the server keep its bytes forever.',
       );
       await wyn.expectClosed(W, 'the server to close the connection after "Error: line too long"');
+      const yul = await join('yul');
+      const yulFrom = yul.received.length;
+      await explained(
+        async () => {
+          await yul.writeInPieces(Buffer.concat([Buffer.from('x'.repeat(4096)), Buffer.from('é').subarray(0, 1)]), [4096]);
+          await yul.expectLine('Error: line too long', { within: W, what: '"Error: line too long" after 4096 "x" and then the first byte of an "é" (4097 bytes, no "\\n")' });
+        },
+        () =>
+          // The line arrived but the test failed: the server answered before the 4097th byte could be sent.
+          yul.received.subarray(yulFrom).toString('utf8').includes('Error: line too long\n')
+            ? 'yul got "Error: line too long" after only the 4096 "x": exactly 4096 bytes is allowed, only more is too long.'
+            : 'The 4097th byte counts as soon as it arrives, even when it is the first byte of a character whose second byte has not come: ' +
+              'a StringDecoder holds such a byte back, so the length of the text decoded so far is one byte short. Count the bytes that arrived.',
+      );
     });
   });
 });

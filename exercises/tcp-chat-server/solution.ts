@@ -1,26 +1,36 @@
 // The course's TCP chat server: text lines over TCP, one user per connection.
 import net from 'node:net';
-import { StringDecoder } from 'node:string_decoder';
 
 const PORT = Number(process.env.PORT);
 const MAX_LINE_BYTES = 4096;
+const NEWLINE = 0x0a; // '\n'
+const CARRIAGE_RETURN = 0x0d; // '\r'
 
 class LineTooLongError extends Error {}
 
 // TCP is a byte stream: one 'data' event may hold part of a line, several lines, or half of a
-// multi-byte character. This turns chunks back into lines (the framer from the previous exercise).
+// multi-byte character. This turns chunks back into lines (the framer from the previous exercise,
+// with the length limit). It keeps bytes until a line is complete, so a character cut between
+// chunks is decoded whole, and the limit counts every byte that has arrived: the first bytes of a
+// character still waiting for the rest, and a "\r" before the "\n".
 class LineFramer {
-  private readonly decoder = new StringDecoder('utf8');
-  private rest = '';
+  private rest = Buffer.alloc(0);
 
   push(chunk: Buffer): string[] {
-    const pieces = (this.rest + this.decoder.write(chunk)).split('\n');
-    this.rest = pieces.pop() ?? '';
-    // A client that never sends "\n" must not make us buffer without limit.
-    if (Buffer.byteLength(this.rest) > MAX_LINE_BYTES || pieces.some((p) => Buffer.byteLength(p) > MAX_LINE_BYTES)) {
-      throw new LineTooLongError();
+    const data = this.rest.length > 0 ? Buffer.concat([this.rest, chunk]) : chunk;
+    const lines: string[] = [];
+    let start = 0;
+    for (let newline = data.indexOf(NEWLINE); newline !== -1; newline = data.indexOf(NEWLINE, start)) {
+      if (newline - start > MAX_LINE_BYTES) throw new LineTooLongError();
+      const end = newline > start && data[newline - 1] === CARRIAGE_RETURN ? newline - 1 : newline;
+      lines.push(data.toString('utf8', start, end));
+      start = newline + 1;
     }
-    return pieces.map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
+    // A client that never sends "\n" must not make us buffer without limit.
+    if (data.length - start > MAX_LINE_BYTES) throw new LineTooLongError();
+    // A copy, so the rest of a large chunk does not keep all of it alive.
+    this.rest = Buffer.from(data.subarray(start));
+    return lines;
   }
 }
 
