@@ -77,6 +77,33 @@ describe('reference TCP chat server', () => {
     await register(c, 'enter');
   });
 
+  it('checks a name\'s length before its spaces, quotes a taken name trimmed, counts code points, and takes a command as a name', async () => {
+    await join('alice');
+    const c = await guest('newcomer');
+    await c.write('this name has spaces and is long\n');
+    await c.expectLine('Error: username must be 2 to 20 characters long');
+    await c.write('  ALICE  \n');
+    await c.expectLine('Error: username "ALICE" is already taken, try another:');
+    await c.write(`${'👨\u200D👩\u200D👧'.repeat(5)}\n`); // 25 code points, 5 graphemes
+    await c.expectLine('Error: username must be 2 to 20 characters long');
+    await register(c, '/quit'); // before registration every line is a name attempt
+  });
+
+  it('shows names as registered, capitals kept, in notices, chat lines, whispers and /users', async () => {
+    const alice = await join('Alice');
+    const bob = await join('Bob');
+    await alice.expectLine('* Bob joined the chat');
+    await bob.write('hi\n');
+    await alice.expectLine('Bob: hi');
+    await bob.write('/whisper alice Psst\n');
+    await alice.expectLine('[whisper from Bob]: Psst');
+    await bob.expectLine('[whisper to Alice]: Psst');
+    await bob.write('/users\n');
+    await bob.expectLine('Online users (2): Alice, Bob');
+    bob.end();
+    await alice.expectLine('* Bob left the chat');
+  });
+
   it('lists /users in registration order, not connection order, without those who left', async () => {
     const [ann, ben, cat, dan] = [await guest('ann'), await guest('ben'), await guest('cat'), await guest('dan')];
     await register(cat, 'cat');
@@ -134,6 +161,19 @@ describe('reference TCP chat server', () => {
     await alice.expectLine('Error: usage: /whisper <user> <message>');
     await alice.write('/whisper nobody\n'); // the usage is checked before the user
     await alice.expectLine('Error: usage: /whisper <user> <message>');
+    await alice.write('/whisper alice\n'); // and before "yourself"
+    await alice.expectLine('Error: usage: /whisper <user> <message>');
+    await alice.write('/whisper bo hi\n'); // the whole name, not a prefix
+    await alice.expectLine('Error: no user named "bo"');
+    await alice.write('/whisper bob   two  spaces\n'); // the spaces after the user are not part of the message
+    await bob.expectLine('[whisper from alice]: two  spaces');
+  });
+
+  it('ends a line only at "\\n": a "\\r" elsewhere is part of it', async () => {
+    const alice = await join('alice');
+    const bob = await join('bob');
+    await bob.write('one\rtwo\r\n');
+    await alice.expectLine('bob: one\rtwo');
   });
 
   it('handles /help, unknown commands, /quit and one leave notice per departure', async () => {
@@ -187,5 +227,18 @@ describe('reference TCP chat server', () => {
     await alice.writeInPieces('x'.repeat(4097), 3);
     await alice.expectLine('Error: line too long');
     await alice.expectClosed();
+    const bob = await join('bob');
+    // The 4097th byte is the first of an "é": it counts although it is not a character yet.
+    await bob.writeInPieces(Buffer.concat([Buffer.from('x'.repeat(4096)), Buffer.from('é').subarray(0, 1)]), [4096]);
+    await bob.expectLine('Error: line too long');
+  });
+
+  it('counts the "\\r" of "\\r\\n" in the limit, and tells the others that a user dropped for a long line left', async () => {
+    const alice = await join('alice');
+    const bob = await join('bob');
+    await bob.write(`${'x'.repeat(4096)}\r\n`); // 4097 bytes before the "\n"
+    await bob.expectLine('Error: line too long');
+    await bob.expectClosed();
+    await alice.expectLine('* bob left the chat');
   });
 });
