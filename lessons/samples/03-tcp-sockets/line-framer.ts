@@ -25,10 +25,10 @@ class LineFramer {
     let start = 0;
     let newline = data.indexOf(NEWLINE);
     while (newline !== -1) {
+      this.#check(newline - start); // everything before the '\n' counts, a '\r' too
       // drop one '\r' right before the '\n' (telnet and friends send "\r\n")
       const hasCR = newline > start && data[newline - 1] === CARRIAGE_RETURN;
       const end = hasCR ? newline - 1 : newline;
-      this.#check(end - start);
       lines.push(data.toString('utf8', start, end)); // whole line, whole characters
       start = newline + 1;
       newline = data.indexOf(NEWLINE, start);
@@ -65,6 +65,17 @@ chunks.forEach((chunk, i) => {
   console.log(`chunk ${i + 1}, ${chunk.length} byte(s) -> ${lines}`);
 });
 console.log(`end -> ${JSON.stringify(framer.end())}`);
+
+// The limit counts every byte before the '\n', a '\r' too: 4096 bytes and "\r\n" are 4097.
+for (const ending of ['\n', '\r\n']) {
+  try {
+    new LineFramer().push(Buffer.from('x'.repeat(4096) + ending));
+    console.log(`4096 bytes and ${JSON.stringify(ending)} -> fine`);
+  } catch (err) {
+    if (!(err instanceof LineTooLongError)) throw err;
+    console.log(`4096 bytes and ${JSON.stringify(ending)} -> line too long`);
+  }
+}
 
 // --- 2. a line-based echo server that uses it ------------------------
 const host = process.env.HOST ?? '127.0.0.1';
