@@ -243,7 +243,17 @@ async function expectStep(step: number): Promise<void> {
   const sent = linesFromProgram(run);
   if (sent[step] !== want.send) {
     const before = step ? ` after ${shown(SCRIPT.slice(0, step).map((s) => s.send))}` : '';
-    const got = sent.length > step ? `it sent ${JSON.stringify(sent[step])}` : sent.length ? `it sent nothing more (all it sent: ${shown(sent)})` : 'it sent nothing';
+    // Bytes after the program's last "\n": a line it wrote without ending it, which the server still waits for.
+    const fromProgram = Buffer.concat(run.link.received.map((r) => r.bytes));
+    const unended = fromProgram.subarray(fromProgram.lastIndexOf(10) + 1).toString('utf8');
+    const got =
+      sent.length > step
+        ? `it sent ${JSON.stringify(sent[step])}`
+        : unended
+          ? `${sent.length ? `after ${shown(sent)} ` : ''}it sent ${JSON.stringify(unended)} without a "\\n" at its end, so the server is still waiting for the rest of that line`
+          : sent.length
+            ? `it sent nothing more (all it sent: ${shown(sent)})`
+            : 'it sent nothing';
     const recased = sent[step]?.toLowerCase() === want.send.toLowerCase() ? ' Send the text exactly as given, same upper and lower case.' : '';
     const arrived = (() => {
       const lines = completeLines(bytesToProgram(run));
@@ -251,7 +261,9 @@ async function expectStep(step: number): Promise<void> {
       return index !== -1 && run.link.delivered >= Buffer.byteLength(lines.slice(0, index + 1).join('\n') + '\n');
     })();
     let pieces = '';
-    if (sent.length <= step && run.learner.hasExited) {
+    if (sent.length <= step && unended) {
+      pieces = ' End every line you send with "\\n": the chat server reads lines, and a line is not complete until its "\\n" arrives.';
+    } else if (sent.length <= step && run.learner.hasExited) {
       pieces = ' Your program ended before the server received that line: end it only once the server has closed the connection (process.exit() right after a write can lose what was written).';
     } else if (sent.length <= step && arrived && step === 0) {
       pieces = " That server line did reach your program, together with the line before it in one 'data' event: handle every complete line a chunk holds, not only the first (a loop, not an if).";
@@ -267,18 +279,30 @@ async function expectStep(step: number): Promise<void> {
   }
   // When did the bytes of this line reach the server, and how much of the server's output had been delivered then?
   const fromProgram = Buffer.concat(run.link.received.map((r) => r.bytes));
-  let lineStart = 0;
-  for (let i = 0; i < step; i++) lineStart = fromProgram.indexOf(10, lineStart) + 1;
-  let offset = 0;
-  const chunk = run.link.received.find((r) => (offset += r.bytes.length) > lineStart);
+  /** The chunk in which the program's n-th line (from 0) began to reach the server. */
+  const chunkOf = (n: number) => {
+    let lineStart = 0;
+    for (let i = 0; i < n; i++) lineStart = fromProgram.indexOf(10, lineStart) + 1;
+    let offset = 0;
+    return run.link.received.find((r) => (offset += r.bytes.length) > lineStart);
+  };
+  const chunk = chunkOf(step);
   const toProgram = bytesToProgram(run);
   const lines = completeLines(toProgram);
   const index = lines.findIndex(want.trigger);
   const triggerEnd = index === -1 ? Infinity : Buffer.byteLength(lines.slice(0, index + 1).join('\n') + '\n');
   if (!chunk || chunk.delivered < triggerEnd) {
+    // The server lines that had reached the program between its previous line and this one.
+    const arrivedBy = (c: { delivered: number } | undefined) => (c ? completeLines(toProgram.subarray(0, c.delivered)).length : 0);
+    const since = chunk ? completeLines(toProgram.subarray(0, chunk.delivered)).slice(step > 0 ? arrivedBy(chunkOf(step - 1)) : 0) : [];
+    const when = chunk ? ` When it sent it, the server lines that had reached it since its previous line were: ${shown(since)}.` : '';
+    const own =
+      since.some((l) => l.startsWith('[whisper to ')) && !since.some(want.trigger) && want.after.startsWith('[whisper from ')
+        ? ` The "[whisper to grader]: …" line is the server confirming your own whisper; grader's answer is the line that starts with "[whisper from grader]: ".`
+        : '';
     throw new GradingFailure(
       `your program sent ${JSON.stringify(`${want.send}\n`)} before the server's line ${JSON.stringify(want.after)} had completely arrived ` +
-        `(the grader delivers the server's lines in pieces, a few milliseconds apart, like a real network may). ` +
+        `(the grader delivers the server's lines in pieces, a few milliseconds apart, like a real network may).${when}${own} ` +
         `Send each line of the script in answer to the server's line, once that whole line is there.`,
     );
   }
@@ -327,9 +351,13 @@ describe('TCP chat client', () => {
     const want = sent[i].slice(2);
     const fragments = run.learner.stdout.split('\n').filter((l) => l && !l.startsWith('<') && want.includes(l));
     let why = '';
-    if (got?.includes('\uFFFD')) {
+    if (got !== undefined && got.startsWith('<') && !got.startsWith('< ') && got.replace(/^<\s*/, '') === want) {
+      why = ' The text after "<" is the server\'s line, but the prefix is not "< ": print "<", one space, then the line.';
+    } else if (got !== undefined && got.startsWith('< ') && want !== want.trim() && got.slice(2) === want.trim()) {
+      why = ' That is the server\'s line with the spaces at its ends removed: print each line exactly as it came (only its "\\n" goes).';
+    } else if (got?.includes('\uFFFD')) {
       why = ' "\uFFFD" is what is left of a character whose bytes were split between two chunks and decoded one chunk at a time: use socket.setEncoding(\'utf8\') (or a StringDecoder) instead of data.toString().';
-    } else if ((got !== undefined && got.length > 2 && want.includes(got.slice(2))) || fragments.length) {
+    } else if ((got !== undefined && got.startsWith('< ') && got.length > 2 && want.includes(got.slice(2))) || fragments.length) {
       const also = fragments.length ? ` (your output also has ${shown(fragments)} without "< " in front)` : '';
       why =
         ` The line reached your program in pieces, or together with the line before it, and each 'data' event was printed as if it were one line${also}. ` +
