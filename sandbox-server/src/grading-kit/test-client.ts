@@ -5,6 +5,7 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TrafficLog } from '../traffic/traffic-log.ts';
 import { GradingFailure } from './context.ts';
+import { Waiters } from './waiters.ts';
 import { describeBytes, describeLines } from './describe-bytes.ts';
 
 export const DEFAULT_WAIT_MS = 2000;
@@ -24,7 +25,7 @@ export class TestClient {
   /** Every complete line received so far, for failure messages. */
   readonly lines: string[] = [];
   private closed = false;
-  private waiters = new Set<() => void>();
+  private readonly waiters = new Waiters();
   private readonly connection: number;
 
   constructor(
@@ -160,23 +161,10 @@ export class TestClient {
   }
 
   private until(ready: () => boolean, within: number): Promise<void> {
-    if (ready()) return Promise.resolve();
-    return new Promise((resolve) => {
-      const check = () => {
-        if (!ready()) return;
-        done();
-      };
-      const done = () => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-        resolve();
-      };
-      const timer = setTimeout(done, within);
-      this.waiters.add(check);
-    });
+    return this.waiters.until(ready, within);
   }
 
   private wake(): void {
-    for (const w of [...this.waiters]) w();
+    this.waiters.wake();
   }
 }

@@ -11,6 +11,7 @@ import { WebSocket } from 'ws';
 import type { TrafficLog } from '../traffic/traffic-log.ts';
 import { WebSocketTap } from '../traffic/websocket-tap.ts';
 import { GradingFailure } from './context.ts';
+import { Waiters } from './waiters.ts';
 import { describeBytes } from './describe-bytes.ts';
 
 export const DEFAULT_MESSAGE_BYTES = 1024 * 1024;
@@ -63,7 +64,7 @@ export class TestWebSocket {
   private closeInfo?: CloseInfo;
   /** Why the connection failed, in the learner's terms, once it did. */
   private failure?: string;
-  private readonly waiters = new Set<() => void>();
+  private readonly waiters = new Waiters();
   /** Fragments of a message the peer started and has not finished. */
   private openFragments = { frames: 0, bytes: 0 };
   private readonly pongs: Buffer[] = [];
@@ -111,13 +112,7 @@ export class TestWebSocket {
     const tap = new WebSocketTap(traffic, endpoint, connection, (direction, frame) => {
       if (direction === 'from-learner') client?.followFragments(frame.opcode, frame.fin, frame.length);
     }, 'from-learner');
-    socket.on('data', (chunk: Buffer) => tap.push('from-learner', chunk));
-    const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
-    socket.write = ((chunk: unknown, ...rest: unknown[]) => {
-      if (Buffer.isBuffer(chunk) || typeof chunk === 'string') tap.push('to-learner', Buffer.from(chunk));
-      return write(chunk, ...rest);
-    }) as typeof socket.write;
-    socket.once('close', () => traffic?.closed(endpoint, connection, 'close'));
+    tap.attach(socket);
     const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MESSAGE_BYTES;
     const ws = new WebSocket(`ws://127.0.0.1:${port}${options.path ?? '/'}`, options.protocols, {
       createConnection: () => socket,
@@ -310,21 +305,11 @@ export class TestWebSocket {
   }
 
   private until(ready: () => boolean, within: number): Promise<void> {
-    if (ready()) return Promise.resolve();
-    return new Promise((resolve) => {
-      const check = () => ready() && done();
-      const done = () => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-        resolve();
-      };
-      const timer = setTimeout(done, within);
-      this.waiters.add(check);
-    });
+    return this.waiters.until(ready, within);
   }
 
   private wake(): void {
-    for (const w of [...this.waiters]) w();
+    this.waiters.wake();
   }
 }
 

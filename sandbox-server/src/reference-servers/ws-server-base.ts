@@ -165,17 +165,8 @@ export abstract class ReferenceWebSocketServer implements StreamReferenceServer 
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     if (!this.traffic || !ownConnection) return; // a routed request's bytes were already read by its server
-    const traffic = this.traffic;
-    const id = traffic.newConnection(this.name);
     // The request's bytes after its head come back through 'data' when ws puts them back on the socket.
-    const tap = new WebSocketTap(traffic, this.name, id, undefined, 'from-learner');
-    socket.on('data', (chunk: Buffer) => tap.push('from-learner', chunk));
-    const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
-    socket.write = ((chunk: unknown, ...rest: unknown[]) => {
-      if (Buffer.isBuffer(chunk) || typeof chunk === 'string') tap.push('to-learner', Buffer.from(chunk));
-      return write(chunk, ...rest);
-    }) as typeof socket.write;
-    socket.once('close', () => traffic.closed(this.name, id, 'close'));
+    new WebSocketTap(this.traffic, this.name, this.traffic.newConnection(this.name), undefined, 'from-learner').attach(socket);
   }
 
   private serve(ws: WebSocket, socket: Duplex, req: http.IncomingMessage, ip: string): void {

@@ -1,6 +1,7 @@
 // Watches one WebSocket connection's bytes in both directions and records, besides the chunks, its
 // opening handshake (the HTTP heads) and each frame. Fed by whoever holds the socket: the grader's
 // WebSocket client, or a WebSocket reference server.
+import type { Duplex } from 'node:stream';
 import type { TrafficDirection, TrafficLog } from './traffic-log.ts';
 import { WebSocketFrameParser, type WebSocketFrame } from './websocket-frames.ts';
 
@@ -67,5 +68,19 @@ export class WebSocketTap {
       this.traffic?.frame(this.endpoint, this.connection, direction, frame);
       this.onFrame?.(direction, frame);
     }
+  }
+
+  /**
+   * Follows `socket`, whose peer is the learner: what it reads came from the learner, what is
+   * written to it goes to the learner. Records the connection's close too.
+   */
+  attach(socket: Duplex): void {
+    socket.on('data', (chunk: Buffer) => this.push('from-learner', chunk));
+    const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+    socket.write = ((chunk: unknown, ...rest: unknown[]) => {
+      if (Buffer.isBuffer(chunk) || typeof chunk === 'string') this.push('to-learner', Buffer.from(chunk));
+      return write(chunk, ...rest);
+    }) as typeof socket.write;
+    socket.once('close', () => this.traffic?.closed(this.endpoint, this.connection, 'close'));
   }
 }
