@@ -13,6 +13,7 @@ import { getJson, startServerProcess, type ServerProcess } from './support/serve
 import { TestClient } from '../src/grading-kit/test-client.ts';
 import { UdpEchoServer } from '../src/reference-servers/udp-echo.ts';
 import { TcpChatServer } from '../src/reference-servers/tcp-chat.ts';
+import { FUZZ_SEED, prng } from './support/prng.ts';
 
 interface Ports {
   echo: number;
@@ -91,19 +92,8 @@ function connect(port: number): Promise<net.Socket> {
 
 // ---- fuzz ------------------------------------------------------------------------------------
 
-/** Small seeded PRNG (mulberry32), so a failing run can be replayed with FUZZ_SEED. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000);
+const SEED = FUZZ_SEED;
 const FUZZ_PAYLOADS = 2000;
 
 function payloads(rand: () => number) {

@@ -16,20 +16,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { getJson, startServerProcess, type ServerProcess } from './support/server-process.ts';
 import { LIVE_SERVER_NAMES, livePath, type LiveServerName } from '../src/live-routes.ts';
+import { FUZZ_SEED, prng } from './support/prng.ts';
 
-/** Small seeded PRNG (mulberry32), as in hostile-clients.test.ts, so a failing run can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000);
+const SEED = FUZZ_SEED;
 /** Hostile connections per server, and the time they may take in all. */
 const CONNECTIONS_PER_SERVER = 600;
 const FUZZ_BUDGET_MS = 12_000;
