@@ -54,8 +54,8 @@ function asTick(client: TestWebSocket, m: Message): Tick | undefined {
 }
 
 /** The next message that is not a tick: the answer to a request (ticks may come before it). */
-export async function reply(client: TestWebSocket, what: string): Promise<Message> {
-  const deadline = Date.now() + REPLY_MS;
+export async function reply(client: TestWebSocket, what: string, within = REPLY_MS): Promise<Message> {
+  const deadline = Date.now() + within;
   for (;;) {
     const m = await nextObject(client, Math.max(0, deadline - Date.now()), what);
     if (!asTick(client, m)) return m;
@@ -85,11 +85,11 @@ export function ticksReceived(client: TestWebSocket): Tick[] {
   });
 }
 
-export async function publish(client: TestWebSocket, metric: string, value: unknown): Promise<void> {
+export async function publish(client: TestWebSocket, metric: string, value: unknown, within = REPLY_MS): Promise<void> {
   const request = { type: 'publish', metric, value };
   await client.sendJson(request);
   const sent = typeof value === 'string' && value.length > 100 ? `{"type":"publish","metric":${show(metric)},"value":<a string of ${value.length} characters>}` : show(request);
-  const m = await reply(client, `{"type":"published","metric":${show(metric)}} after sending ${sent}`);
+  const m = await reply(client, `{"type":"published","metric":${show(metric)}} after sending ${sent}`, within);
   if (m.type !== 'published' || m.metric !== metric) {
     throw new GradingFailure(`${client.label} sent ${sent} and expected {"type":"published","metric":${show(metric)}}, but got ${show(m)}`);
   }
@@ -124,7 +124,7 @@ export function expectConsecutive(client: TestWebSocket, ticks: Tick[], why: str
 
 /**
  * Resolves right after the server's next heartbeat (a fresh client's first ping): clients opened
- * now have two heartbeat intervals before an unanswered ping could get them dropped. Without a
+ * now have three heartbeat intervals before unanswered pings could get them dropped. Without a
  * heartbeat (the heartbeat test says so), after `within`.
  */
 export async function justAfterHeartbeat(within: number): Promise<void> {

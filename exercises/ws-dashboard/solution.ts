@@ -3,14 +3,16 @@ import { WebSocketServer, type WebSocket } from 'ws';
 const port = Number(process.env.PORT);
 const TICK_MS = 100;
 const HEARTBEAT_MS = 1000;
+/** Pings a client may leave unanswered; at the next beat it is dropped. */
+const MAX_UNANSWERED = 2;
 /** A client with more than this queued for it is skipped for a tick. */
 const SLOW_BYTES = 64 * 1024;
 
 interface Client {
   ws: WebSocket;
   metrics: Set<string>;
-  /** Whether it answered the last ping (a new client counts as having answered). */
-  alive: boolean;
+  /** Pings sent since its last pong (a new client has none). */
+  unanswered: number;
 }
 
 /** The latest value of every metric that has one. */
@@ -21,10 +23,10 @@ let tick = 0;
 const wss = new WebSocketServer({ port });
 
 wss.on('connection', (ws: WebSocket) => {
-  const client: Client = { ws, metrics: new Set(), alive: true };
+  const client: Client = { ws, metrics: new Set(), unanswered: 0 };
   clients.add(client);
   ws.on('pong', () => {
-    client.alive = true;
+    client.unanswered = 0;
   });
   ws.on('message', (data: Buffer, isBinary: boolean) => handle(client, data, isBinary));
   // 'close' comes once, however the connection ended; an 'error' is always followed by it.
@@ -106,15 +108,16 @@ const ticker = setInterval(() => {
   }
 }, TICK_MS);
 
-// A peer that vanished without a close (a dead network, a sleeping laptop) answers no ping:
-// drop it at the next beat, without a closing handshake it could not answer either.
+// A peer that vanished without a close (a dead network, a sleeping laptop) answers no ping. Two
+// unanswered pings in a row (not one: a pong may be late) and it is dropped, without a closing
+// handshake it could not answer either.
 const heartbeat = setInterval(() => {
   for (const client of clients) {
-    if (!client.alive) {
+    if (client.unanswered >= MAX_UNANSWERED) {
       client.ws.terminate();
       continue;
     }
-    client.alive = false;
+    client.unanswered++;
     client.ws.ping();
   }
 }, HEARTBEAT_MS);

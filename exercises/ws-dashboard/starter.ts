@@ -28,6 +28,6 @@ wss.on('connection', (ws: WebSocket) => {
 
 // TODO: one timer, every 100 ms: tick number + 1, then a tick to every client subscribed to
 //       something, skipping any client with more than 64 KiB queued (ws.bufferedAmount).
-// TODO: a heartbeat, every 1000 ms: terminate a client that did not answer the last ping, ping the others.
+// TODO: a heartbeat, every 1000 ms: terminate a client that left the last two pings unanswered, ping the others.
 
 wss.on('listening', () => console.log(`dashboard listening on port ${port}`));
