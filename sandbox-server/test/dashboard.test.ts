@@ -4,11 +4,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import net from 'node:net';
 import { once } from 'node:events';
-import { randomBytes } from 'node:crypto';
 import { WebSocket } from 'ws';
 import { DashboardServer, METRICS, type DashboardOptions } from '../src/reference-servers/dashboard.ts';
 import { CpuUsage, type CpuTimes, type MetricSource, type SystemSample } from '../src/reference-servers/system-metrics.ts';
 import type { WsServerLimits } from '../src/reference-servers/ws-server-base.ts';
+import { FUZZ_SEED, prng } from './support/prng.ts';
 
 /** Values derived from the tick number, so a test knows what each tick must carry. */
 function tickSource(uptimeValue: (tick: number) => unknown = (tick) => tick): MetricSource {
@@ -243,16 +243,19 @@ describe('DashboardServer', () => {
   });
 
   it('still serves a well-behaved client after random frames and random protocol messages', async () => {
+    console.log(`dashboard fuzz: seed ${FUZZ_SEED} (replay with FUZZ_SEED=${FUZZ_SEED})`);
     const { server, port } = await start();
+    const random = prng(FUZZ_SEED);
+    const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => Math.floor(random() * 256)));
     const words = ['type', 'subscribe', 'unsubscribe', 'metrics', 'cpu', 'memory', 'disk', null, 1, [], {}, '"', '\u0000'];
-    const pickWord = () => words[Math.floor(Math.random() * words.length)];
+    const pickWord = () => words[Math.floor(random() * words.length)];
     for (let i = 0; i < 20; i++) {
       const fuzz = await Client.open(port);
       for (let j = 0; j < 10; j++) {
-        const roll = Math.random();
-        if (roll < 0.3) fuzz.ws.send(randomBytes(Math.floor(Math.random() * 64)));
+        const roll = random();
+        if (roll < 0.3) fuzz.ws.send(bytes(Math.floor(random() * 64)));
         else if (roll < 0.6) fuzz.send({ type: pickWord(), metrics: [pickWord(), pickWord()] });
-        else fuzz.send(JSON.stringify([pickWord(), pickWord()]).slice(0, Math.floor(Math.random() * 20)));
+        else fuzz.send(JSON.stringify([pickWord(), pickWord()]).slice(0, Math.floor(random() * 20)));
       }
       server.tick();
     }
@@ -261,7 +264,7 @@ describe('DashboardServer', () => {
     sockets.push(raw);
     raw.on('error', () => {});
     raw.write('GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
-    raw.write(randomBytes(4096));
+    raw.write(bytes(4096));
     const good = await Client.open(port);
     good.send({ type: 'subscribe', metrics: ['memory'] });
     expect(await good.next()).toMatchObject({ type: 'snapshot', values: { memory: { totalBytes: 1000 } } });
