@@ -36,6 +36,11 @@ const SCRIPT: Array<{ send: string; after: string; trigger: (line: string) => bo
 /** How long the server's writes are collected into one burst before its first piece goes out. */
 const GAP_MS = 15;
 /**
+ * The greeting is held longer: a program that sends its name as soon as it connects must have sent
+ * it before the prompt reaches it. At 15 ms, on a loaded machine, its name sometimes came after.
+ */
+const GREETING_GAP_MS = 100;
+/**
  * The pause after a piece that completes no line. Nothing shows when the program has read it, so
  * this pause is what keeps it apart from the next piece on a loaded machine (at 15 ms, 75 grades at
  * once merged them now and then): a program that drops the unfinished rest then loses it every time.
@@ -81,7 +86,7 @@ class ChoppyLink implements OutputShaper {
   /** The chat server's output to the program: held, then delivered in pieces by pump(). */
   write(data: Buffer): void {
     this.pending = Buffer.concat([this.pending, data]);
-    if (!this.timer && !this.stopWatching) this.schedule(GAP_MS);
+    if (!this.timer && !this.stopWatching) this.schedule(this.firstBurst ? GREETING_GAP_MS : GAP_MS);
   }
 
   /** Delivers the rest at once, then ends, so the server's own state stays exactly as it expects. */
