@@ -77,7 +77,7 @@ export const REFERENCE_SERVERS = {
     defaultPort: 7002,
     transport: 'tcp',
     protocol: 'sandbox-server/src/reference-servers/CHAT-PROTOCOL.md',
-    create: ({ traffic, limits }) => new TcpChatServer(traffic, limits),
+    create: ({ traffic, limits }) => new TcpChatServer(traffic, limits, limits === undefined), // the shared one keeps no `seen`
   },
   udpEcho: {
     title: 'UDP echo',

@@ -41,7 +41,7 @@ const COMMAND_HELP = [
 ];
 
 export class TcpChatServer extends ReferenceTcpServer {
-  /** Every ChatEvent is emitted as 'event' and kept in `seen`. */
+  /** Every ChatEvent is emitted as 'event' and, when observing, kept in `seen`. */
   readonly observer = new EventEmitter();
   readonly seen: ChatEvent[] = [];
   private readonly members = new Map<number, Member>();
@@ -50,7 +50,11 @@ export class TcpChatServer extends ReferenceTcpServer {
   private readonly registerTimeoutMs: number;
   private readonly lineRate: TokenBuckets;
 
-  constructor(traffic?: TrafficLog, limits: Partial<ChatLimits> = {}) {
+  /**
+   * @param observe keep every event in `seen` (a run's server, watched by one grade); the shared
+   * server runs for days and keeps none.
+   */
+  constructor(traffic?: TrafficLog, limits: Partial<ChatLimits> = {}, private readonly observe = true) {
     super('chat', traffic, limits);
     this.registerTimeoutMs = limits.registerTimeoutMs ?? 0;
     this.lineRate = new TokenBuckets(limits.linesPerMinute ?? DEFAULT_LINE_RATE.linesPerMinute, limits.lineBurst ?? DEFAULT_LINE_RATE.lineBurst);
@@ -179,7 +183,7 @@ export class TcpChatServer extends ReferenceTcpServer {
   }
 
   private note(event: ChatEvent): void {
-    this.seen.push(event);
+    if (this.observe) this.seen.push(event);
     this.observer.emit('event', event);
   }
 }
