@@ -242,3 +242,23 @@ describe('reference TCP chat server', () => {
     await alice.expectLine('* bob left the chat');
   });
 });
+
+describe('reference TCP chat server, shared (not observing)', () => {
+  it('keeps no history of events, however long it runs, but still reports them as they happen', async () => {
+    const shared = new TcpChatServer(undefined, {}, false);
+    const port = await shared.listen(0);
+    const reported: string[] = [];
+    shared.observer.on('event', (e: { type: string }) => reported.push(e.type));
+    const c = await TestClient.connect(port, 'ann');
+    try {
+      await c.expectLine('Please enter your username:');
+      await c.write('ann\n');
+      await c.expectLine('Welcome, ann!');
+      expect(reported).toEqual(['connect', 'line', 'registered']);
+      expect(shared.seen).toEqual([]);
+    } finally {
+      c.destroy();
+      await shared.close();
+    }
+  });
+});
