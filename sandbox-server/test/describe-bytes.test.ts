@@ -19,6 +19,7 @@ describe('firstDifference', () => {
   });
   it('reports missing and extra bytes', () => {
     expect(firstDifference(Buffer.from('abc'), Buffer.from('a'))).toBe('1 of 3 bytes came back; the rest is missing');
-    expect(firstDifference(Buffer.from('a'), Buffer.from('ab'))).toMatch(/1 extra bytes/);
+    expect(firstDifference(Buffer.from('a'), Buffer.from('ab'))).toMatch(/1 extra byte after/);
+    expect(firstDifference(Buffer.from('a'), Buffer.from('abc'))).toMatch(/2 extra bytes after/);
   });
 });

@@ -16,6 +16,8 @@ export function describeLines(lines: string[], max = 12): string {
   return (lines.length > max ? `… ${lines.length - max} earlier, then ` : '') + shown.join(', ');
 }
 
+const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+
 /** Where two byte sequences first differ, explained (undefined when equal). */
 export function firstDifference(expected: Buffer, got: Buffer): string | undefined {
   const n = Math.min(expected.length, got.length);
@@ -25,7 +27,7 @@ export function firstDifference(expected: Buffer, got: Buffer): string | undefin
   if (i === n) {
     return got.length < expected.length
       ? `${got.length} of ${expected.length} bytes came back; the rest is missing`
-      : `${got.length - expected.length} extra bytes after the expected ${expected.length}: ${describeBytes(got.subarray(n), 48)}`;
+      : `${plural(got.length - expected.length, 'extra byte')} after the expected ${expected.length}: ${describeBytes(got.subarray(n), 48)}`;
   }
   const hex = (b: Buffer) => b.subarray(i, i + 8).toString('hex').replace(/(..)/g, '$1 ').trim();
   const replaced = got.subarray(i, i + 3).equals(Buffer.from([0xef, 0xbf, 0xbd]));

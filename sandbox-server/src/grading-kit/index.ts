@@ -1,7 +1,7 @@
 // The grading kit: what an exercise's grade.test.ts imports besides vitest's describe/it/expect.
 // Its API is documented in README.md beside this file; AUTHORING.md at the repository root shows it in use.
 export { GradingFailure, currentGrade, oncePerGrade } from './context.ts';
-export { describeBytes, describeLines } from './describe-bytes.ts';
+export { describeBytes, describeLines, firstDifference } from './describe-bytes.ts';
 export { TestClient, DEFAULT_WAIT_MS } from './test-client.ts';
 export { TestWebSocket, type TestWebSocketOptions, type WebSocketMessage, type CloseInfo } from './test-websocket.ts';
 export { learnerServer, startLearner, expectOutputLine, expectExit, describeExit, outputTail, waitUntil, type LearnerServer } from './learner.ts';
