@@ -1,6 +1,17 @@
 import { describe, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { describeBytes, describeExit, expectSameBytes, GradingFailure, learnerServer, waitUntil, type TestWebSocket } from '../../sandbox-server/src/grading-kit/index.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  describeBytes,
+  describeExit,
+  expectSameBytes,
+  firstDifference,
+  GradingFailure,
+  learnerServer,
+  waitUntil,
+  type TestWebSocket,
+  type WebSocketMessage,
+} from '../../sandbox-server/src/grading-kit/index.ts';
 
 /** What a test sends: a string is a text message, a Buffer a binary one (unless `asText`). */
 interface Sent {
@@ -23,17 +34,33 @@ const TEXT_AS_BINARY =
   'send a text message back as a string (data.toString()), using the isBinary argument to tell which it was';
 const BINARY_AS_TEXT = 'a binary message must come back binary: when isBinary is true, send the Buffer itself, not a string made from it';
 
+/** Where a message sits among everything its client sent, to recognise echoes out of order or merged. */
+interface SentInOrder {
+  all: Sent[];
+  index: number;
+}
+
+const isEchoOf = (sent: Sent, got: WebSocketMessage) => got.isBinary !== isTextMessage(sent) && bytesOf(sent).equals(got.data);
+
 /**
  * Reads the next message and fails unless it is `sent` again: same type, same bytes, whole.
  * `othersSent`: what other clients sent meanwhile, to recognise an echo that went to the wrong client.
  */
-async function expectEcho(client: TestWebSocket, sent: Sent, what: string, othersSent: Sent[] = []): Promise<void> {
+async function expectEcho(client: TestWebSocket, sent: Sent, what: string, othersSent: Sent[] = [], order?: SentInOrder): Promise<void> {
   const got = await client.nextMessage({ what: `the echo of ${describeSent(sent)} (${what})` });
+  if (isEchoOf(sent, got)) return;
   const text = isTextMessage(sent);
   const theirs = othersSent.find((other) => bytesOf(other).equals(got.data));
   if (theirs && !bytesOf(sent).equals(got.data)) {
     throw new GradingFailure(
       `${client.label} sent ${describeSent(sent)} (${what}) and expected it back, but got ${describeSent(theirs)} that another client had sent: echo each message to its sender only (the ws of that connection), not to wss.clients`,
+    );
+  }
+  const overtaken = order?.all.findIndex((other, i) => i !== order.index && isEchoOf(other, got)) ?? -1;
+  if (order && overtaken >= 0) {
+    throw new GradingFailure(
+      `${client.label} sent ${describeSent(sent)} (${what}) and expected its echo next, but got the echo of message ${overtaken + 1}, ${describeSent(order.all[overtaken])}, ` +
+        `which it sent ${overtaken > order.index ? 'after' : 'before'} it: the echoes came back out of order. Send each echo as its message comes, in the 'message' listener itself (a timer or an await per message lets one overtake another)`,
     );
   }
   if (got.isBinary === text) {
@@ -42,15 +69,59 @@ async function expectEcho(client: TestWebSocket, sent: Sent, what: string, other
       `${client.label} sent ${describeSent(sent)} (${what}) and got back a ${got.isBinary ? 'binary' : 'text'} message${same}: ${text ? TEXT_AS_BINARY : BINARY_AS_TEXT}`,
     );
   }
+  const sentBytes = bytesOf(sent);
+  const next = order?.all[order.index + 1];
+  if (got.data.length < sentBytes.length) await explainShort(client, sent, what, got, next);
+  // Merged: the extra bytes hold a message the client sent later (perhaps decoded as text on the way).
+  const extra = got.data.subarray(sentBytes.length);
+  const mergedWith = order?.all.findIndex((later, i) => i > order.index && bytesOf(later).length > 0 && extra.includes(bytesOf(later))) ?? -1;
   try {
-    expectSameBytes(`${client.label}, ${what}`, bytesOf(sent), got.data);
+    expectSameBytes(`${client.label}, ${what}`, sentBytes, got.data);
   } catch (err) {
-    const sentBytes = bytesOf(sent);
-    const split = got.data.length > 0 && got.data.length < sentBytes.length && sentBytes.subarray(0, got.data.length).equals(got.data);
-    const merged = got.data.length > sentBytes.length && got.data.subarray(0, sentBytes.length).equals(sentBytes);
-    const why = split ? ' Only its start came back as one message: one message must come back as one message.' : merged ? ' More came back in one message: each message must come back on its own.' : '';
+    const prefix = got.data.subarray(0, sentBytes.length).equals(sentBytes);
+    const why = !prefix
+      ? ''
+      : mergedWith >= 0
+        ? ` The extra bytes hold message ${mergedWith + 1}, sent after it: messages came back merged into one. Each message must come back on its own, with one ws.send per message.`
+        : ' Nothing may be added to an echo: send back exactly what came.';
     throw new GradingFailure(`${(err as Error).message}.${why}`);
   }
+}
+
+/** How long a short echo's missing part may take to come, as more messages, before the test calls it cut. */
+const MORE_PIECES_WITHIN_MS = 300;
+
+/** Whether `got` could be the start of the echo of `sent` (same type, and what both have agrees). */
+function startsLike(sent: Sent, got: WebSocketMessage): boolean {
+  const bytes = bytesOf(sent);
+  const n = Math.min(bytes.length, got.data.length);
+  return got.isBinary !== isTextMessage(sent) && bytes.subarray(0, n).equals(got.data.subarray(0, n));
+}
+
+/**
+ * Fails for an echo shorter than `sent`, saying whether the rest came as more messages (split) or never (cut).
+ * `next`: the message the client sent after it, whose echo is not a piece of this one.
+ */
+async function explainShort(client: TestWebSocket, sent: Sent, what: string, first: WebSocketMessage, next?: Sent): Promise<never> {
+  const sentBytes = bytesOf(sent);
+  const pieces = [first.data];
+  let total = first.data.length;
+  while (total < sentBytes.length) {
+    const more = await client.nextMessage({ within: MORE_PIECES_WITHIN_MS }).catch(() => undefined);
+    if (!more || (next && startsLike(next, more))) break;
+    pieces.push(more.data);
+    total += more.data.length;
+  }
+  const together = firstDifference(sentBytes, Buffer.concat(pieces));
+  if (pieces.length > 1) {
+    throw new GradingFailure(
+      `${client.label} sent ${describeSent(sent)} (${what}) and got it back split into ${pieces.length} messages (of ${pieces.map((p) => p.length).join(', ')} bytes): ` +
+        `one message must come back as one message, sent with one ws.send${together ? `. Put together, ${together}` : ''}`,
+    );
+  }
+  throw new GradingFailure(
+    `${client.label} sent ${describeSent(sent)} (${what}) and got back a shorter message, of ${first.data.length} bytes, and nothing more within ${MORE_PIECES_WITHIN_MS} ms: ${together}`,
+  );
 }
 
 async function roundTrip(client: TestWebSocket, sent: Sent, what: string, othersSent: Sent[] = []): Promise<void> {
@@ -63,6 +134,23 @@ async function expectNothingElse(client: TestWebSocket, what: string): Promise<v
   client.ping();
   await client.expectPong({ what: 'the pong to a ping the test sent to see whether anything else had arrived' });
   await client.expectNoMessage(0, what);
+}
+
+/** Long enough to catch an idle timeout of a second or less; the test client answers pings meanwhile. */
+const QUIET_MS = 1000;
+
+/** Leaves `client` quiet for a while, then fails if the server closed it meanwhile, and checks it is still served. */
+async function expectStillOpenAfterQuiet(client: TestWebSocket): Promise<void> {
+  await sleep(QUIET_MS);
+  if (client.isClosed) {
+    const { code, reason } = await client.expectClose();
+    const how = code === 1006 ? 'without a close frame' : code === 1005 ? 'with a close frame without a code' : `with code ${code}${reason ? ` and reason ${JSON.stringify(reason)}` : ''}`;
+    throw new GradingFailure(
+      `${client.label} sent nothing for ${QUIET_MS / 1000} s (it answered every ping), and your server closed its connection ${how}: ` +
+        'the server never closes a connection on its own; a quiet client is still a client',
+    );
+  }
+  await roundTrip(client, { data: `one message after ${QUIET_MS / 1000} s of quiet` }, `after ${QUIET_MS / 1000} s without a message`);
 }
 
 /** Turns a failure after a server crash into one that says so. */
@@ -115,7 +203,7 @@ describe('WebSocket echo server', () => {
     const messages: Sent[] = Array.from({ length: 200 }, (_, i) => (i % 2 ? { data: Buffer.from([i, 0xff, i]) } : { data: `message ${i + 1} ✓` }));
     // Sent one after another without waiting for echoes: they reach the server in few TCP segments.
     for (const sent of messages) await client.send(sent.data);
-    for (const [i, sent] of messages.entries()) await expectEcho(client, sent, `message ${i + 1} of 200, all sent without waiting`);
+    for (const [i, sent] of messages.entries()) await expectEcho(client, sent, `message ${i + 1} of 200, all sent without waiting`, [], { all: messages, index: i });
   });
 
   it('serves several clients at once, each getting only its own messages back', async () => {
@@ -128,11 +216,12 @@ describe('WebSocket echo server', () => {
     for (const c of clients) await expectNothingElse(c, "an echo of another client's message (echo only to the sender)");
   });
 
-  it('completes the closing handshake with the code and reason the client closed with', async () => {
+  it('keeps a quiet connection open, and completes the closing handshake with the code and reason the client closed with', async () => {
     const server = await learnerServer();
     for (const [code, reason] of [[4001, 'done here ✓'], [1000, '']] as const) {
       const client = await server.connectWebSocket({ label: `a client closing with ${code}${reason ? ` and ${JSON.stringify(reason)}` : ''}` });
       await roundTrip(client, { data: 'one message before closing' }, 'before closing');
+      if (code === 4001) await expectStillOpenAfterQuiet(client);
       client.close(code, reason);
       const got = await client.expectClose({ what: `your server's close frame in answer to its own (code ${code})` });
       if (got.code === 1006) throw new GradingFailure(`${client.label} started the closing handshake, but your server dropped the connection without answering with a close frame`);
