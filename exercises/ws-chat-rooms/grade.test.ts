@@ -19,11 +19,24 @@ async function connect(label: string): Promise<TestWebSocket> {
 
 const show = (value: unknown) => JSON.stringify(value);
 
-/** Reads the next message and fails unless it is a JSON object with (at least) these fields. */
-async function expectJson(client: TestWebSocket, expected: Json, what: string): Promise<Json> {
+function parseOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Reads the next message and fails unless it is a JSON object with (at least) these fields.
+ * `explain`: a failure message of its own for an unexpected message the test can name (e.g. a second left notice).
+ */
+async function expectJson(client: TestWebSocket, expected: Json, what: string, explain?: (got: Json) => string | undefined): Promise<Json> {
   const got = await client.nextJson<Json>({ what: `${show(expected)} (${what})` });
   const wrong = Object.entries(expected).filter(([key, value]) => show(got?.[key]) !== show(value));
   if (typeof got !== 'object' || got === null || wrong.length) {
+    const explained = typeof got === 'object' && got !== null ? explain?.(got) : undefined;
+    if (explained) throw new GradingFailure(explained);
     throw new GradingFailure(`${client.label} expected ${show(expected)} (${what}), but got ${show(got)}${wrong.length ? ` (${wrong.map(([k]) => `"${k}"`).join(', ')} differ${wrong.length === 1 ? 's' : ''})` : ''}`);
   }
   return got;
@@ -44,9 +57,12 @@ async function expectNothingMore(client: TestWebSocket, what: string): Promise<v
 async function join(name: string, room: string, members: string[] = []): Promise<TestWebSocket> {
   const client = await connect(name);
   await client.sendJson({ type: 'join', room, name });
-  await expectJson(client, { type: 'welcome', room, name, members }, `the welcome after joining ${show(room)} as ${show(name)}, with the others already there`);
+  await expectJson(client, { type: 'welcome', room, name, members }, `the welcome after joining ${show(room)} as ${show(name)}, ${welcomeMembers(members)}`);
   return client;
 }
+
+/** How a test describes the members a welcome lists. */
+const welcomeMembers = (members: string[]) => (members.length ? `listing the others already there in the order they joined` : 'in a room nobody else is in');
 
 /**
  * Expects one `left` notice for `name`, then proves no second one comes: a newcomer joins the room,
@@ -89,6 +105,14 @@ async function expectClosedFor(client: TestWebSocket, what: string): Promise<voi
   }
 }
 
+/** What happened to `sender`'s connection after it sent a message of exactly the limit ('' if it is still open). */
+async function closedForExactly(sender: TestWebSocket): Promise<string> {
+  const closed = await sender.expectClose({ within: 500 }).catch(() => undefined);
+  if (!closed) return '';
+  const how = closed.code === 1006 ? 'without a close frame' : `with code ${closed.code}${closed.code === 1009 ? ' (message too big)' : ''}`;
+  return ` Your server closed ${sender.label}'s connection ${how} for that message: a message of exactly ${MAX_BYTES} bytes is allowed (maxPayload: ${MAX_BYTES}; only a larger one closes the connection).`;
+}
+
 /** A message whose JSON is exactly `bytes` long, its text made mostly of "é" (2 bytes, 1 character). */
 function messageOfBytes(bytes: number): { json: string; text: string } {
   const overhead = Buffer.byteLength(JSON.stringify({ type: 'message', text: '' }));
@@ -106,27 +130,28 @@ describe('JSON chat rooms', () => {
 
   describe('joining', () => {
     it('answers a join with a welcome listing the others in join order, and tells them with joined', async () => {
+      // Neither alphabetical nor reversed: join order is its own order.
       const room = unique('lobby');
-      const ada = await join('ada', room);
-      const bob = await join('bob', room, ['ada']);
-      await expectJson(ada, { type: 'joined', room, name: 'bob' }, 'the notice that bob joined');
-      const cy = await join('cy', room, ['ada', 'bob']);
-      await expectJson(ada, { type: 'joined', room, name: 'cy' }, 'the notice that cy joined');
-      await expectJson(bob, { type: 'joined', room, name: 'cy' }, 'the notice that cy joined');
-      await expectNothingMore(cy, 'a notice of its own join (joined goes to the others)');
+      const zoe = await join('zoe', room);
+      const ada = await join('ada', room, ['zoe']);
+      await expectJson(zoe, { type: 'joined', room, name: 'ada' }, 'the notice that ada joined');
+      const mia = await join('mia', room, ['zoe', 'ada']);
+      await expectJson(zoe, { type: 'joined', room, name: 'mia' }, 'the notice that mia joined');
+      await expectJson(ada, { type: 'joined', room, name: 'mia' }, 'the notice that mia joined');
+      await expectNothingMore(mia, 'a notice of its own join (joined goes to the others)');
     });
 
     it('accepts names of 1 to 20 characters and rooms of 1 to 32, and answers others with invalid-name or invalid-room', async () => {
       const client = await connect('a client choosing a name');
       const room = unique('names');
-      for (const name of ['', '   ', 'abcdefghijklmnopqrstu', 42, null]) {
+      for (const name of ['', '   ', '\t', ' \n\t ', 'abcdefghijklmnopqrstu', 42, null]) {
         const sent = { type: 'join', room, name };
         await client.sendJson(sent);
         await expectError(client, 'invalid-name', sent);
       }
       await client.sendJson({ type: 'join', room });
       await expectError(client, 'invalid-name', { type: 'join', room });
-      for (const badRoom of ['', '  ', 'r'.repeat(33), 7]) {
+      for (const badRoom of ['', '  ', '\t\n', 'r'.repeat(33), 7]) {
         const sent = { type: 'join', room: badRoom, name: 'ok' };
         await client.sendJson(sent);
         await expectError(client, 'invalid-room', sent);
@@ -139,17 +164,44 @@ describe('JSON chat rooms', () => {
       await expectNothingMore(one, 'anything after the welcome for a 1-character name');
     });
 
-    it('answers a name taken in that room with name-taken (case matters), and accepts it in another room', async () => {
-      const room = unique('taken');
+    it('answers a name taken in that room with name-taken (case and spaces matter), and accepts it in another room', async () => {
+      const [room, other] = [unique('taken'), unique('other')];
       const ada = await join('ada', room);
-      const second = await connect('a second ada');
+      const second = await connect('a second ada, in no room');
       await second.sendJson({ type: 'join', room, name: 'ada' });
       await expectError(second, 'name-taken', { type: 'join', room, name: 'ada' });
       await expectNothingMore(ada, 'a joined notice for a join that was refused');
-      await second.sendJson({ type: 'join', room, name: 'Ada' });
-      await expectJson(second, { type: 'welcome', room, name: 'Ada', members: ['ada'] }, 'the welcome for "Ada" (another name than "ada")');
-      const elsewhere = await join('ada', unique('other'));
-      await expectNothingMore(elsewhere, 'anything after the welcome for "ada" in another room');
+
+      // A member whose join is refused stays in its room: no left notice there, and its messages still go there.
+      const elsewhere = await join('ada', other);
+      const friend = await join('friend', other, ['ada']);
+      await expectJson(elsewhere, { type: 'joined', room: other, name: 'friend' }, 'the notice that friend joined');
+      await elsewhere.sendJson({ type: 'join', room, name: 'ada' });
+      await expectError(elsewhere, 'name-taken', { type: 'join', room, name: 'ada' });
+      await expectNothingMore(ada, 'a notice about a join that was refused');
+      await elsewhere.sendJson({ type: 'message', text: 'still here' });
+      await expectJson(friend, { type: 'message', room: other, name: 'ada', text: 'still here' }, `the message of ada, who stayed in ${other} when its join to ${room} was refused`, (got) =>
+        got.type === 'left' && got.name === 'ada'
+          ? `friend got the notice that ada left ${show(got.room)}, but ada's join to ${room} was refused with name-taken: a refused join changes nothing, so check the name before leaving the old room`
+          : undefined,
+      );
+
+      // Names are used exactly as sent: "Ada" and " ada" are not "ada", " <room>" is not <room>.
+      const third = await connect('a third ada');
+      // (The members list is the join-order test's business: here only who is welcome.)
+      for (const [client, name] of [[second, 'Ada'], [third, ' ada']] as const) {
+        await client.sendJson({ type: 'join', room, name });
+        await expectJson(client, { type: 'welcome', room, name }, `the welcome for ${show(name)} (another name than "ada")`, (got) =>
+          got.type === 'error' ? `your server answered the join as ${show(name)} with ${show(got)}, but ${show(name)} is another name than "ada": names are used exactly as sent (case and spaces included, no trimming)` : undefined,
+        );
+        await expectJson(ada, { type: 'joined', room, name }, `the notice that ${show(name)} joined`);
+      }
+      const spaced = ` ${room}`;
+      const fourth = await connect('a fourth ada');
+      await fourth.sendJson({ type: 'join', room: spaced, name: 'ada' });
+      await expectJson(fourth, { type: 'welcome', room: spaced, name: 'ada', members: [] }, `the welcome in ${show(spaced)} (another room than ${show(room)}), where nobody is`, (got) =>
+        got.type === 'error' ? `your server answered the join to ${show(spaced)} with ${show(got)}, but ${show(spaced)} is another room than ${show(room)}: rooms are used exactly as sent (no trimming)` : undefined,
+      );
     });
 
     it('moves a member who joins another room: left in the old room, joined in the new one', async () => {
@@ -189,21 +241,32 @@ describe('JSON chat rooms', () => {
     });
 
     it('answers message or leave before any join with not-joined, and an empty or missing text with invalid-text', async () => {
-      const client = await connect('a client in no room');
-      for (const sent of [{ type: 'message', text: 'hello?' }, { type: 'leave' }]) {
-        await client.sendJson(sent);
-        await expectError(client, 'not-joined', sent);
-      }
       const room = unique('texts');
       const other = await join('other', room);
-      await client.sendJson({ type: 'join', room, name: 'writer' });
-      await expectJson(client, { type: 'welcome', room, name: 'writer', members: ['other'] }, 'the welcome after the errors');
+      const loner = await connect('a client in no room');
+      for (const sent of [{ type: 'message', text: 'hello?' }, { type: 'leave' }]) {
+        await loner.sendJson(sent);
+        await expectError(loner, 'not-joined', sent);
+      }
+      await loner.sendJson({ type: 'join', room, name: 'reader' });
+      await expectJson(loner, { type: 'welcome', room, name: 'reader', members: ['other'] }, 'the welcome after the not-joined errors');
+      await expectJson(other, { type: 'joined', room, name: 'reader' }, 'the notice that reader joined');
+      // A client of its own for the text errors: its label says it is in the room.
+      const writer = await join('writer', room, ['other', 'reader']);
       await expectJson(other, { type: 'joined', room, name: 'writer' }, 'the notice that writer joined');
       for (const sent of [{ type: 'message', text: '' }, { type: 'message' }, { type: 'message', text: 42 }]) {
-        await client.sendJson(sent);
-        await expectError(client, 'invalid-text', sent);
+        await writer.sendJson(sent);
+        await expectError(writer, 'invalid-text', sent);
       }
       await expectNothingMore(other, 'a message whose text was refused');
+      // Only an empty text is invalid: spaces are a text like any other.
+      const before = writer.received.length;
+      await writer.sendJson({ type: 'message', text: '   ' });
+      writer.ping(); // its pong comes after any answer to that message
+      await writer.expectPong({ what: 'the pong to a ping the test sent to see whether an error had arrived' });
+      const refused = writer.received.slice(before).find((m) => (parseOrUndefined(m.text) as Json | undefined)?.type === 'error');
+      if (refused) throw new GradingFailure(`writer sent {"type":"message","text":"   "} and got ${refused.text}: only a text that is empty or not a string is invalid; spaces are a text like any other`);
+      await expectJson(other, { type: 'message', room, name: 'writer', text: '   ' }, 'the message of writer whose text is 3 spaces');
     });
 
     it('puts a join and a message sent in fragments, with pings between the fragments, back together', async () => {
@@ -231,9 +294,13 @@ describe('JSON chat rooms', () => {
       await expectJson(ada, { type: 'joined', room, name: 'bob' }, 'the notice that bob joined');
       await bob.sendJson({ type: 'leave' });
       await expectJson(ada, { type: 'left', room, name: 'bob' }, 'the notice that bob left with {"type":"leave"}');
+      const leftTwice = (got: Json) =>
+        got.type === 'left' && got.name === 'bob'
+          ? `ada got a second notice that bob left, after bob's one leave (when bob joined again): once a member has left, forget its room, so that nothing announces that departure again`
+          : undefined;
       await bob.sendJson({ type: 'join', room, name: 'bob' });
       await expectJson(bob, { type: 'welcome', room, name: 'bob', members: ['ada'] }, 'the welcome when bob joins again after leaving');
-      await expectJson(ada, { type: 'joined', room, name: 'bob' }, 'the notice that bob joined again');
+      await expectJson(ada, { type: 'joined', room, name: 'bob' }, 'the notice that bob joined again', leftTwice);
       await bob.sendJson({ type: 'leave' });
       bob.close(1000, 'bye');
       await bob.expectClose();
@@ -314,9 +381,11 @@ describe('JSON chat rooms', () => {
       await expectJson(ada, { type: 'joined', room, name: 'bob' }, 'the notice that bob joined');
       const { json, text } = messageOfBytes(MAX_BYTES);
       await bob.send(json);
-      const got = await ada.nextJson<Json>({ what: `bob's message of exactly ${MAX_BYTES} bytes` });
+      const got = await ada.nextJson<Json>({ what: `bob's message of exactly ${MAX_BYTES} bytes` }).catch(async (err: unknown) => {
+        throw new GradingFailure(`${(err as Error).message.replace(/\.+$/, '')}.${await closedForExactly(bob)}`);
+      });
       if (got?.type !== 'message' || got.text !== text) {
-        throw new GradingFailure(`ada expected bob's message of exactly ${MAX_BYTES} bytes (a text of ${[...text].length} characters), but got ${show(got).slice(0, 200)}`);
+        throw new GradingFailure(`ada expected bob's message of exactly ${MAX_BYTES} bytes (a text of ${[...text].length} characters), but got ${show(got).slice(0, 200)}.${await closedForExactly(bob)}`);
       }
     });
 
