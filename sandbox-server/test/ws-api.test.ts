@@ -120,12 +120,50 @@ describe('WsApiServer', () => {
     const connection = eventsOf(server, 'connect')[0].connection;
     expect(server.seen).toEqual([
       { type: 'connect', connection },
-      { type: 'request', connection, text: '{"id":1,"op":"add","a":1,"b":2}', request: { id: 1, op: 'add', a: 1, b: 2 } },
-      { type: 'reply', connection, reply: { id: 1, ok: true, result: 3 }, delivered: true },
-      { type: 'request', connection, text: 'not json' },
-      { type: 'reply', connection, reply: expect.objectContaining({ id: null, ok: false }), delivered: true },
+      { type: 'request', connection, message: 1, text: '{"id":1,"op":"add","a":1,"b":2}', request: { id: 1, op: 'add', a: 1, b: 2 } },
+      { type: 'reply', connection, inReplyTo: 1, reply: { id: 1, ok: true, result: 3 }, delivered: true },
+      { type: 'request', connection, message: 2, text: 'not json' },
+      { type: 'reply', connection, inReplyTo: 2, reply: expect.objectContaining({ id: null, ok: false }), delivered: true },
       { type: 'close', connection, code: 1000, reason: 'done' },
     ]);
+  });
+
+  it('records which message each reply answers, whatever ids the client chose, and marks binary messages', async () => {
+    const { server, port } = await start();
+    const c = await connect(port);
+    c.ws.send(JSON.stringify({ id: 7, op: 'slow', ms: 30 }));
+    c.ws.send(JSON.stringify({ id: 7, op: 'add', a: 1, b: 1 }));
+    c.ws.send(Buffer.from('{"id":8,"op":"time"}'));
+    await expect.poll(() => c.replies.length).toBe(3);
+    expect(eventsOf(server, 'request').map((e) => [e.message, e.binary ?? false])).toEqual([
+      [1, false],
+      [2, false],
+      [3, true],
+    ]);
+    expect(eventsOf(server, 'reply').map((e) => [e.inReplyTo, e.reply.ok ? e.reply.result : e.reply.error])).toEqual([
+      [2, 2],
+      [3, 'requests are text messages of JSON; this was a binary message'],
+      [1, 30],
+    ]);
+  });
+
+  it('holds slow replies back by slowExtraMs when asked, still answering with the ms requested', async () => {
+    const { server, port } = await start();
+    server.deliverReplies({ slowExtraMs: 300 });
+    const c = await connect(port);
+    c.ws.send(JSON.stringify({ id: 's', op: 'slow', ms: 0 }));
+    c.ws.send(JSON.stringify({ id: 'a', op: 'add', a: 1, b: 2 }));
+    // Each "slow 0" still waits 300 ms: two rounds of add requests are answered before it.
+    await expect.poll(() => c.replies.length).toBe(1);
+    c.ws.send(JSON.stringify({ id: 'b', op: 'add', a: 3, b: 4 }));
+    await expect.poll(() => c.replies.length).toBe(2);
+    await expect.poll(() => c.replies.length).toBe(3);
+    expect(c.replies).toEqual([
+      { id: 'a', ok: true, result: 3 },
+      { id: 'b', ok: true, result: 7 },
+      { id: 's', ok: true, result: 0 },
+    ]);
+    expect(() => server.deliverReplies({ slowExtraMs: -1 })).toThrow(RangeError);
   });
 
   it('records 1005 for a close frame without a code and 1006 for a connection dropped without one', async () => {

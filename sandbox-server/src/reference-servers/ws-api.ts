@@ -14,10 +14,17 @@ export type WsApiReply = { id: RequestId; ok: true; result: unknown } | { id: Re
 
 export type WsApiEvent =
   | { type: 'connect'; connection: number }
-  /** `request` is the parsed message when it was JSON (whatever its shape), undefined otherwise. */
-  | { type: 'request'; connection: number; text: string; request?: unknown }
-  /** `delivered` is false when the connection was already closing, so the reply could not be sent. */
-  | { type: 'reply'; connection: number; reply: WsApiReply; delivered: boolean }
+  /**
+   * `message` numbers the connection's messages from 1; `request` is the parsed message when it was
+   * a JSON text message (whatever its shape), undefined otherwise; `binary` marks a binary message.
+   */
+  | { type: 'request'; connection: number; message: number; text: string; request?: unknown; binary?: true }
+  /**
+   * `inReplyTo` is the `message` number of the request it answers (graders pair them by it, not by
+   * the ids a client chose); `delivered` is false when the connection was already closing, so the
+   * reply could not be sent.
+   */
+  | { type: 'reply'; connection: number; inReplyTo: number; reply: WsApiReply; delivered: boolean }
   /** The close as the server saw it: the client's code and reason, 1005 for a close frame without a code, 1006 for none at all. */
   | { type: 'close'; connection: number; code: number; reason: string };
 
@@ -27,6 +34,8 @@ export interface ReplyDelivery {
   fragments: number;
   /** A ping between each two fragments (control frames may come between the fragments of a message). */
   pingBetween: boolean;
+  /** Each "slow" reply this much later than its "ms" asks (a busy server), so a client cannot guess when the last reply comes. */
+  slowExtraMs: number;
 }
 
 export const OPS = ['add', 'upper', 'time', 'slow'] as const;
@@ -41,6 +50,8 @@ interface Client {
   conn: WsConnection;
   /** Timers of "slow" requests not answered yet. */
   pending: Set<NodeJS.Timeout>;
+  /** Messages received so far: the number of the latest. */
+  messages: number;
 }
 
 export class WsApiServer extends ReferenceWebSocketServer {
@@ -51,21 +62,23 @@ export class WsApiServer extends ReferenceWebSocketServer {
   seenTruncated = false;
   private seenBytes = 0;
   private readonly clients = new Map<number, Client>();
-  private delivery: ReplyDelivery = { fragments: 1, pingBetween: false };
+  private delivery: ReplyDelivery = { fragments: 1, pingBetween: false, slowExtraMs: 0 };
 
   constructor(traffic?: TrafficLog, limits: Partial<WsServerLimits> = {}) {
     super('ws-api', traffic, limits);
   }
 
-  /** Test hook: how later replies are delivered (fragments, pings between them). */
+  /** Test hook: how later replies are delivered (fragments, pings between them, slow ones held back longer). */
   deliverReplies(delivery: Partial<ReplyDelivery>): void {
     const fragments = delivery.fragments ?? this.delivery.fragments;
     if (!Number.isInteger(fragments) || fragments < 1) throw new RangeError(`fragments must be a whole number from 1, got ${fragments}`);
-    this.delivery = { fragments, pingBetween: delivery.pingBetween ?? this.delivery.pingBetween };
+    const slowExtraMs = delivery.slowExtraMs ?? this.delivery.slowExtraMs;
+    if (!Number.isInteger(slowExtraMs) || slowExtraMs < 0 || slowExtraMs > MAX_SLOW_MS) throw new RangeError(`slowExtraMs must be a whole number from 0 to ${MAX_SLOW_MS}, got ${slowExtraMs}`);
+    this.delivery = { fragments, pingBetween: delivery.pingBetween ?? this.delivery.pingBetween, slowExtraMs };
   }
 
   protected onConnection(conn: WsConnection): void {
-    this.clients.set(conn.id, { conn, pending: new Set() });
+    this.clients.set(conn.id, { conn, pending: new Set(), messages: 0 });
     this.note({ type: 'connect', connection: conn.id }, 0);
     conn.ws.on('close', (code: number, reason: Buffer) => this.note({ type: 'close', connection: conn.id, code, reason: reason.toString('utf8') }, reason.length));
   }
@@ -74,19 +87,20 @@ export class WsApiServer extends ReferenceWebSocketServer {
     const client = this.clients.get(conn.id);
     if (!client) return;
     const text = data.toString('utf8');
+    const message = ++client.messages;
     if (isBinary) {
-      this.note({ type: 'request', connection: conn.id, text }, data.length);
-      return this.reply(client, { id: null, ok: false, error: 'requests are text messages of JSON; this was a binary message' });
+      this.note({ type: 'request', connection: conn.id, message, text, binary: true }, data.length);
+      return this.reply(client, message, { id: null, ok: false, error: 'requests are text messages of JSON; this was a binary message' });
     }
     let request: unknown;
     try {
       request = JSON.parse(text);
     } catch (err) {
-      this.note({ type: 'request', connection: conn.id, text }, data.length);
-      return this.reply(client, { id: null, ok: false, error: `invalid JSON: ${(err as Error).message}` });
+      this.note({ type: 'request', connection: conn.id, message, text }, data.length);
+      return this.reply(client, message, { id: null, ok: false, error: `invalid JSON: ${(err as Error).message}` });
     }
-    this.note({ type: 'request', connection: conn.id, text, request }, 2 * data.length);
-    this.answer(client, request);
+    this.note({ type: 'request', connection: conn.id, message, text, request }, 2 * data.length);
+    this.answer(client, message, request);
   }
 
   protected onGone(conn: WsConnection): void {
@@ -95,18 +109,18 @@ export class WsApiServer extends ReferenceWebSocketServer {
     this.clients.delete(conn.id);
   }
 
-  private answer(client: Client, request: unknown): void {
+  private answer(client: Client, message: number, request: unknown): void {
     if (typeof request !== 'object' || request === null || Array.isArray(request)) {
-      return this.reply(client, { id: null, ok: false, error: 'a request is a JSON object: {"id": …, "op": …}' });
+      return this.reply(client, message, { id: null, ok: false, error: 'a request is a JSON object: {"id": …, "op": …}' });
     }
     const fields = request as Record<string, unknown>;
     const id = fields.id;
-    if (id === undefined || id === null) return this.reply(client, { id: null, ok: false, error: 'the request has no "id": give each request an id, a string or a number' });
+    if (id === undefined || id === null) return this.reply(client, message, { id: null, ok: false, error: 'the request has no "id": give each request an id, a string or a number' });
     if (typeof id !== 'string' && !(typeof id === 'number' && Number.isFinite(id))) {
-      return this.reply(client, { id: null, ok: false, error: `"id" must be a string or a number, got ${JSON.stringify(id)}` });
+      return this.reply(client, message, { id: null, ok: false, error: `"id" must be a string or a number, got ${JSON.stringify(id)}` });
     }
-    const fail = (error: string) => this.reply(client, { id, ok: false, error });
-    const succeed = (result: unknown) => this.reply(client, { id, ok: true, result });
+    const fail = (error: string) => this.reply(client, message, { id, ok: false, error });
+    const succeed = (result: unknown) => this.reply(client, message, { id, ok: true, result });
     switch (fields.op) {
       case 'add': {
         const { a, b } = fields;
@@ -125,7 +139,7 @@ export class WsApiServer extends ReferenceWebSocketServer {
         const timer = setTimeout(() => {
           client.pending.delete(timer);
           succeed(ms);
-        }, ms);
+        }, ms + this.delivery.slowExtraMs);
         client.pending.add(timer);
         return;
       }
@@ -134,11 +148,11 @@ export class WsApiServer extends ReferenceWebSocketServer {
     }
   }
 
-  private reply(client: Client, reply: WsApiReply): void {
+  private reply(client: Client, inReplyTo: number, reply: WsApiReply): void {
     const { ws } = client.conn;
     const delivered = ws.readyState === ws.OPEN;
     const bytes = Buffer.from(JSON.stringify(reply));
-    this.note({ type: 'reply', connection: client.conn.id, reply, delivered }, bytes.length);
+    this.note({ type: 'reply', connection: client.conn.id, inReplyTo, reply, delivered }, bytes.length);
     if (!delivered) return;
     if (ws.bufferedAmount > this.limits.maxBufferedBytes) return ws.terminate(); // it stopped reading
     const count = Math.min(this.delivery.fragments, bytes.length);
