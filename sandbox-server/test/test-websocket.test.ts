@@ -144,4 +144,12 @@ describe('TestWebSocket', () => {
     expect(await client.expectClose()).toEqual({ code: 4001, reason: 'not today' });
     await expect(client.send('late')).rejects.toThrow('alice could not send "late": your server had already closed the connection (close code 4001, reason "not today")');
   });
+
+  it("says why ws ended the connection when it refused the server's close frame", async () => {
+    // A close frame carrying 1005, a code that only reports "no code" and never travels in a frame.
+    const port = await handRolledServer(Buffer.from([0x88, 0x02, 0x03, 0xed]));
+    const client = await open(port);
+    expect(await client.expectClose()).toEqual({ code: 1006, reason: '', error: 'Invalid WebSocket frame: invalid status code 1005' });
+    await expect(client.send('late')).rejects.toThrow('(ws ended it: Invalid WebSocket frame: invalid status code 1005)');
+  });
 });

@@ -54,6 +54,8 @@ export interface WaitOptions {
 export interface CloseInfo {
   code: number;
   reason: string;
+  /** ws's error when it failed the connection (a frame it refused: masked, a bad close code…); the close was then not the peer's. */
+  error?: string;
 }
 
 export class TestWebSocket {
@@ -62,6 +64,8 @@ export class TestWebSocket {
   private readonly unread: WebSocketMessage[] = [];
   private unreadBytes = 0;
   private closeInfo?: CloseInfo;
+  /** The first error ws reported: it explains a 1006 that follows it. */
+  private wsError?: string;
   /** Why the connection failed, in the learner's terms, once it did. */
   private failure?: string;
   private readonly waiters = new Waiters();
@@ -92,11 +96,12 @@ export class TestWebSocket {
       this.wake();
     });
     ws.on('error', (err: Error & { code?: string }) => {
+      this.wsError ??= err.message;
       if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.fail(`your server sent a message larger than ${describeSize(this.options.maxMessageBytes)} (the test's limit)`);
       else this.fail(`the connection failed: ${err.message}`);
     });
     ws.on('close', (code: number, reason: Buffer) => {
-      this.closeInfo = { code, reason: reason.toString('utf8') };
+      this.closeInfo = { code, reason: reason.toString('utf8'), ...(this.wsError !== undefined && { error: this.wsError }) };
       this.wake();
     });
   }
@@ -298,7 +303,8 @@ export class TestWebSocket {
 
   private describeClose(): string {
     if (!this.closeInfo) return '';
-    const { code, reason } = this.closeInfo;
+    const { code, reason, error } = this.closeInfo;
+    if (error !== undefined) return ` (ws ended it: ${error})`;
     if (code === 1006) return ' (without a close frame)';
     if (code === 1005) return ' (a close frame with no status code)';
     return ` (close code ${code}${reason ? `, reason ${JSON.stringify(reason)}` : ''})`;
