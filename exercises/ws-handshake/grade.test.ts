@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, it } from 'vitest';
-import { closePayload, describeBytes, GradingFailure, learnerServer, WS_OPCODES, wsFrame, type TestClient, type TestWebSocket, waitUntil } from '../../sandbox-server/src/grading-kit/index.ts';
+import { closePayload, describeBytes, GradingFailure, learnerServer, WS_OPCODES, wsFrame, type CloseInfo, type TestClient, type TestWebSocket, waitUntil } from '../../sandbox-server/src/grading-kit/index.ts';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 /** The RFC's own example (section 1.3): this key must be answered with this accept value. */
@@ -15,8 +15,15 @@ const EARLY_ANSWER_MS = 300;
 const expectedAccept = (key: string) => createHash('sha1').update(key + GUID).digest('base64');
 const newKey = () => randomBytes(16).toString('base64');
 
-/** An upgrade request's head as a browser would send it; `headers` replace or remove (undefined) the usual ones. */
-function upgradeRequest(headers: Record<string, string | undefined> = {}, requestLine = 'GET /chat HTTP/1.1'): string {
+/**
+ * An upgrade request's head as a browser would send it; `headers` replace or remove (undefined) the
+ * usual ones, and `headerLine` writes each header (browsers put one space after the colon).
+ */
+function upgradeRequest(
+  headers: Record<string, string | undefined> = {},
+  requestLine = 'GET /chat HTTP/1.1',
+  headerLine = (name: string, value: string) => `${name}: ${value}`,
+): string {
   const all: Record<string, string | undefined> = {
     Host: '127.0.0.1',
     Upgrade: 'websocket',
@@ -25,7 +32,7 @@ function upgradeRequest(headers: Record<string, string | undefined> = {}, reques
     'Sec-WebSocket-Version': '13',
     ...headers,
   };
-  const lines = Object.entries(all).filter((entry): entry is [string, string] => entry[1] !== undefined).map(([name, value]) => `${name}: ${value}`);
+  const lines = Object.entries(all).filter((entry): entry is [string, string] => entry[1] !== undefined).map(([name, value]) => headerLine(name, value));
   return `${requestLine}\r\n${lines.join('\r\n')}\r\n\r\n`;
 }
 
@@ -101,6 +108,12 @@ async function expectUpgrade(client: TestClient, request: string, why: string): 
       : 'It is base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")), with the key exactly as sent (trimmed of spaces) and the GUID exactly as written.';
     throw new GradingFailure(`for Sec-WebSocket-Key ${JSON.stringify(key)} (${why}), Sec-WebSocket-Accept must be ${JSON.stringify(accept)}, but your server sent ${got === undefined ? 'none' : JSON.stringify(got)}. ${likely}`);
   }
+  const others = head.lines.slice(1).filter((line) => /^sec-websocket-/i.test(line) && !/^sec-websocket-accept\s*:/i.test(line));
+  if (others.length) {
+    throw new GradingFailure(
+      `the 101 response (${why}) must have no Sec-WebSocket-* header but Sec-WebSocket-Accept: the client asked for no subprotocol or extension, and the version is the one it sent. Your server also sent ${others.map((line) => JSON.stringify(line)).join(', ')}.`,
+    );
+  }
   const frame = await client.readBytes(WELCOME_FRAME.length).catch((err: Error) => {
     throw new GradingFailure(`after the 101, your server must send the text frame "welcome" (${describeBytes(WELCOME_FRAME)}), but ${err.message}`);
   });
@@ -116,7 +129,14 @@ const WS_ERRORS: Array<[RegExp, string]> = [
   [/Invalid Upgrade header/, 'the 101 response must have the header "Upgrade: websocket".'],
   [/Parse Error|Invalid header/, 'ws could not read your response as HTTP: the frame bytes came where a header line or the empty line that ends the head was expected. Does the head end with "\\r\\n\\r\\n"?'],
   [/MASK must be clear/, 'your server masked a frame; a server never masks its frames (only clients do).'],
+  [/invalid status code/, 'a close frame may carry only 1000-1003, 1007-1014 or 3000-4999 (1005 is what a client reports for a close frame with no body; it never travels in one). Send back the 2 bytes the client sent, unmasked, or no body if it sent none.'],
 ];
+
+/** ws's error message, with what it means for the learner's server when we know. */
+function explainWsError(message: string): string {
+  const why = WS_ERRORS.find(([pattern]) => pattern.test(message))?.[1];
+  return why ? `${message}: ${why}` : message;
+}
 
 /** A ws client connected to the learner's server, with ws's terse refusals explained. */
 async function openWebSocket(label: string, path = '/'): Promise<TestWebSocket> {
@@ -125,8 +145,8 @@ async function openWebSocket(label: string, path = '/'): Promise<TestWebSocket> 
     return await server.connectWebSocket({ label, path });
   } catch (err) {
     const message = (err as Error).message;
-    const why = WS_ERRORS.find(([pattern]) => pattern.test(message))?.[1];
-    throw why ? new GradingFailure(`${message}: ${why}`) : err;
+    const explained = explainWsError(message);
+    throw explained !== message ? new GradingFailure(explained) : err;
   }
 }
 
@@ -198,6 +218,20 @@ describe('WebSocket handshake server', () => {
     await expectUpgrade(client, request, 'header names in mixed case, which HTTP allows');
   });
 
+  it('ignores spaces around header values: none after the colon, or several before and after', async () => {
+    const server = await learnerServer();
+    const layouts: Array<[string, (name: string, value: string) => string]> = [
+      ['no space after any colon ("Sec-WebSocket-Key:dGhl…")', (name, value) => `${name}:${value}`],
+      ['three spaces before each value and two after it', (name, value) => `${name}:   ${value}  `],
+    ];
+    for (const [layout, headerLine] of layouts) {
+      const client = await server.connect();
+      const request = upgradeRequest({}, 'GET /chat HTTP/1.1', headerLine);
+      await client.write(request);
+      await expectUpgrade(client, request, `${layout}: HTTP ignores spaces around a value, so trim it, key included`);
+    }
+  });
+
   it('accepts "Connection: keep-alive, Upgrade" (a list of tokens, as Firefox sends it)', async () => {
     const client = await (await learnerServer()).connect();
     const request = upgradeRequest({ Connection: 'keep-alive, Upgrade' });
@@ -209,17 +243,34 @@ describe('WebSocket handshake server', () => {
     const ws = await openWebSocket('a ws client');
     await ws.nextMessage({ what: '"welcome"' });
     ws.close(4000, 'done');
-    const { code } = await ws.expectClose({ what: 'a close frame in answer to its close frame (code 4000)' });
-    if (code !== 4000) throw new GradingFailure(`a ws client closed with code 4000 and expected a close frame with code 4000 back, but ${describeCloseCode(code)}`);
+    const closed = await ws.expectClose({ what: 'a close frame in answer to its close frame (code 4000)' });
+    if (closed.code !== 4000) throw new GradingFailure(`a ws client closed with code 4000 and expected a close frame with code 4000 back, but ${describeClose(closed)}`);
+    const quiet = await openWebSocket('a ws client closing without a code');
+    await quiet.nextMessage({ what: '"welcome"' });
+    quiet.close(); // an empty close frame (88 80 + the mask key): no code
+    const answer = await quiet.expectClose({ what: 'a close frame in answer to its empty close frame' });
+    if (answer.code !== 1005 || answer.error !== undefined) {
+      throw new GradingFailure(`a ws client sent a close frame with no body (no code) and expected a close frame with no body back (88 00, which ws reports as 1005), but ${describeClose(answer)}`);
+    }
   });
 
-  it('skips a text message before the close frame and still answers the close', async () => {
+  it('skips text messages of every length (7-, 16- and 64-bit) before the close frame and still answers the close', async () => {
     const ws = await openWebSocket('a ws client');
     await ws.nextMessage({ what: '"welcome"' });
-    await ws.send('hello, this message is to be ignored');
+    // 36 bytes, 200 (the length is 126 and 2 more bytes) and 70000 (127 and 8 more bytes).
+    const messages = ['hello, this message is to be ignored', 'x'.repeat(200), 'y'.repeat(70_000)];
+    for (const message of messages) await ws.send(message);
     ws.close(1000, 'bye');
-    const { code } = await ws.expectClose({ what: 'a close frame in answer to its close frame (code 1000)' });
-    if (code !== 1000) throw new GradingFailure(`a ws client sent a text message, then closed with code 1000, and expected a close frame with code 1000 back, but ${describeCloseCode(code)}.${code === 1005 ? '' : " Read each frame's length to find where the next frame starts, and skip frames that are not a close."}`);
+    const sent = `text messages of ${messages.map((m) => m.length).join(', ')} bytes, then closed with code 1000`;
+    const lengths = 'a 7-bit length of 126 means the length is in the next 2 bytes, 127 in the next 8, big-endian; the 4-byte mask key comes after them';
+    const closed = await ws.expectClose({ within: 2000 }).catch(() => {
+      throw new GradingFailure(`a ws client sent ${sent}, and expected a close frame back within 2 s, but your server sent none and kept the connection open. Read the lengths of long frames: ${lengths}.`);
+    });
+    if (closed.code !== 1000) {
+      // A frame misread (its length) makes any close, or none; a masked answer or an empty one is another mistake.
+      const skip = closed.code === 1005 || /MASK/.test(closed.error ?? '') ? '' : ` Skip each frame that is not a close by its length (${lengths}), and unmask the close frame's body before reading its code.`;
+      throw new GradingFailure(`a ws client sent ${sent}, and expected a close frame with code 1000 back, but ${describeClose(closed).replace(/\.?$/, '.')}${skip}`);
+    }
   });
 
   it('answers a close frame that arrives in pieces after a text frame, then ends the TCP connection', async () => {
@@ -231,14 +282,15 @@ describe('WebSocket handshake server', () => {
     const text = wsFrame('to be ignored', { opcode: WS_OPCODES.text, mask: true });
     const close = wsFrame(closePayload(1001, 'going away'), { opcode: WS_OPCODES.close, mask: true });
     await client.writeInPieces(Buffer.concat([text, close]), [text.length + 3]);
-    const header = await client.readBytes(2).catch((err: Error) => {
-      throw new GradingFailure(`after sending a text frame and a close frame with code 1001 (the close cut after its first 3 bytes), expected a close frame back, but ${err.message}`);
-    });
+    const sent = 'after sending a text frame and a close frame with code 1001 (the close cut after its first 3 bytes)';
+    const expected = `${sent}, expected an unmasked close frame carrying 1001 (88, a length from 2 to 125, then 03 e9, maybe followed by a reason)`;
+    const header = await readAfterWelcome(client, 2, expected);
     if ((header[0] & 0x0f) !== WS_OPCODES.close || (header[1] & 0x80) !== 0 || (header[1] & 0x7f) < 2 || (header[1] & 0x7f) > 125) {
-      throw new GradingFailure(`after sending a close frame with code 1001, expected an unmasked close frame with that code (first bytes 88 02 03 e9), but your server sent ${describeBytes(header)}`);
+      const masked = (header[1] & 0x80) !== 0 ? ' Its MASK bit is set: a server never masks its frames.' : '';
+      throw new GradingFailure(`${expected}, but your server's next frame began ${describeBytes(header)}.${masked}`);
     }
-    const body = await client.readBytes(header[1] & 0x7f);
-    if (body.readUInt16BE(0) !== 1001) throw new GradingFailure(`after a close frame with code 1001, your server's close frame must carry 1001 too, but it carries ${body.readUInt16BE(0)}`);
+    const body = await readAfterWelcome(client, header[1] & 0x7f, expected);
+    if (body.readUInt16BE(0) !== 1001) throw new GradingFailure(`${expected}, but your server's close frame carries ${body.readUInt16BE(0)} (bytes ${body.subarray(0, 2).toString('hex').replace(/^(..)/, '$1 ')}). Unmask the client's close body with its key before reading the code.`);
     await client.expectClosed(2000, 'your server to end the TCP connection after its close frame (socket.end())');
   });
 
@@ -247,8 +299,8 @@ describe('WebSocket handshake server', () => {
     for (const ws of clients) await ws.nextMessage({ what: '"welcome"' });
     clients.forEach((ws, i) => ws.close(4001 + i, `client ${i + 1} leaves`));
     for (const [i, ws] of clients.entries()) {
-      const { code } = await ws.expectClose({ what: `a close frame with code ${4001 + i}` });
-      if (code !== 4001 + i) throw new GradingFailure(`client ${i + 1} closed with code ${4001 + i} and expected it back, but ${describeCloseCode(code)}`);
+      const closed = await ws.expectClose({ what: `a close frame with code ${4001 + i}` });
+      if (closed.code !== 4001 + i) throw new GradingFailure(`client ${i + 1} closed with code ${4001 + i} and expected it back, but ${describeClose(closed)}`);
     }
   });
 
@@ -280,6 +332,10 @@ describe('WebSocket handshake server', () => {
     await expectRefusal(upgradeRequest({ 'Sec-WebSocket-Key': 'not a valid key' }), 400, 'an upgrade request whose key is not base64');
     // "the sample" in base64: valid base64, but 10 bytes, not 16.
     await expectRefusal(upgradeRequest({ 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZQ==' }), 400, 'an upgrade request whose key is 10 bytes in base64 (it must be 16)');
+    // Each of these decodes to 16 bytes with Buffer.from(key, 'base64'), which skips what it cannot read: only the characters tell.
+    const lenient = "Buffer.from(key, 'base64') decodes it to 16 bytes anyway; check the characters: 22 of A-Z a-z 0-9 + /, then ==";
+    await expectRefusal(upgradeRequest({ 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ' }), 400, `an upgrade request whose key is 22 characters without the "==" after them (${lenient})`);
+    await expectRefusal(upgradeRequest({ 'Sec-WebSocket-Key': 'dGhlIHNhbXBs-SBub25jZQ==' }), 400, `an upgrade request whose 24-character key has a "-", which is not a base64 character (${lenient})`);
   });
 
   it('refuses a request that does not ask for a WebSocket with 400', async () => {
@@ -294,8 +350,25 @@ describe('WebSocket handshake server', () => {
   });
 });
 
-function describeCloseCode(code: number): string {
+/** How a ws client's connection ended, in the learner's terms: ws's own error first, when it refused a frame. */
+function describeClose({ code, error }: CloseInfo): string {
+  if (error !== undefined) return `ws refused what your server sent and ended the connection: ${explainWsError(error)}`;
   if (code === 1006) return 'the connection ended without a close frame from your server';
   if (code === 1005) return 'your server answered with a close frame that has no status code (an empty body): send the 2 bytes of the code back';
   return `your server's close frame carried code ${code}`;
+}
+
+/**
+ * Reads the next `n` bytes from a raw client that has had its 101 and welcome frame; fails, in one
+ * sentence after `expected`, with what the server did send after its welcome frame.
+ */
+async function readAfterWelcome(client: TestClient, n: number, expected: string): Promise<Buffer> {
+  try {
+    return await client.readBytes(n);
+  } catch {
+    const all = client.received;
+    const after = all.subarray(all.indexOf('\r\n\r\n') + 4 + WELCOME_FRAME.length);
+    const sent = after.length ? `sent only ${describeBytes(after)}` : 'sent nothing';
+    throw new GradingFailure(`${expected}, but after its welcome frame your server ${sent} ${client.isClosed ? 'before the connection closed' : 'within 2 s'}`);
+  }
 }
