@@ -18,10 +18,10 @@ export interface UserInfo {
 
 export type EditReply = { type: 'ack'; version: number } | { type: 'error'; code: string; message?: string; version?: number };
 
-/** JSON for a failure message, cut short when long (a 1000-character insert). */
+/** JSON for a failure message, cut short when long (a 1000-character insert), never inside a character. */
 export function show(value: unknown): string {
-  const json = JSON.stringify(value) ?? String(value);
-  return json.length > 240 ? `${json.slice(0, 240)}…` : json;
+  const chars = [...(JSON.stringify(value) ?? String(value))];
+  return chars.length > 240 ? `${chars.slice(0, 240).join('')}…` : chars.join('');
 }
 const PROBE = { type: 'cursor', pos: 'probe' };
 
@@ -38,9 +38,9 @@ export class Editor {
     readonly doc: string,
   ) {}
 
-  /** A new connection to document `doc` (not joined yet). */
-  static async open(label: string, doc: string): Promise<Editor> {
-    const ws = await (await learnerServer()).connectWebSocket({ label, path: `/?doc=${doc}` });
+  /** A new connection to document `doc` (not joined yet), at `path` when the test writes the URL itself. */
+  static async open(label: string, doc: string, path = `/?doc=${doc}`): Promise<Editor> {
+    const ws = await (await learnerServer()).connectWebSocket({ label, path });
     return new Editor(ws, label, doc);
   }
 
@@ -68,6 +68,13 @@ export class Editor {
   async join(name = this.label): Promise<Json> {
     await this.send({ type: 'join', name });
     const sync = await this.next(`a sync in answer to {"type":"join","name":${show(name)}}`);
+    if (['joined', 'left', 'edit', 'cursor'].includes(sync.type)) {
+      throw new GradingFailure(
+        `${this.label} sent {"type":"join","name":${show(name)}} and expected its sync, but got ${show(sync)} first: it was sent to ${this.label} before it had joined. ` +
+          'A connection that has not joined gets nothing but the answers to its own messages: send "joined", "left", "edit" and "cursor" to joined clients only.',
+      );
+    }
+    if (sync.type === 'error') throw new GradingFailure(`${this.label} sent {"type":"join","name":${show(name)}} and expected its sync, but the join was refused: ${show(sync)}`);
     expectSync(sync, this.label, name);
     this.id = sync.you;
     this.text = sync.text;

@@ -29,12 +29,24 @@ function it(name: string, body: () => Promise<void>, timeout?: number): void {
 
 async function explainCrash(err: unknown): Promise<unknown> {
   if (!(err instanceof GradingFailure)) return err;
+  const exit = await serverExit(/closed|ECONNREFUSED|ECONNRESET|no longer running/.test(err.message) ? 300 : 0);
+  if (!exit || /no longer running|because your server stopped/.test(err.message)) return err; // it says so already
+  return new GradingFailure(`${err.message.replace(/\.+$/, '')}. Meanwhile ${exit}. One bad message from one client must never stop the server.`);
+}
+
+/**
+ * How the server ended ("your server exited with code 1. Its output ended with: …"), or undefined
+ * while it runs. A connection that closed because the process died can be seen a moment before the
+ * exit is, so this waits up to `ms` for it; only the wording of a failure depends on that wait.
+ */
+async function serverExit(ms: number): Promise<string | undefined> {
   const server = await learnerServer().catch(() => undefined);
-  if (!server) return err;
-  if (/closed|ECONNREFUSED|ECONNRESET|no longer running/.test(err.message)) await Promise.race([server.process.exited, sleep(300)]);
-  if (!server.process.hasExited) return err;
-  const exit = describeExit(server.process, await server.process.exited).replace(/^your program/, 'your server');
-  return new GradingFailure(`${err.message}. Meanwhile ${exit}. One bad message from one client must never stop the server.`);
+  if (!server) return undefined;
+  if (ms > 0) await Promise.race([server.process.exited, sleep(ms)]);
+  if (!server.process.hasExited) return undefined;
+  // The output's tail may start inside the stack trace: name the error it died of, which Node prints above it.
+  const thrown = /^(\w*Error\b.*)$/m.exec(server.process.stderr)?.[1];
+  return describeExit(server.process, await server.process.exited).replace(/^your program (.*?)\./, (_, how: string) => `your server ${how}${thrown ? ` (it died of ${thrown})` : ''}.`);
 }
 
 /** Fails unless `reply` is an error with `code`. */
@@ -63,6 +75,14 @@ async function syncOf(label: string, doc: string): Promise<{ editor: Editor; syn
   return { editor, sync: await editor.join() };
 }
 
+/** Joins the document a URL without a doc name leads to, which must be "main". */
+async function mainSync(label: string, path: string): Promise<{ editor: Editor; sync: Json }> {
+  const editor = await Editor.open(label, 'main', path);
+  const sync = await editor.join();
+  if (sync.doc !== 'main') throw new GradingFailure(`${label} connected to ${show(path)} and expected a sync of the document "main" (the name when doc is missing or empty), but got ${show(sync)}`);
+  return { editor, sync };
+}
+
 /** Waits for the "left" notice about `gone`, then checks that no second one comes. */
 async function leftOnce(watcher: Editor, gone: Editor, how: string): Promise<void> {
   const left = await watcher.expect('left', `{"type":"left","user":{"id":${show(gone.id)},"name":${show(gone.label)}}} after ${gone.label} ${how}`);
@@ -88,10 +108,22 @@ function twiceFailure(watcher: Editor, gone: Editor, how: string, notices: Json[
 
 describe('collaborative document server', () => {
   describe('joining', () => {
-    it('answers a join with a sync of a new document: version 0, the empty text, and the joiner as the only user', async () => {
+    it('answers a join with a sync of a new document: its name, version 0, the empty text, the joiner as the only user; without doc (or with doc=) the document is main', async () => {
       const { sync } = await syncOf('alice', 'first');
+      if (sync.doc !== 'first') throw new GradingFailure(`alice joined the document "first" and expected its sync to say "doc":"first", but got ${show(sync)}`);
       if (sync.version !== 0 || sync.text !== '' || sync.users.length !== 1 || sync.users[0].cursor !== null) {
-        throw new GradingFailure(`alice joined the new document "first" and expected {"type":"sync","you":…,"version":0,"text":"","users":[{"id":…,"name":"alice","cursor":null}]}, but got ${show(sync)}`);
+        throw new GradingFailure(`alice joined the new document "first" and expected {"type":"sync","you":…,"doc":"first","version":0,"text":"","users":[{"id":…,"name":"alice","cursor":null}]}, but got ${show(sync)}`);
+      }
+      const { editor: noDoc, sync: main } = await mainSync('nodoc', '/');
+      if (main.version !== 0 || main.text !== '') throw new GradingFailure(`nodoc was the first to join "main" (connected to "/") and expected version 0 and the empty text, but got ${show(main)}`);
+      await noDoc.accepted({ pos: 0, delete: 0, insert: 'in main' });
+      const { sync: again } = await mainSync('emptydoc', '/?doc=');
+      if (again.text !== 'in main' || again.version !== 1) {
+        throw new GradingFailure(`nodoc (connected to "/") wrote "in main"; emptydoc connected to "/?doc=", which is the same document "main", and expected its text "in main" at version 1, but got ${show(again)}`);
+      }
+      const { sync: first } = await syncOf('bob', 'first');
+      if (first.text !== '' || first.version !== 0) {
+        throw new GradingFailure(`only "main" was edited ("in main"); bob joined "first" and expected it still empty at version 0, but got ${show(first)}: each doc name is its own document`);
       }
     });
 
@@ -111,20 +143,26 @@ describe('collaborative document server', () => {
       await nothingElse(carol, 'after its sync: the joiner gets no "joined" about itself');
     });
 
-    it('refuses a bad name with "bad_name" and lets the client try again; 20 emoji are a fine name', async () => {
+    it('refuses a bad name with "bad_name" and lets the client try again; 20 emoji and a name with spaces around it are fine', async () => {
       const editor = await Editor.open('newcomer', 'names');
-      for (const name of ['', 'x'.repeat(21), '   ', 'tab\there', 'a\u0000b', 42]) {
-        await refused(editor, { type: 'join', name }, 'bad_name', ' (names are 1 to 20 code points, not only whitespace, no control characters)');
+      for (const name of ['', 'x'.repeat(21), '   ', '\u3000\u00a0', 'tab\there', 'a\u0000b', '\ud83d', 'ok\udc00', 42]) {
+        await refused(editor, { type: 'join', name }, 'bad_name', ' (names are 1 to 20 code points, not only whitespace, no control characters, no lone surrogates)');
       }
       await editor.join('🚀'.repeat(20));
+      const padded = await Editor.open('padded', 'names');
+      await padded.join(' padded '); // not only whitespace: a fine name, kept as sent
     });
 
-    it('answers an edit or a cursor before a join with "not_joined", and a second join with "already_joined"', async () => {
+    it('answers an edit or a cursor before a join with "not_joined" (malformed ones too), and a second join with "already_joined" (one with a bad name too)', async () => {
       const editor = await Editor.open('eager', 'order');
       await refused(editor, { type: 'edit', baseVersion: 0, op: { pos: 0, delete: 0, insert: 'hi' } }, 'not_joined');
       await refused(editor, { type: 'cursor', pos: 0 }, 'not_joined');
+      const first = ' (not_joined is checked before the fields)';
+      await refused(editor, { type: 'edit', baseVersion: 'zero', op: 'hi' }, 'not_joined', first);
+      await refused(editor, { type: 'cursor', pos: -1 }, 'not_joined', first);
       await editor.join();
       await refused(editor, { type: 'join', name: 'again' }, 'already_joined');
+      await refused(editor, { type: 'join', name: '' }, 'already_joined', ' (already_joined is checked before the name)');
     });
 
     it('takes a join sent in three fragments, with pings between them, as one message', async () => {
@@ -161,8 +199,12 @@ describe('collaborative document server', () => {
     });
 
     it('counts positions in code points: edits around emoji land where the protocol says', async () => {
-      const alice = await Editor.join('alice', 'emoji');
+      const { editor: alice, sync: fresh } = await syncOf('alice', 'emoji');
+      if (fresh.text !== '' || fresh.version !== 0) {
+        throw new GradingFailure(`alice was the first to join the document "emoji", which nobody had edited, and expected the empty text at version 0, but got ${show(fresh)}: each doc name is its own document`);
+      }
       const bob = await Editor.join('bob', 'emoji');
+      // Each op with the text it makes (the model computes it; the list says it to the reader).
       const steps: Array<[{ pos: number; delete: number; insert: string }, string]> = [
         [{ pos: 0, delete: 0, insert: 'a🚀b🚀c' }, 'a🚀b🚀c'],
         [{ pos: 2, delete: 1, insert: 'é' }, 'a🚀é🚀c'],
@@ -174,9 +216,8 @@ describe('collaborative document server', () => {
         const before = alice.text;
         const reply = await alice.edit(op);
         if (reply.type !== 'ack') {
-          throw new GradingFailure(`alice sent ${show(op)} to the text ${show(before)} and expected an ack (positions count code points: "🚀" is one), but got ${show(reply)}`);
+          throw new GradingFailure(`alice sent ${show(op)} to the text ${show(before)} and expected an ack (positions count code points: "🚀" is one), making ${show(expected)}, but got ${show(reply)}`);
         }
-        if (alice.text !== expected) throw new Error(`the test's model went wrong: ${alice.text}`);
       }
       await bob.catchUp(alice.version, "alice's edits");
       const { sync } = await syncOf('carol', 'emoji');
@@ -188,7 +229,7 @@ describe('collaborative document server', () => {
       }
     });
 
-    it('rejects a stale edit with "stale" and the current version, applies nothing, tells nobody; the rebased edit is accepted', async () => {
+    it('rejects a stale edit (an older version or one ahead) with "stale" and the current version, applies nothing, tells nobody; the rebased edit is accepted', async () => {
       const alice = await Editor.join('alice', 'stale');
       const bob = await Editor.join('bob', 'stale');
       await alice.accepted({ pos: 0, delete: 0, insert: 'base' });
@@ -209,19 +250,30 @@ describe('collaborative document server', () => {
       }
       expectError(reply, 'stale', stale, 'bob', ' with "version":2');
       if (reply.version !== 2) throw new GradingFailure(`bob's stale edit was rejected with ${show(reply)}, but the rejection must carry the current version: "version":2`);
-      await nothingElse(alice, "after bob's stale edit: a rejected edit is not sent to anyone");
+      const ahead = { type: 'edit', baseVersion: 3, op: { pos: 0, delete: 0, insert: '?' } };
+      await bob.send(ahead);
+      const answer = await bob.next(`{"type":"error","code":"stale","version":2} in answer to ${show(ahead)}`);
+      if (answer.type !== 'error' || answer.code !== 'stale' || answer.version !== 2) {
+        throw new GradingFailure(
+          `the document was at version 2 and bob sent ${show(ahead)}, made against version 3, which does not exist yet; he expected {"type":"error","code":"stale","version":2}, but got ${show(answer)}. ` +
+            'Apply an edit only when its baseVersion equals the current version: any other, older or ahead, is stale.',
+        );
+      }
+      await nothingElse(alice, "after bob's stale edits: a rejected edit is not sent to anyone");
       await bob.accepted({ pos: 0, delete: 1, insert: 'B' }, ' (the same edit, rebased: made again against version 2)');
       await alice.catchUp(3, "bob's rebased edit");
       const { sync } = await syncOf('carol', 'stale');
       if (sync.text !== 'Base!' || sync.version !== 3) throw new GradingFailure(`expected "Base!" at version 3 after the rejection and the rebased edit, but carol's sync says ${show(sync)}`);
     });
 
-    it('refuses an edit or a cursor past the end with "out_of_range" (in code points: "🚀🚀" is 2 long) and keeps the text', async () => {
+    it('refuses an edit or a cursor past the end with "out_of_range" (in code points: "🚀🚀" is 2 long; before too_large) and keeps the text', async () => {
       const alice = await Editor.join('alice', 'range');
       await alice.accepted({ pos: 0, delete: 0, insert: '🚀🚀' });
       for (const op of [{ pos: 3, delete: 0, insert: 'x' }, { pos: 1, delete: 2, insert: '' }, { pos: 0, delete: 3, insert: 'y' }]) {
         await refused(alice, { type: 'edit', baseVersion: 1, op }, 'out_of_range', ' (the text "🚀🚀" is 2 code points long)');
       }
+      const pastAndBig = { pos: 3, delete: 0, insert: 'é'.repeat(1001) };
+      await refused(alice, { type: 'edit', baseVersion: 1, op: pastAndBig }, 'out_of_range', ' (past the end of "🚀🚀" and too large: out_of_range is checked first)');
       await refused(alice, { type: 'cursor', pos: 3 }, 'out_of_range', ' (the text "🚀🚀" is 2 code points long)');
       await alice.accepted({ pos: 2, delete: 0, insert: '.' }, ' (position 2 is the end: 2 code points)');
       const { sync } = await syncOf('bob', 'range');
@@ -236,11 +288,28 @@ describe('collaborative document server', () => {
       await alice.accepted({ pos: 0, delete: 1, insert: 'x' }, ' (replacing one code point keeps the document at 10,000)');
     }, 15_000);
 
-    it('closes a connection that sends a message over 16 KiB with 1009', async () => {
+    it('takes a message of exactly 16 KiB (1000 emoji written as JSON escapes) and closes a connection that sends one over 16 KiB with 1009', async () => {
       const alice = await Editor.join('alice', 'huge');
-      await alice.send({ type: 'edit', baseVersion: 0, op: { pos: 0, delete: 0, insert: 'x'.repeat(16 * 1024) } });
+      const full = sixteenKiBEdit();
+      await alice.send(full);
+      const what = `{"type":"ack","version":1} in answer to an edit of exactly 16,384 bytes (inserting 1000 "🙂" written as the JSON escapes \\ud83d\\ude42, with an extra field "note" to fill it up)`;
+      const reply = await alice.next(what).catch(async (err: unknown) => {
+        const closed = alice.ws.isClosed ? await alice.ws.expectClose() : undefined;
+        if (!closed) throw err;
+        throw new GradingFailure(`alice expected ${what}, but your server closed the connection with ${closed.code}: only a message larger than 16 KiB (16,384 bytes) is too big; maxPayload: 16 * 1024`);
+      });
+      if (reply.type !== 'ack' || reply.version !== 1) throw new GradingFailure(`alice expected ${what}, but got ${show(reply)}`);
+      await alice.send({ type: 'edit', baseVersion: 1, op: { pos: 0, delete: 0, insert: 'x'.repeat(16 * 1024) } });
       const closed = await alice.ws.expectClose({ within: W, what: 'the connection to be closed with 1009 after a message of more than 16 KiB' });
-      if (closed.code !== 1009) throw new GradingFailure(`alice sent a message of more than 16 KiB and expected the connection closed with 1009 (message too big), but it closed with ${closed.code}. Give the WebSocketServer maxPayload: 16 * 1024.`);
+      if (closed.code === 1009) return;
+      const exit = await serverExit(W);
+      if (exit) {
+        throw new GradingFailure(
+          `alice sent a message of more than 16 KiB and the connection ended with ${closed.code} (no close frame) because your server stopped. When ws refuses a message it emits 'error' on the connection, ` +
+            `and an 'error' with no listener stops the process: give every connection ws.on('error', …). Here ${exit}`,
+        );
+      }
+      throw new GradingFailure(`alice sent a message of more than 16 KiB and expected the connection closed with 1009 (message too big), but it closed with ${closed.code}. Give the WebSocketServer maxPayload: 16 * 1024`);
     });
   });
 
@@ -279,22 +348,23 @@ describe('collaborative document server', () => {
       await bob.expect('cursor', "alice's cursor at 7");
       const ops = [
         { pos: 0, delete: 0, insert: '>> ' }, // both cursors move by 3: alice 10, bob 14
-        { pos: 6, delete: 5, insert: '' }, // alice's 10 was inside the deleted range: 6; bob's 14 after it: 9
+        { pos: 6, delete: 5, insert: 'ab' }, // alice's 10 was inside the deleted range: 6 (not after the insert); bob's 14 after it: 11
+        { pos: 11, delete: 0, insert: '!' }, // bob's 11 is where it inserts: it stays (c ≤ pos)
       ];
       for (const op of ops) await alice.accepted(op);
       const { sync } = await syncOf('carol', 'late');
       const expected: UserInfo[] = [
         { id: alice.id, name: 'alice', cursor: 6 },
-        { id: bob.id, name: 'bob', cursor: 9 },
+        { id: bob.id, name: 'bob', cursor: 11 },
         { id: sync.you, name: 'carol', cursor: null },
       ];
-      if (sync.text !== alice.text || sync.version !== 3) {
-        throw new GradingFailure(`carol joined after three edits and expected the current text ${show(alice.text)} at version 3, but got ${show(sync.text)} at version ${sync.version}: send a late joiner the document as it is now`);
+      if (sync.text !== alice.text || sync.version !== 4) {
+        throw new GradingFailure(`carol joined after four edits and expected the current text ${show(alice.text)} at version 4, but got ${show(sync.text)} at version ${sync.version}: send a late joiner the document as it is now`);
       }
       if (!same(sync.users.map(userOf), expected)) {
         throw new GradingFailure(
           `alice's cursor was at 7 and bob's at 11 in "hello world"; then came ${show(ops)}, so carol's sync should list ${describeUsers(expected)}, but it lists ${describeUsers(sync.users)}. ` +
-            'Move every kept cursor with each edit: before the edit it stays, after it it moves by (inserted − deleted), inside the deleted range it goes to pos.',
+            'Move every kept cursor with each edit: at or before pos it stays, at or after pos + delete it moves by (inserted − deleted), inside the deleted range it goes to pos.',
         );
       }
     });
@@ -340,12 +410,35 @@ describe('collaborative document server', () => {
       await leftOnce(watcher, giant, 'sent a message over 16 KiB');
     });
 
-    it('a client that never joined comes and goes unannounced', async () => {
+    it('a client that never joined comes and goes unannounced; a leave before joining is closed with 1000 too', async () => {
       const watcher = await Editor.join('watcher', 'lurk');
       const lurker = await Editor.open('lurker', 'lurk');
       lurker.ws.close(1000);
       await lurker.ws.expectClose();
-      await nothingElse(watcher, 'after a client that never joined connected and left');
+      const shy = await Editor.open('shy', 'lurk');
+      await shy.send({ type: 'leave' });
+      const what = 'the connection closed with 1000 after {"type":"leave"}, sent before joining (leave closes the connection, joined or not)';
+      const closed = await shy.ws.expectClose({ within: W, what }).catch(async (err: unknown) => {
+        const got = await shy.next('anything').catch(() => undefined);
+        throw got ? new GradingFailure(`shy expected ${what}, but got ${show(got)} and the connection stayed open`) : err;
+      });
+      if (closed.code !== 1000) throw new GradingFailure(`shy expected ${what}, but it closed with ${closed.code}`);
+      // A departure that is announced, after those two: the server handled their closes before this
+      // one, so anything it said about them has reached the watcher before this "left".
+      const closer = await Editor.join('closer', 'lurk');
+      closer.ws.close(1000);
+      const before: Json[] = [];
+      for (;;) {
+        const message = await watcher.next('the notices that closer joined and left');
+        if (message.type === 'left' && message.user?.id === closer.id) break;
+        if (!(message.type === 'joined' && message.user?.id === closer.id)) before.push(message);
+      }
+      if (before.length) {
+        throw new GradingFailure(
+          `lurker connected and closed, and shy connected and sent {"type":"leave"}, neither of them having joined; then closer joined and closed. watcher expected only the notices about closer, but got ${before.map(show).join(', ')} too. ` +
+            'Clients that never joined come and go unannounced: announce only users who had joined.',
+        );
+      }
     });
   });
 
@@ -358,7 +451,7 @@ describe('collaborative document server', () => {
       await editor.accepted({ pos: 0, delete: 0, insert: 'ok' }, ' (after two messages that were not JSON)');
     });
 
-    it('answers a binary message, JSON that is not an object, an unknown type and an edit with wrong fields with "bad_message", and keeps the connection', async () => {
+    it('answers a binary message, JSON that is not an object, an unknown type and an edit or cursor with wrong fields (even a stale edit) with "bad_message", and keeps the connection', async () => {
       const editor = await Editor.join('careless', 'shapes');
       await editor.ws.send(Buffer.from('{"type":"cursor","pos":0}'));
       const binary = await editor.expect('error', 'an error in answer to a binary message');
@@ -375,11 +468,21 @@ describe('collaborative document server', () => {
       ];
       for (const op of ops) await refused(editor, { type: 'edit', baseVersion: 0, op }, 'bad_message');
       await refused(editor, { type: 'edit', op: { pos: 0, delete: 0, insert: 'x' } }, 'bad_message', ' (no baseVersion)');
+      await refused(editor, { type: 'edit', baseVersion: '0', op: { pos: 0, delete: 0, insert: 'x' } }, 'bad_message', ' (the string "0" is not a whole number)');
+      await refused(editor, { type: 'edit', baseVersion: 7, op: { pos: 0, delete: 0, insert: '' } }, 'bad_message', ' (an op that changes nothing is bad_message, which is checked before stale)');
       await refused(editor, { type: 'cursor', pos: -2 }, 'bad_message');
+      await refused(editor, { type: 'cursor', pos: 2.5 }, 'bad_message', ' (2.5 is not a whole number)');
       await editor.accepted({ pos: 0, delete: 0, insert: 'fine' }, ' (after the refused messages)');
     });
   });
 });
+
+/** An edit message of exactly 16 KiB: an insert of 1000 "🙂" as JSON escapes (12 bytes each), and an ignored field to fill it up. */
+function sixteenKiBEdit(): string {
+  const head = `{"type":"edit","baseVersion":0,"op":{"pos":0,"delete":0,"insert":"${'\\ud83d\\ude42'.repeat(1000)}"},"note":"`;
+  const tail = '"}';
+  return head + '.'.repeat(16 * 1024 - head.length - tail.length) + tail; // all ASCII: characters are bytes
+}
 
 /**
  * One editor of the race: 8 edits, each sent as soon as the previous one was answered, made against
@@ -398,12 +501,21 @@ async function race(editor: Editor, who: number): Promise<{ accepted: number; re
         ? { pos: Math.floor(random() * (length - 2)), delete: 2, insert: '' }
         : { pos: Math.floor(random() * (length + 1)), delete: 0, insert: `${editor.label[0]}${accepted}🙂` };
     const before = editor.version;
+    const text = editor.text;
     const reply = await editor.edit(op);
     if (reply.type === 'ack') {
       accepted++;
       continue;
     }
-    if (reply.code !== 'stale') throw new GradingFailure(`${editor.label} sent ${show({ type: 'edit', baseVersion: before, op })} to its text ${show(editor.text)} and got ${show(reply)}`);
+    if (reply.code !== 'stale') {
+      const sent = show({ type: 'edit', baseVersion: before, op });
+      throw new GradingFailure(
+        before < editor.version
+          ? `${editor.label} sent ${sent}, made to its text ${show(text)}, and got ${show(reply)}; but the document was at version ${editor.version} by then (your server had sent ${editor.label} the edits up to it first), so the edit is stale and the answer is {"type":"error","code":"stale","version":${editor.version}}. ` +
+              'Stale is checked before out_of_range and too_large: an op made to an old text may not fit the current one, and its author rebases it.'
+          : `${editor.label} sent ${sent} against the current version, made to the current text ${show(text)}, which it fits, and expected an ack, but got ${show(reply)}`,
+      );
+    }
     if (reply.version !== editor.version) {
       throw new GradingFailure(
         `${editor.label}'s edit against version ${before} was rejected with ${show(reply)}, but the edits that came before it had brought ${editor.label} to version ${editor.version}. ` +
