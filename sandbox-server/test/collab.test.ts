@@ -87,11 +87,12 @@ async function before(peer: Peer): Promise<Json[]> {
 }
 
 describe('reference collaborative document server', () => {
-  it('answers a join with a sync of the document and everyone in it, and tells the others', async () => {
+  it('answers a join with a sync of the document and everyone in it, and tells the others; no doc or doc= is main', async () => {
     const { sync: first } = await join('alice');
     expect(first).toMatchObject({ type: 'sync', doc: 'main', version: 0, text: '', users: [{ id: first.you, name: 'alice', cursor: null }] });
     const alice = peers[0];
-    const { sync: second } = await join('bob');
+    const { sync: second } = await join('bob', '');
+    expect(second.doc).toBe('main');
     expect(second.users.map((u: Json) => u.name)).toEqual(['alice', 'bob']);
     expect(second.users[1].id).toBe(second.you);
     expect(await alice.next()).toEqual({ type: 'joined', user: { id: second.you, name: 'bob', cursor: null } });
@@ -151,18 +152,25 @@ describe('reference collaborative document server', () => {
     await expectError({ type: 'dance' }, 'bad_message');
     await expectError({ type: 'edit', baseVersion: 0, op: { pos: 0, delete: 0, insert: 'x' } }, 'not_joined');
     await expectError({ type: 'cursor', pos: 0 }, 'not_joined');
-    for (const name of ['', 'x'.repeat(21), '   ', 'a\nb', '\ud83d', 42]) await expectError({ type: 'join', name }, 'bad_name');
+    await expectError({ type: 'edit', baseVersion: 'x', op: 'y' }, 'not_joined'); // before the fields
+    await expectError({ type: 'cursor', pos: -1 }, 'not_joined');
+    for (const name of ['', 'x'.repeat(21), '   ', '\u3000\u00a0', 'a\nb', '\ud83d', 42]) await expectError({ type: 'join', name }, 'bad_name');
     peer.send({ type: 'join', name: '🚀'.repeat(20) });
     expect((await peer.next()).type).toBe('sync');
     await expectError({ type: 'join', name: 'again' }, 'already_joined');
+    await expectError({ type: 'join', name: '' }, 'already_joined'); // before the name
     peer.ws.send(Buffer.from('{"type":"cursor","pos":0}'));
     expect(await peer.next()).toMatchObject({ type: 'error', code: 'bad_message' });
     for (const op of [{ pos: -1, delete: 0, insert: 'x' }, { pos: 0.5, delete: 0, insert: 'x' }, { pos: '0', delete: 0, insert: 'x' }, { pos: 0, delete: 0, insert: 7 }, { pos: 0, delete: 0, insert: '' }, { pos: 0, delete: 0, insert: '\udc00' }]) {
       await expectError({ type: 'edit', baseVersion: 0, op }, 'bad_message');
     }
     await expectError({ type: 'edit', baseVersion: 0 }, 'bad_message');
-    await expectError({ type: 'edit', baseVersion: 5, op: { pos: 0, delete: 0, insert: 'x' } }, 'stale');
+    await expectError({ type: 'edit', baseVersion: '0', op: { pos: 0, delete: 0, insert: 'x' } }, 'bad_message');
+    await expectError({ type: 'cursor', pos: 2.5 }, 'bad_message');
+    await expectError({ type: 'edit', baseVersion: 5, op: { pos: 0, delete: 0, insert: '' } }, 'bad_message'); // before stale
+    await expectError({ type: 'edit', baseVersion: 5, op: { pos: 0, delete: 0, insert: 'x' } }, 'stale'); // a version ahead is stale too
     await expectError({ type: 'edit', baseVersion: 0, op: { pos: 1, delete: 0, insert: 'x' } }, 'out_of_range');
+    await expectError({ type: 'edit', baseVersion: 0, op: { pos: 1, delete: 0, insert: 'é'.repeat(1001) } }, 'out_of_range'); // before too_large
     await expectError({ type: 'cursor', pos: 1 }, 'out_of_range');
     await expectError({ type: 'edit', baseVersion: 0, op: { pos: 0, delete: 0, insert: 'é'.repeat(1001) } }, 'too_large');
     peer.send({ type: 'edit', baseVersion: 0, op: { pos: 0, delete: 0, insert: 'é'.repeat(1000) } });
@@ -221,6 +229,9 @@ describe('reference collaborative document server', () => {
       if (how === 'leave') expect(await peer.closedWith()).toEqual({ code: 1000, reason: 'bye' });
       expect(await watcher.next()).toEqual({ type: 'left', user: { id: sync.you, name: how } });
     }
+    const leaver = await Peer.open();
+    leaver.send({ type: 'leave' }); // not joined: closed all the same, and unannounced
+    expect((await leaver.closedWith()).code).toBe(1000);
     const unjoined = await Peer.open();
     unjoined.ws.terminate();
     await expect.poll(() => server.connectionCount).toBe(1);
