@@ -36,6 +36,8 @@ class Decoder {
       result = await this.remote.call('push', chunk);
     } catch (err) {
       if (/is not a function/.test((err as Error).message)) throw new GradingFailure(`FrameDecoder has no method push(). ${firstLine(err)}`);
+      const unfinished = didNotFinish(err);
+      if (unfinished) throw new GradingFailure(`${before}, push(${describeChunk(chunk)}) should throw an Error, since ${violation}, but it ${unfinished}.`);
       return; // thrown, as required
     }
     throw new GradingFailure(`${before}, push(${describeChunk(chunk)}) should throw an Error, since ${violation}, but it returned ${show(result)}.`);
@@ -49,7 +51,8 @@ class Decoder {
       return await this.remote.call('push', chunk);
     } catch (err) {
       const why = /is not a function/.test((err as Error).message) ? ' Does FrameDecoder have a method push()?' : '';
-      throw new GradingFailure(`${before}, push(${describeChunk(chunk)}) threw ${firstLine(err)}, but the stream is valid: ${what}.${why} ${hint}`);
+      const outcome = didNotFinish(err) ?? `threw ${firstLine(err)}`;
+      throw new GradingFailure(`${before}, push(${describeChunk(chunk)}) ${outcome}, but the stream is valid: ${what}.${why} ${hint}`);
     }
   }
 
@@ -61,6 +64,17 @@ class Decoder {
 
 function firstLine(err: unknown): string {
   return String((err as Error).message ?? err).split('\n')[0];
+}
+
+/**
+ * How a call that failed without the learner's code throwing went (it ran past its time, or the
+ * process ended), in words that follow "push(…)"; undefined when push() did throw.
+ */
+function didNotFinish(err: unknown): string | undefined {
+  const message = firstLine(err);
+  if (/did not return within/.test(message)) return `did not return within ${message.split('did not return within ')[1]}`;
+  if (message.startsWith('while running ')) return `never returned: ${message.slice('while running '.length).replace(/^[^,]*, /, '')}`;
+  return undefined;
 }
 
 /** Why `got` is not `expected`, or undefined if it is. Properties beyond the required ones are ignored. */
@@ -79,13 +93,29 @@ function compareEvents(expected: Expected[], got: unknown): string | undefined {
       if (event.reason !== want.reason) return `${at} has reason ${show(event.reason)} instead of ${JSON.stringify(want.reason)}`;
     } else if (want.type === 'text') {
       if (typeof event.data !== 'string') return `${at}'s data should be a string (the text), not ${show(event.data)}`;
-      if (event.data !== want.data) return `${at}'s text differs${event.data.includes('\uFFFD') ? ' ("\uFFFD": bytes of a character were decoded apart from the rest)' : ''}`;
+      if (event.data !== want.data) return `${at}'s text differs${splitCharacters(event.data, want.data) ? ' ("\uFFFD" where a character of several bytes should be: its bytes were decoded apart from each other)' : ''}`;
     } else {
       if (!Buffer.isBuffer(event.data)) return `${at}'s data should be a Buffer, not ${show(event.data)}`;
       if (!event.data.equals(want.data)) return `${at}'s bytes differ`;
     }
   }
   return undefined;
+}
+
+/**
+ * Whether `got` is `want` with characters of several bytes turned into U+FFFD, as decoding each
+ * fragment on its own does to the characters cut between fragments, and not other garbage (bytes
+ * left masked, say): what remains of `got` is `want` less some of its multi-byte characters.
+ */
+function splitCharacters(got: string, want: string): boolean {
+  if (!got.includes('\uFFFD') || want.includes('\uFFFD')) return false;
+  const kept = [...got.replaceAll('\uFFFD', '')];
+  let matched = 0;
+  for (const c of want) {
+    if (c === kept[matched]) matched++;
+    else if (c.codePointAt(0)! < 0x80) return false; // a 1-byte character is never cut apart
+  }
+  return matched === kept.length;
 }
 
 function showEvent(event: Expected): string {
@@ -340,7 +370,11 @@ describe('FrameDecoder', () => {
   });
   // Last: a length read wrong (a signed 16-bit one) can make a decoder loop until its memory runs
   // out, which ends the module for every test after it.
-  it('reads 64-bit lengths: 65536 and 200000 bytes', { timeout: HEAVY_TEST_MS }, async () => {
+  it('reads 64-bit lengths: 65536 and 200000 bytes, and 4 GiB + 3 declared', { timeout: HEAVY_TEST_MS }, async () => {
+    // The 8 bytes are one number: its high half matters too. 00 00 00 01 00 00 00 03 is 4294967299,
+    // so the 3 bytes after this header are only the start of its payload.
+    const huge = new FrameStream().add(Buffer.from('827f0000000100000003010203', 'hex'), 'a binary frame header declaring 4294967299 bytes (82 7f 00 00 00 01 00 00 00 03), then 3 bytes of its payload');
+    await feed(huge, [], 'The 64-bit length is all 8 bytes (readBigUInt64BE), not their low half: 00 00 00 01 00 00 00 03 is 4 GiB + 3, a frame still far from complete. Do not allocate the declared size up front; wait for the bytes.');
     for (const size of [65_536, 200_000]) {
       const data = randomBytes(size);
       const stream = new FrameStream()
