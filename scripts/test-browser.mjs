@@ -245,6 +245,29 @@ async function stopInPage(page, sel) {
 /** A WebSocket exercise end to end: its lesson, its editor, Check with the model solution, every test passing. */
 const WS_EXERCISE = 'ws-echo-server';
 
+/** The ws-client lesson's browser page: requests and replies by id against the shared JSON API, shown as text. */
+async function browserApiPageSteps(page, base) {
+  const sel = 'course-browser-playground[data-title="api-page.js"]';
+  const opened = await step('browser sample: the ws-client lesson opens with its API page', async () => {
+    const res = await page.goto(`${base}/04-websockets/ws-client/`, { waitUntil: 'load' });
+    assert(res && res.ok(), `HTTP ${res?.status()}`);
+    await page.locator(sel).scrollIntoViewIfNeeded();
+    await page.waitForSelector(`${sel}[data-editor="ready"]`, { timeout: 30_000 });
+  });
+  if (!opened) return;
+  await step('browser sample: the API page matches out-of-order replies by id, renders them as text, closes with 1000', async () => {
+    const out = await runInPage(page, sel, /closed with code 1000, reason "done", clean: true/, 20_000);
+    const replies = [...out.matchAll(/reply (\d): (\w+)/g)].map((m) => m[2]);
+    assert(replies.length === 5, `${replies.length} replies in the console: ${JSON.stringify(out)}`);
+    assert(replies[replies.length - 1] === 'slow', `the slow request's reply was not the last one: ${replies.join(', ')}`);
+    assert(/upper = "HÉLLO <B>NOT BOLD<\/B> ✓"/.test(out), `no upper-cased reply in ${JSON.stringify(out)}`);
+    const frame = page.frameLocator(`${sel} iframe[data-browser-frame]`);
+    const bold = await frame.locator('b').count();
+    assert(bold === 0, `${bold} <b> element(s) in the page: a reply was parsed as HTML`);
+    return `replies in order ${replies.join(', ')}; markup shown as text`;
+  });
+}
+
 async function webSocketExerciseSteps(page, base) {
   const lesson = findLessonPage(WS_EXERCISE);
   const sel = `course-exercise[data-id="${WS_EXERCISE}"]`;
@@ -607,6 +630,7 @@ async function main() {
     });
 
     await browserSampleSteps(page, server.base, axeSource);
+    await browserApiPageSteps(page, server.base);
     await webSocketExerciseSteps(page, server.base);
 
     await step('no uncaught errors in the page', async () => {
