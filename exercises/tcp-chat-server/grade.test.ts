@@ -305,14 +305,23 @@ describe('TCP chat server', () => {
         await sleep(50);
       }
       const listed = line.replace(/^Online users \(\d+\): /, '');
-      const hint =
-        listed.toLowerCase() === registered.join(', ').toLowerCase() || listed.toLowerCase() === connected.join(', ').toLowerCase()
+      const count = /^Online users \((\d+)\): /.exec(line)?.[1];
+      const [inOrder, inConnectionOrder] = [registered.join(', '), connected.join(', ')];
+      /** Names that differ from `names` only in the case of their letters. */
+      const recased = (names: string) => listed !== names && listed.toLowerCase() === names.toLowerCase();
+      const hints = [
+        count !== undefined && Number(count) !== registered.length
+          ? ` The count is ${count}, but ${registered.length} users are online, max (the one asking) included: it is the number of names in the list.`
+          : '',
+        recased(inOrder) || recased(inConnectionOrder)
           ? ' The names lost their capitals: list the names as they registered (the lower-cased name is a key for looking users up, not for showing them).'
-          : listed === connected.join(', ')
+          : listed === inConnectionOrder
             ? ' That is the order in which they connected: /users lists users in the order they registered (a Map filled when a name is accepted iterates in that order).'
-            : registered.every((n) => listed.split(', ').includes(n)) && listed !== registered.join(', ')
+            : registered.every((n) => listed.split(', ').includes(n)) && listed !== inOrder
               ? ' Users that have left must be removed, and the order is the order in which they registered.'
-              : '';
+              : '',
+      ];
+      const hint = hints.join('');
       throw new GradingFailure(
         `Lea, max and Nia connected in that order and registered as Nia, Lea, max; with only them online, max sent "/users\\n" and expected ${JSON.stringify(expected)}, but got ${JSON.stringify(line)}.${hint}`,
       );
