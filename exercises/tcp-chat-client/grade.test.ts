@@ -1,5 +1,6 @@
 import { describe, it } from 'vitest';
 import net from 'node:net';
+import { StringDecoder } from 'node:string_decoder';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   connectToReference,
@@ -180,10 +181,16 @@ async function startRun(): Promise<ChatRun> {
   learner = startLearner();
   const run: ChatRun = { learner, grader, links, connectsBefore };
   // The grader answers the program's whisper, as a person would. Reading grader.received (not
-  // grader's line reader) leaves the lines for the tests.
-  void waitUntil(() => grader.isClosed || graderLines(run).some((l) => l.startsWith(`[whisper from ${NAME}]: `)), 10_000).then(async (seen) => {
-    if (seen && !grader.isClosed) await grader.write(`${GRADER_SAYS}\n/whisper ${NAME} ${REPLY_TEXT}\n`).catch(() => {});
-  });
+  // grader's line reader) leaves the lines for the tests. It answers once the program has printed the
+  // server's confirmation of its whisper (or after a while): a "/quit" sent in answer to that
+  // confirmation then reaches the server before grader's answer exists, and the failure can say so.
+  const confirmation = `[whisper to grader]: ${WHISPER_TEXT}`;
+  void (async () => {
+    const whispered = await waitUntil(() => grader.isClosed || graderLines(run).some((l) => l.startsWith(`[whisper from ${NAME}]: `)), 10_000);
+    if (!whispered) return;
+    await waitUntil(() => run.learner.stdout.includes(confirmation) || run.learner.hasExited, MAX_WAIT_MS);
+    if (!grader.isClosed) await grader.write(`${GRADER_SAYS}\n/whisper ${NAME} ${REPLY_TEXT}\n`).catch(() => {});
+  })();
   return run;
 }
 
@@ -246,8 +253,18 @@ async function expectStep(step: number): Promise<void> {
   const wait = run.stalledAt === linesFromProgram(run).length ? 0 : STEP_MS + 500;
   if (!(await waitUntil(() => linesFromProgram(run).length > step || hasLeft(run), wait))) (await chatRun()).stalledAt = linesFromProgram(run).length;
   const sent = linesFromProgram(run);
+  const before = step ? ` after ${shown(SCRIPT.slice(0, step).map((s) => s.send))}` : '';
+  // Lines are checked by their place in the script: when an earlier one is out of place, say which, not what is at this place.
+  const misplaced = SCRIPT.slice(0, step).findIndex((s, n) => sent[n] !== undefined && sent[n] !== s.send);
+  if (misplaced !== -1) {
+    const belongs = SCRIPT[misplaced].send;
+    throw new GradingFailure(
+      `expected your program to send ${JSON.stringify(`${want.send}\n`)}${before}, but an earlier line of the script is not in its place: ` +
+        `line ${misplaced + 1} it sent was ${JSON.stringify(sent[misplaced])}, where ${JSON.stringify(belongs)} belongs, and ${sent.includes(belongs) ? `it sent ${JSON.stringify(belongs)} only later` : `it never sent ${JSON.stringify(belongs)}`} ` +
+        `(all it sent: ${shown(sent)}). The first failing test says more about that line.`,
+    );
+  }
   if (sent[step] !== want.send) {
-    const before = step ? ` after ${shown(SCRIPT.slice(0, step).map((s) => s.send))}` : '';
     // Bytes after the program's last "\n": a line it wrote without ending it, which the server still waits for.
     const fromProgram = Buffer.concat(run.link.received.map((r) => r.bytes));
     const unended = fromProgram.subarray(fromProgram.lastIndexOf(10) + 1).toString('utf8');
@@ -301,13 +318,18 @@ async function expectStep(step: number): Promise<void> {
     const arrivedBy = (c: { delivered: number } | undefined) => (c ? completeLines(toProgram.subarray(0, c.delivered)).length : 0);
     const since = chunk ? completeLines(toProgram.subarray(0, chunk.delivered)).slice(step > 0 ? arrivedBy(chunkOf(step - 1)) : 0) : [];
     const when = chunk ? ` When it sent it, the server lines that had reached it since its previous line were: ${shown(since)}.` : '';
+    const upTo = chunk ? toProgram.subarray(0, chunk.delivered) : Buffer.alloc(0);
+    // The start of a line that had arrived without its "\n" (complete characters only).
+    const unfinished = new StringDecoder('utf8').write(upTo.subarray(upTo.lastIndexOf(10) + 1));
+    const begun = unfinished ? ` The line after them had only begun to arrive: ${JSON.stringify(unfinished)}, without its "\\n".` : '';
+    // Answering the confirmation shows as "/quit" arriving when the confirmation was the last line delivered.
     const own =
-      since.some((l) => l.startsWith('[whisper to ')) && !since.some(want.trigger) && want.after.startsWith('[whisper from ')
+      want.after.startsWith('[whisper from ') && !unfinished && since.at(-1)?.startsWith('[whisper to ')
         ? ` The "[whisper to grader]: …" line is the server confirming your own whisper; grader's answer is the line that starts with "[whisper from grader]: ".`
         : '';
     throw new GradingFailure(
       `your program sent ${JSON.stringify(`${want.send}\n`)} before the server's line ${JSON.stringify(want.after)} had completely arrived ` +
-        `(the grader delivers the server's lines in pieces, a few milliseconds apart, like a real network may).${when}${own} ` +
+        `(the grader delivers the server's lines in pieces, a few milliseconds apart, like a real network may).${when}${begun}${own} ` +
         `Send each line of the script in answer to the server's line, once that whole line is there.`,
     );
   }
@@ -358,6 +380,8 @@ describe('TCP chat client', () => {
     let why = '';
     if (got !== undefined && got.startsWith('<') && !got.startsWith('< ') && got.replace(/^<\s*/, '') === want) {
       why = ' The text after "<" is the server\'s line, but the prefix is not "< ": print "<", one space, then the line.';
+    } else if (got?.startsWith('< ') && linesFromProgram(run).includes(got.slice(2))) {
+      why = ` ${JSON.stringify(got.slice(2))} is a line your program sent, not one the server sent: only the server's lines are printed with "< " in front (print your own with "> ", or not at all).`;
     } else if (got !== undefined && got.startsWith('< ') && want !== want.trim() && got.slice(2) === want.trim()) {
       why = ' That is the server\'s line with the spaces at its ends removed: print each line exactly as it came (only its "\\n" goes).';
     } else if (got?.includes('\uFFFD')) {
