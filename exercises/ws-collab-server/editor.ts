@@ -68,6 +68,7 @@ export class Editor {
   async join(name = this.label): Promise<Json> {
     await this.send({ type: 'join', name });
     const sync = await this.next(`a sync in answer to {"type":"join","name":${show(name)}}`);
+    if (sync.type === 'joined' && sync.user?.name === name) await this.joinedAboutItself(sync, name);
     if (['joined', 'left', 'edit', 'cursor'].includes(sync.type)) {
       throw new GradingFailure(
         `${this.label} sent {"type":"join","name":${show(name)}} and expected its sync, but got ${show(sync)} first: it was sent to ${this.label} before it had joined. ` +
@@ -80,6 +81,19 @@ export class Editor {
     this.text = sync.text;
     this.version = sync.version;
     return sync;
+  }
+
+  /**
+   * Fails, saying so, when `notice` (a "joined" naming this joiner, received before its sync) was
+   * about this joiner itself: the sync that follows names the same id as "you".
+   */
+  private async joinedAboutItself(notice: Json, name: string): Promise<void> {
+    const sync = await this.next('the sync').catch(() => undefined);
+    if (sync?.type !== 'sync' || sync.you !== notice.user?.id) return;
+    throw new GradingFailure(
+      `${this.label} sent {"type":"join","name":${show(name)}} and was sent ${show(notice)}, a notice of its own join, before its sync. ` +
+        '"joined" goes to the other joined clients of the document, not to the joiner: it learns of its join from the sync.',
+    );
   }
 
   /**
@@ -137,17 +151,20 @@ export class Editor {
   }
 
   /**
-   * Every message the server sent this (joined) client before its answer to a probe sent now: a
-   * cursor with a position that is not a number, which the server answers with a bad_message error.
-   * The server handles a connection's messages in order, so this is all it had sent before: a way to
-   * check that something was NOT sent, without guessing how long to wait.
+   * Every message the server sent this client before its answer to a probe sent now: a cursor with
+   * a position that is not a number, which the server answers with bad_message (not_joined before
+   * a join). The server handles a connection's messages in order, so this is all it had sent
+   * before: a way to check that something was NOT sent, without guessing how long to wait.
    */
   async everythingBefore(after: string): Promise<Json[]> {
     await this.send(PROBE);
+    // Before a join the answer is not_joined; bad_message is accepted too, so that a server checking
+    // the fields first fails the test about that order, not this one.
+    const answers = this.id ? ['bad_message'] : ['not_joined', 'bad_message'];
     const got: Json[] = [];
     for (;;) {
-      const message = await this.next(`the error answering ${show(PROBE)}, which the test sends to see everything your server sent ${this.label} ${after}`);
-      if (message.type === 'error' && message.code === 'bad_message') return got;
+      const message = await this.next(`the "${answers[0]}" error answering ${show(PROBE)}, which the test sends to see everything your server sent ${this.label} ${after}`);
+      if (message.type === 'error' && answers.includes(message.code)) return got;
       got.push(message);
     }
   }
@@ -190,9 +207,11 @@ function expectSync(sync: Json, label: string, name: string): void {
             ? '"text" must be the document\'s text'
             : !Array.isArray(sync.users) || sync.users.some((u: Json) => typeof u?.id !== 'string' || typeof u?.name !== 'string' || !(u.cursor === null || Number.isInteger(u.cursor)))
               ? '"users" must be a list of {"id","name","cursor"} (cursor a number or null)'
-              : sync.users.at(-1)?.id !== sync.you || sync.users.at(-1)?.name !== name
+              : sync.users.at(-1)?.id !== sync.you
                 ? `the joiner (id ${show(sync.you)}, name ${show(name)}) must be the last of "users"`
-                : undefined;
+                : sync.users.at(-1).name !== name
+                  ? `the joiner is listed last, as it should be, but with the name ${show(sync.users.at(-1).name)} instead of ${show(name)}: keep a name exactly as sent (no trimming or other change)`
+                  : undefined;
   if (problem) throw new GradingFailure(`${label} joined as ${show(name)} and got ${show(sync)}: ${problem}`);
 }
 

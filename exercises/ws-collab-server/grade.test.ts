@@ -69,6 +69,28 @@ async function nothingElse(editor: Editor, after: string, allowed: (m: Json) => 
   if (extra.length) throw new GradingFailure(`${editor.label} should have received nothing more ${after}, but got ${extra.map(show).join(', ')}`);
 }
 
+/**
+ * Fails unless every user id is its own: across documents (`editors` joined several), and after a
+ * user left (one joins `witness`'s document, leaves, and another joins in its place).
+ */
+async function expectUniqueIds(editors: Editor[], witness: Editor): Promise<void> {
+  const leaver = await Editor.join('dave', witness.doc);
+  await leaver.send({ type: 'leave' });
+  await witness.expect('left', `{"type":"left",…} after dave sent {"type":"leave"}`); // the server is done with dave
+  const successor = await Editor.join('erin', witness.doc);
+  const seen = new Map<string, Editor>();
+  for (const editor of [...editors, leaver, successor]) {
+    const earlier = seen.get(editor.id);
+    if (earlier) {
+      const when = editor === successor && earlier === leaver ? ` (erin joined "${successor.doc}" after dave had left it)` : editor.doc !== earlier.doc ? ` (in the documents "${earlier.doc}" and "${editor.doc}")` : '';
+      throw new GradingFailure(
+        `${earlier.label} and ${editor.label} were both given the id ${show(editor.id)}${when}. An id is unique while your server runs, across documents and after users leave: crypto.randomUUID()`,
+      );
+    }
+    seen.set(editor.id, editor);
+  }
+}
+
 /** A joined client's sync, as the test checks it. */
 async function syncOf(label: string, doc: string): Promise<{ editor: Editor; sync: Json }> {
   const editor = await Editor.open(label, doc);
@@ -128,6 +150,8 @@ describe('collaborative document server', () => {
     });
 
     it('tells the others "joined"; a newcomer\'s sync lists everyone present in the order they joined', async () => {
+      const elsewhere = await Editor.join('elsewhere', 'presence-other');
+      const idle = await Editor.open('idle', 'presence'); // connected to the same document, never joins
       const alice = await Editor.join('alice', 'presence');
       const bob = await Editor.join('bob', 'presence');
       const joined = await alice.expect('joined', '{"type":"joined","user":{"id":…,"name":"bob","cursor":null}} after bob joined');
@@ -141,6 +165,9 @@ describe('collaborative document server', () => {
       }
       await nothingElse(bob, 'after joining but the notice that carol joined', (m) => m.type === 'joined' && m.user?.name === 'carol');
       await nothingElse(carol, 'after its sync: the joiner gets no "joined" about itself');
+      await nothingElse(elsewhere, 'while joined to "presence-other" as alice, bob and carol joined "presence": "joined" goes to the joined clients of the same document only');
+      await nothingElse(idle, 'as alice, bob and carol joined "presence", which idle was connected to without joining: clients that never joined are sent nothing but the answers to their own messages');
+      await expectUniqueIds([elsewhere, alice, bob, carol], alice);
     });
 
     it('refuses a bad name with "bad_name" and lets the client try again; 20 emoji and a name with spaces around it are fine', async () => {
@@ -177,6 +204,8 @@ describe('collaborative document server', () => {
     it('applies edits: the author gets an ack with the next version, the others the edit with that version and the author\'s id, once each', async () => {
       const alice = await Editor.join('alice', 'edits');
       const bob = await Editor.join('bob', 'edits');
+      const elsewhere = await Editor.join('elsewhere', 'edits-other');
+      const idle = await Editor.open('idle', 'edits'); // connected to the same document, never joins
       const ops = [
         { pos: 0, delete: 0, insert: 'hello' },
         { pos: 5, delete: 0, insert: ' world' },
@@ -194,6 +223,8 @@ describe('collaborative document server', () => {
       if (bob.text !== 'Jello world') throw new GradingFailure(`expected the text "Jello world" after ${show(ops)}`);
       await nothingElse(bob, 'after the acks of its three edits');
       await nothingElse(alice, 'after the three edits');
+      await nothingElse(elsewhere, 'while joined to "edits-other" as bob edited "edits": an edit goes to the joined clients of its own document only');
+      await nothingElse(idle, 'as bob edited "edits", which idle was connected to without joining: clients that never joined are sent nothing but the answers to their own messages');
       const { sync } = await syncOf('carol', 'edits');
       if (sync.text !== 'Jello world' || sync.version !== 3) throw new GradingFailure(`after three edits making "Jello world", carol joined and expected version 3 and that text, but got ${show(sync)}`);
     });
@@ -340,12 +371,16 @@ describe('collaborative document server', () => {
       const bob = await Editor.join('bob', 'late');
       await alice.accepted({ pos: 0, delete: 0, insert: 'hello world' });
       await bob.catchUp(1, "alice's edit");
+      const elsewhere = await Editor.join('elsewhere', 'late-other');
+      const idle = await Editor.open('idle', 'late'); // connected to the same document, never joins
       await bob.send({ type: 'cursor', pos: 11 });
       const cursor = await alice.expect('cursor', `{"type":"cursor","id":${show(bob.id)},"pos":11} after bob sent {"type":"cursor","pos":11}`);
       if (cursor.id !== bob.id || cursor.pos !== 11) throw new GradingFailure(`after bob sent {"type":"cursor","pos":11}, alice expected {"type":"cursor","id":${show(bob.id)},"pos":11}, but got ${show(cursor)}`);
       await nothingElse(bob, 'after sending his cursor: a cursor goes to the others, not back');
       await alice.send({ type: 'cursor', pos: 7 });
       await bob.expect('cursor', "alice's cursor at 7");
+      await nothingElse(elsewhere, 'while joined to "late-other" as alice and bob moved their cursors in "late": a cursor goes to the joined clients of its own document only');
+      await nothingElse(idle, 'as alice and bob moved their cursors in "late", which idle was connected to without joining: clients that never joined are sent nothing but the answers to their own messages');
       const ops = [
         { pos: 0, delete: 0, insert: '>> ' }, // both cursors move by 3: alice 10, bob 14
         { pos: 6, delete: 5, insert: 'ab' }, // alice's 10 was inside the deleted range: 6 (not after the insert); bob's 14 after it: 11
@@ -375,8 +410,12 @@ describe('collaborative document server', () => {
       const watcher = await Editor.join('watcher', 'leave');
       const leaver = await Editor.join('leaver', 'leave');
       await watcher.expect('joined', 'the notice that leaver joined');
+      const elsewhere = await Editor.join('elsewhere', 'leave-other');
+      const idle = await Editor.open('idle', 'leave'); // connected to the same document, never joins
       await leaver.send({ type: 'leave' });
       await leftOnce(watcher, leaver, 'sent {"type":"leave"}');
+      await nothingElse(elsewhere, 'while joined to "leave-other" as leaver left "leave": "left" goes to the joined clients of the same document only');
+      await nothingElse(idle, 'as leaver left "leave", which idle was connected to without joining: clients that never joined are sent nothing but the answers to their own messages');
       const closed = await leaver.ws.expectClose();
       if (closed.code !== 1000) throw new GradingFailure(`after {"type":"leave"} the server must close the connection with 1000, but it closed with ${closed.code}`);
     });
@@ -514,6 +553,11 @@ async function race(editor: Editor, who: number): Promise<{ accepted: number; re
           ? `${editor.label} sent ${sent}, made to its text ${show(text)}, and got ${show(reply)}; but the document was at version ${editor.version} by then (your server had sent ${editor.label} the edits up to it first), so the edit is stale and the answer is {"type":"error","code":"stale","version":${editor.version}}. ` +
               'Stale is checked before out_of_range and too_large: an op made to an old text may not fit the current one, and its author rebases it.'
           : `${editor.label} sent ${sent} against the current version, made to the current text ${show(text)}, which it fits, and expected an ack, but got ${show(reply)}`,
+      );
+    }
+    if (!Number.isSafeInteger(reply.version)) {
+      throw new GradingFailure(
+        `${editor.label}'s edit against version ${before} was rejected with ${show(reply)}, which has no "version": a stale rejection carries the document's current version, {"type":"error","code":"stale","version":…}, so that its author knows what to rebase onto`,
       );
     }
     if (reply.version !== editor.version) {
