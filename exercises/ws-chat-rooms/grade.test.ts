@@ -35,11 +35,22 @@ async function expectJson(client: TestWebSocket, expected: Json, what: string, e
   const got = await client.nextJson<Json>({ what: `${show(expected)} (${what})` });
   const wrong = Object.entries(expected).filter(([key, value]) => show(got?.[key]) !== show(value));
   if (typeof got !== 'object' || got === null || wrong.length) {
-    const explained = typeof got === 'object' && got !== null ? explain?.(got) : undefined;
+    const explained = typeof got === 'object' && got !== null ? (explain?.(got) ?? explainOwn(client, got)) : undefined;
     if (explained) throw new GradingFailure(explained);
     throw new GradingFailure(`${client.label} expected ${show(expected)} (${what}), but got ${show(got)}${wrong.length ? ` (${wrong.map(([k]) => `"${k}"`).join(', ')} differ${wrong.length === 1 ? 's' : ''})` : ''}`);
   }
   return got;
+}
+
+/** The name each client joined as through join(), to recognise a notice about its own join. */
+const joinedAs = () => oncePerGrade('joined-as', () => new WeakMap<TestWebSocket, string>());
+
+/** Explains a notice or message about `client`'s own doing that came back to it. */
+function explainOwn(client: TestWebSocket, got: Json): string | undefined {
+  if (got.name === undefined || got.name !== joinedAs().get(client)) return undefined;
+  if (got.type === 'joined') return `your server sent ${client.label} the joined notice of its own join (${show(got)}): joined goes only to the others in the room (the one who joined gets the welcome)`;
+  if (got.type === 'message') return `your server sent ${client.label} its own message back (${show(got)}): a message goes to the others in the room, not to the sender`;
+  return undefined;
 }
 
 async function expectError(client: TestWebSocket, error: string, sent: unknown): Promise<void> {
@@ -58,6 +69,7 @@ async function join(name: string, room: string, members: string[] = []): Promise
   const client = await connect(name);
   await client.sendJson({ type: 'join', room, name });
   await expectJson(client, { type: 'welcome', room, name, members }, `the welcome after joining ${show(room)} as ${show(name)}, ${welcomeMembers(members)}`);
+  joinedAs().set(client, name);
   return client;
 }
 
@@ -160,8 +172,27 @@ describe('JSON chat rooms', () => {
       const longRoom = `${room}-`.padEnd(32, 'r');
       await client.sendJson({ type: 'join', room: longRoom, name: longest });
       await expectJson(client, { type: 'welcome', room: longRoom, name: longest, members: [] }, 'the welcome for a 20-character name in a 32-character room, after the errors');
+      joinedAs().set(client, longest);
       const one = await join('x', unique('r'));
       await expectNothingMore(one, 'anything after the welcome for a 1-character name');
+
+      // A member whose join is refused for its name or its room stays where it was: no left notice, and its messages still go there.
+      const watcher = await join('watcher', longRoom, [longest]);
+      await expectJson(client, { type: 'joined', room: longRoom, name: 'watcher' }, 'the notice that watcher joined');
+      for (const [sent, error] of [
+        [{ type: 'join', room: unique('r'), name: '' }, 'invalid-name'],
+        [{ type: 'join', room: 'r'.repeat(33), name: longest }, 'invalid-room'],
+      ] as const) {
+        await client.sendJson(sent);
+        await expectError(client, error, sent);
+        const text = `still here after ${error}`;
+        await client.sendJson({ type: 'message', text });
+        await expectJson(watcher, { type: 'message', room: longRoom, name: longest, text }, `the message of ${longest}, who stayed in ${longRoom} when its join ${show(sent)} was refused`, (got) =>
+          got.type === 'left' && got.name === longest
+            ? `watcher got the notice that ${longest} left ${show(got.room)}, but ${longest}'s join ${show(sent)} was refused with ${error}: a refused join changes nothing, so check the name and the room before leaving the old room`
+            : undefined,
+        );
+      }
     });
 
     it('answers a name taken in that room with name-taken (case and spaces matter), and accepts it in another room', async () => {
