@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, it } from 'vitest';
-import { closePayload, describeBytes, GradingFailure, learnerServer, WS_OPCODES, wsFrame, type CloseInfo, type TestClient, type TestWebSocket, waitUntil } from '../../sandbox-server/src/grading-kit/index.ts';
+import { closePayload, describeBytes, describeExit, GradingFailure, learnerServer, WS_OPCODES, wsFrame, type CloseInfo, type TestClient, type TestWebSocket, waitUntil } from '../../sandbox-server/src/grading-kit/index.ts';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 /** The RFC's own example (section 1.3): this key must be answered with this accept value. */
@@ -52,7 +52,7 @@ interface ResponseHead {
 }
 
 /** Reads the response head, line by line up to the blank line, failing with what did come. */
-async function readResponseHead(client: TestClient, sent: string): Promise<ResponseHead> {
+async function readResponseHead(client: TestClient, sent: string, expectedStatus = 'HTTP/1.1 101 Switching Protocols'): Promise<ResponseHead> {
   const lines: string[] = [];
   for (;;) {
     const line = await client.readLine(2000);
@@ -74,8 +74,22 @@ async function readResponseHead(client: TestClient, sent: string): Promise<Respo
     if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
   }
   const status = /^HTTP\/1\.1 (\d{3})( |$)/.exec(statusLine)?.[1];
-  if (!status) throw new GradingFailure(`sent the request ${showRequest(sent)}, and expected a status line like "HTTP/1.1 101 Switching Protocols", but the response began with ${JSON.stringify(statusLine)}`);
+  if (!status) {
+    throw new GradingFailure(`sent the request ${showRequest(sent)}, and expected a status line like "${expectedStatus}", but the response began with ${JSON.stringify(statusLine)}.${whyNoStatusLine(client.received)}`);
+  }
   return { statusLine, lines, status: Number(status), headers };
+}
+
+/** FIN and no RSV bits: the first byte of a frame, never of "HTTP/1.1". */
+const startsWithFrame = (bytes: Buffer) => bytes.length > 0 && (bytes[0] & 0xf0) === 0x80;
+
+/** Why a response does not begin with "HTTP/1.1 <code>", when the bytes tell (empty when they do not). */
+function whyNoStatusLine(response: Buffer): string {
+  if (startsWithFrame(response)) {
+    return ` It began with the bytes ${describeBytes(response, 16)}: a WebSocket frame came before the status line. Send the 101 response first, and the "welcome" frame after it.`;
+  }
+  if (/^HTTP\/1\.0 /.test(response.toString('latin1'))) return ' A WebSocket handshake is HTTP/1.1: every response, refusals included, begins with "HTTP/1.1 ".';
+  return '';
 }
 
 function showRequest(request: string): string {
@@ -127,7 +141,6 @@ async function expectUpgrade(client: TestClient, request: string, why: string): 
 const WS_ERRORS: Array<[RegExp, string]> = [
   [/Invalid Sec-WebSocket-Accept/, 'ws computed base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")) and your answer differs (or has no Sec-WebSocket-Accept).'],
   [/Invalid Upgrade header/, 'the 101 response must have the header "Upgrade: websocket".'],
-  [/Parse Error|Invalid header/, 'ws could not read your response as HTTP: the frame bytes came where a header line or the empty line that ends the head was expected. Does the head end with "\\r\\n\\r\\n"?'],
   [/MASK must be clear/, 'your server masked a frame; a server never masks its frames (only clients do).'],
   [/invalid status code/, 'a close frame may carry only 1000-1003, 1007-1014 or 3000-4999 (1005 is what a client reports for a close frame with no body; it never travels in one). Send back the 2 bytes the client sent, unmasked, or no body if it sent none.'],
 ];
@@ -145,9 +158,49 @@ async function openWebSocket(label: string, path = '/'): Promise<TestWebSocket> 
     return await server.connectWebSocket({ label, path });
   } catch (err) {
     const message = (err as Error).message;
+    if (/ECONNREFUSED/.test(message)) return explainRefused(err);
+    if (/Parse Error|Invalid header/.test(message)) throw new GradingFailure(`${message}: ws could not read your response as HTTP. ${await lookAtResponse()}`);
     const explained = explainWsError(message);
     throw explained !== message ? new GradingFailure(explained) : err;
   }
+}
+
+/**
+ * Why ws could not parse the response: a raw client sends a valid request and looks at the bytes,
+ * since ws's parser says only where it stopped.
+ */
+async function lookAtResponse(): Promise<string> {
+  const client = await rawClient('a raw client looking at your response');
+  await client.write(upgradeRequest());
+  await waitUntil(() => client.received.includes('welcome') || client.isClosed, 1000);
+  const bytes = client.received;
+  const frameAt = bytes.indexOf(WELCOME_FRAME);
+  const head = bytes.subarray(0, frameAt === -1 ? bytes.length : frameAt).toString('latin1');
+  if (startsWithFrame(bytes)) return `A raw client sent a valid request, and your server's answer began with the bytes ${describeBytes(bytes, 16)}: a WebSocket frame came before the status line. Send the 101 response first, and the "welcome" frame after it.`;
+  if (/(^|[^\r])\n/.test(head)) return `A raw client sent a valid request, and the lines of your server's answer end with "\\n" alone (${JSON.stringify(head.slice(0, 120))}): every line of an HTTP head ends with "\\r\\n", and the head with one more "\\r\\n".`;
+  if (frameAt !== -1 && !head.endsWith('\r\n\r\n')) return `A raw client sent a valid request, and the "welcome" frame came where a header line or the empty line that ends the head was expected (the head was ${JSON.stringify(head)}). Does the head end with "\\r\\n\\r\\n"?`;
+  return `A raw client sent a valid request and got ${describeBytes(bytes, 120) || 'nothing'}.`;
+}
+
+/** A raw TCP client to the learner's server, a refused connection explained. */
+async function rawClient(label?: string): Promise<TestClient> {
+  return (await learnerServer()).connect(label).catch(explainRefused);
+}
+
+/** Turns "could not connect … ECONNREFUSED" into what happened to the server: it stopped (how, its output) or stopped listening. */
+async function explainRefused(err: unknown): Promise<never> {
+  if (!(err instanceof Error) || !/ECONNREFUSED/.test(err.message)) throw err;
+  const server = await learnerServer();
+  // A crash shows first as a refused connection; the process's exit is reported a moment later.
+  if (await waitUntil(() => server.process.hasExited, 1000)) {
+    const exit = await server.process.exited;
+    // A time limit ends the grade for everyone; any other end happened while an earlier test was talking to it.
+    const when = exit.limit ? '' : ' (it stopped during an earlier test: the first failing test says what it was sent)';
+    throw new GradingFailure(`your server is no longer running${when}: ${describeExit(server.process, exit)}`);
+  }
+  throw new GradingFailure(
+    `${err.message}. Your server's process is still running, but it no longer accepts connections: it stopped listening during an earlier test (server.close() does that). Whatever one connection sends, the server must go on accepting the others.`,
+  );
 }
 
 /**
@@ -170,11 +223,13 @@ async function sendRequestPart(client: TestClient, part: string, pieces: number[
   }
 }
 
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 405: 'Method Not Allowed', 426: 'Upgrade Required' };
+
 /** Sends `request` and checks the refusal: the status, maybe a header, and that the server closes the connection. */
 async function expectRefusal(request: string, status: number, what: string, header?: [string, string]): Promise<void> {
-  const client = await (await learnerServer()).connect();
+  const client = await rawClient();
   await client.write(request);
-  const head = await readResponseHead(client, request);
+  const head = await readResponseHead(client, request, `HTTP/1.1 ${status} ${STATUS_TEXT[status]}`);
   if (head.status !== status) throw new GradingFailure(`sent ${what}: ${showRequest(request)}, expected HTTP status ${status}, but your server answered ${describeHead(head)}`);
   if (header && head.headers.get(header[0].toLowerCase()) !== header[1]) {
     throw new GradingFailure(`sent ${what}, and your server answered ${status} as it should, but the response must also have the header "${header[0]}: ${header[1]}" (the versions it speaks); it was ${describeHead(head)}`);
@@ -192,14 +247,14 @@ describe('WebSocket handshake server', () => {
   });
 
   it("answers the RFC's example key with s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", async () => {
-    const client = await (await learnerServer()).connect();
+    const client = await rawClient();
     const request = upgradeRequest({ 'Sec-WebSocket-Key': RFC_KEY });
     await client.write(request);
     await expectUpgrade(client, request, `the RFC's example, whose answer is ${RFC_ACCEPT}`);
   });
 
   it('reads a request that arrives in several pieces, cut inside a header and inside the blank line', async () => {
-    const client = await (await learnerServer()).connect();
+    const client = await rawClient();
     const request = upgradeRequest();
     const keyAt = request.indexOf('Sec-WebSocket-Key');
     const cuts = [5, keyAt + 10, request.length - 3, request.length - 1];
@@ -211,7 +266,7 @@ describe('WebSocket handshake server', () => {
   });
 
   it('accepts header names and values in any case', async () => {
-    const client = await (await learnerServer()).connect();
+    const client = await rawClient();
     const key = newKey();
     const request = `GET / HTTP/1.1\r\nhost: 127.0.0.1\r\nUPGRADE: WebSocket\r\nconnection: upgrade\r\nsec-websocket-key: ${key}\r\nSEC-WEBSOCKET-VERSION: 13\r\n\r\n`;
     await client.write(request);
@@ -219,13 +274,12 @@ describe('WebSocket handshake server', () => {
   });
 
   it('ignores spaces around header values: none after the colon, or several before and after', async () => {
-    const server = await learnerServer();
     const layouts: Array<[string, (name: string, value: string) => string]> = [
       ['no space after any colon ("Sec-WebSocket-Key:dGhl…")', (name, value) => `${name}:${value}`],
       ['three spaces before each value and two after it', (name, value) => `${name}:   ${value}  `],
     ];
     for (const [layout, headerLine] of layouts) {
-      const client = await server.connect();
+      const client = await rawClient();
       const request = upgradeRequest({}, 'GET /chat HTTP/1.1', headerLine);
       await client.write(request);
       await expectUpgrade(client, request, `${layout}: HTTP ignores spaces around a value, so trim it, key included`);
@@ -233,7 +287,7 @@ describe('WebSocket handshake server', () => {
   });
 
   it('accepts "Connection: keep-alive, Upgrade" (a list of tokens, as Firefox sends it)', async () => {
-    const client = await (await learnerServer()).connect();
+    const client = await rawClient();
     const request = upgradeRequest({ Connection: 'keep-alive, Upgrade' });
     await client.write(request);
     await expectUpgrade(client, request, '"Connection: keep-alive, Upgrade" contains the token "Upgrade"');
@@ -274,7 +328,7 @@ describe('WebSocket handshake server', () => {
   });
 
   it('answers a close frame that arrives in pieces after a text frame, then ends the TCP connection', async () => {
-    const client = await (await learnerServer()).connect('a raw client');
+    const client = await rawClient('a raw client');
     const request = upgradeRequest();
     await client.write(request);
     await expectUpgrade(client, request, 'a raw client');
@@ -305,9 +359,8 @@ describe('WebSocket handshake server', () => {
   });
 
   it("keeps each connection's request apart when two requests arrive interleaved", async () => {
-    const server = await learnerServer();
-    const first = await server.connect('client A');
-    const second = await server.connect('client B');
+    const first = await rawClient('client A');
+    const second = await rawClient('client B');
     const requestA = upgradeRequest();
     const requestB = upgradeRequest();
     const half = requestA.indexOf('Sec-WebSocket-Key') + 5;
@@ -321,6 +374,8 @@ describe('WebSocket handshake server', () => {
 
   it('refuses a wrong or missing Sec-WebSocket-Version with 426 and "Sec-WebSocket-Version: 13"', async () => {
     await expectRefusal(upgradeRequest({ 'Sec-WebSocket-Version': '8' }), 426, 'an upgrade request with Sec-WebSocket-Version: 8', ['Sec-WebSocket-Version', '13']);
+    // A newer version is not 13 either: this server speaks 13 only.
+    await expectRefusal(upgradeRequest({ 'Sec-WebSocket-Version': '14' }), 426, 'an upgrade request with Sec-WebSocket-Version: 14 (not 13, though higher)', ['Sec-WebSocket-Version', '13']);
     await expectRefusal(upgradeRequest({ 'Sec-WebSocket-Version': undefined }), 426, 'an upgrade request without Sec-WebSocket-Version', ['Sec-WebSocket-Version', '13']);
   });
 
@@ -336,6 +391,8 @@ describe('WebSocket handshake server', () => {
     const lenient = "Buffer.from(key, 'base64') decodes it to 16 bytes anyway; check the characters: 22 of A-Z a-z 0-9 + /, then ==";
     await expectRefusal(upgradeRequest({ 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ' }), 400, `an upgrade request whose key is 22 characters without the "==" after them (${lenient})`);
     await expectRefusal(upgradeRequest({ 'Sec-WebSocket-Key': 'dGhlIHNhbXBs-SBub25jZQ==' }), 400, `an upgrade request whose 24-character key has a "-", which is not a base64 character (${lenient})`);
+    // A valid key with one character more in front: a pattern that is not anchored (^…$) finds a valid key inside it.
+    await expectRefusal(upgradeRequest({ 'Sec-WebSocket-Key': `x${RFC_KEY}` }), 400, 'an upgrade request whose key is 25 characters, 23 and "==" (the whole key must be 22 characters and "==", not just contain them)');
   });
 
   it('refuses a request that does not ask for a WebSocket with 400', async () => {
@@ -343,10 +400,15 @@ describe('WebSocket handshake server', () => {
     await expectRefusal(upgradeRequest({ Upgrade: undefined, Connection: undefined }), 400, 'a GET without Upgrade and Connection: it does not ask to upgrade');
     await expectRefusal(upgradeRequest({ Upgrade: 'h2c' }), 400, 'a request to upgrade to h2c, not websocket');
     await expectRefusal(upgradeRequest({ Connection: 'keep-alive' }), 400, 'a request with Upgrade: websocket but no "Upgrade" in Connection');
+    // Tokens, not text: "x-upgrade" contains the letters but is not the token, and "websockets" is not "websocket".
+    await expectRefusal(upgradeRequest({ Connection: 'keep-alive, x-upgrade' }), 400, 'a request with "Connection: keep-alive, x-upgrade", whose tokens are keep-alive and x-upgrade, not Upgrade');
+    await expectRefusal(upgradeRequest({ Upgrade: 'websockets' }), 400, 'a request to upgrade to "websockets", which is not "websocket"');
   });
 
   it('refuses a method other than GET with 405', async () => {
     await expectRefusal(upgradeRequest({}, 'POST /chat HTTP/1.1'), 405, 'a POST with the upgrade headers');
+    // Methods are case-sensitive in HTTP (RFC 9110, 9.1), unlike header names.
+    await expectRefusal(upgradeRequest({}, 'get /chat HTTP/1.1'), 405, 'a "get" (lower case) with the upgrade headers: HTTP methods are case-sensitive, so "get" is not GET');
   });
 });
 
