@@ -153,11 +153,20 @@ async function expectStillOpenAfterQuiet(client: TestWebSocket): Promise<void> {
   await roundTrip(client, { data: `one message after ${QUIET_MS / 1000} s of quiet` }, `after ${QUIET_MS / 1000} s without a message`);
 }
 
-/** Turns a failure after a server crash into one that says so. */
-async function explainCrash(err: unknown, why: string): Promise<never> {
+/**
+ * Turns a failure after a server crash into one that says so; a refused connection to a server that
+ * still runs, into one that says it stopped listening. `when`: what a client had just done; `crashHint`: the usual cause of a crash then.
+ */
+async function explainCrash(err: unknown, when: string, crashHint = ''): Promise<never> {
   const server = await learnerServer();
   if (err instanceof GradingFailure && (await waitUntil(() => server.process.hasExited, 1000))) {
-    throw new GradingFailure(`your server stopped ${why}. ${describeExit(server.process, await server.process.exited).replace(/^your program/, 'It')}`);
+    throw new GradingFailure(`your server stopped ${when}${crashHint ? `. ${crashHint}` : ''}. ${describeExit(server.process, await server.process.exited).replace(/^your program/, 'It')}`);
+  }
+  if (err instanceof GradingFailure && /ECONNREFUSED/.test(err.message)) {
+    throw new GradingFailure(
+      `${err.message}. Your server's process is still running, but it stopped accepting connections ${when}, as wss.close() (closing the WebSocketServer) does. ` +
+        "A client's 'error' or 'close' concerns that client's connection only: the server goes on serving everyone else.",
+    );
   }
   throw err;
 }
@@ -268,7 +277,8 @@ describe('WebSocket echo server', () => {
     } catch (err) {
       await explainCrash(
         err,
-        "when a client sent a text message that is not valid UTF-8. ws closes such a connection (code 1007) and emits 'error' on its WebSocket; " +
+        'when a client sent a text message that is not valid UTF-8',
+        "ws closes such a connection (code 1007) and emits 'error' on its WebSocket; " +
           "an 'error' event with no listener crashes the whole server: add ws.on('error', …) for every connection",
       );
     }
