@@ -254,9 +254,10 @@ async function expectStep(step: number): Promise<void> {
   if (!(await waitUntil(() => linesFromProgram(run).length > step || hasLeft(run), wait))) (await chatRun()).stalledAt = linesFromProgram(run).length;
   const sent = linesFromProgram(run);
   const before = step ? ` after ${shown(SCRIPT.slice(0, step).map((s) => s.send))}` : '';
-  // Lines are checked by their place in the script: when an earlier one is out of place, say which, not what is at this place.
+  // Lines are checked by their place in the script: when an earlier one is out of place, this one fails
+  // too, so say which, not what is at this place.
   const misplaced = SCRIPT.slice(0, step).findIndex((s, n) => sent[n] !== undefined && sent[n] !== s.send);
-  if (misplaced !== -1) {
+  if (sent[step] !== want.send && misplaced !== -1) {
     const belongs = SCRIPT[misplaced].send;
     throw new GradingFailure(
       `expected your program to send ${JSON.stringify(`${want.send}\n`)}${before}, but an earlier line of the script is not in its place: ` +
