@@ -95,12 +95,23 @@ export async function publish(client: TestWebSocket, metric: string, value: unkn
   }
 }
 
-/** Subscribes and returns the snapshot (ticks for earlier subscriptions may come before it). */
-export async function subscribe(client: TestWebSocket, metrics: string[]): Promise<Message> {
+/**
+ * Subscribes and returns the snapshot (ticks for earlier subscriptions may come before it). With
+ * `behind`, that message is sent right after the subscribe: a snapshot sent at once comes before
+ * its answer, whatever the timer does, so the order shows a snapshot held back.
+ */
+export async function subscribe(client: TestWebSocket, metrics: string[], behind?: object): Promise<Message> {
   const request = { type: 'subscribe', metrics };
   await client.sendJson(request);
-  const m = await reply(client, `{"type":"snapshot",…} right after sending ${show(request)}`);
-  if (m.type !== 'snapshot') throw new GradingFailure(`${client.label} sent ${show(request)} and expected {"type":"snapshot",…} at once, but got ${show(m)}`);
+  if (behind) await client.sendJson(behind);
+  const sent = behind ? `${show(request)} and right behind it ${show(behind)}` : show(request);
+  const m = await reply(client, `{"type":"snapshot",…} right after sending ${sent}`);
+  if (m.type !== 'snapshot') {
+    throw new GradingFailure(
+      `${client.label} sent ${sent} and expected {"type":"snapshot",…} first, but got ${show(m)}` +
+        (behind ? ': answer each message at once, in the order they arrive; a snapshot held back for a timer comes after the answer to the next message' : ''),
+    );
+  }
   return m;
 }
 
@@ -109,7 +120,7 @@ export async function unsubscribe(client: TestWebSocket, metrics: string[]): Pro
   await client.sendJson(request);
   const m = await reply(client, `{"type":"unsubscribed",…} after sending ${show(request)}`);
   if (m.type !== 'unsubscribed' || show(m.metrics) !== show(metrics)) {
-    throw new GradingFailure(`${client.label} sent ${show(request)} and expected {"type":"unsubscribed","metrics":${show(metrics)}}, but got ${show(m)}`);
+    throw new GradingFailure(`${client.label} sent ${show(request)} and expected {"type":"unsubscribed","metrics":${show(metrics)}} (the list as sent, a metric it was not subscribed to included), but got ${show(m)}`);
   }
 }
 
