@@ -74,6 +74,19 @@ const socket = net.connect(Number(process.env.ECHO_PORT), process.env.HOST, () =
     expect(Buffer.concat(received.map((e) => e.bytes!)).toString()).toBe('last words\n');
   });
 
+  it('delivers what the connect callback wrote before destroy() right after it, as over TCP', async () => {
+    const { exit, traffic } = await run(`import net from 'node:net';
+const socket = net.connect(Number(process.env.ECHO_PORT), process.env.HOST, () => {
+  socket.write('closed at once\\n');
+  socket.end();
+  socket.destroy();
+});`);
+    expect(exit.exitCode).toBe(0);
+    await expect.poll(() => traffic.some((e) => e.endpoint === 'echo' && e.event === 'close')).toBe(true);
+    const received = traffic.filter((e) => e.endpoint === 'echo' && e.direction === 'from-learner');
+    expect(Buffer.concat(received.map((e) => e.bytes!)).toString()).toBe('closed at once\n');
+  });
+
   it('sees its TCP connection as a TCP connection to the service, addresses known once connected', async () => {
     const { stdout } = await run(`import net from 'node:net';
 const port = Number(process.env.ECHO_PORT);

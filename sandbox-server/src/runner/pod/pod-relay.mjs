@@ -76,7 +76,7 @@ export function connectDirectly(ports, notify) {
     const port = Number(options.port);
     if (options.path !== undefined || !bridged.has(port) || !LOOPBACK.has(options.host ?? '')) return connect.apply(this, args);
     const source = ephemeralPort();
-    connect.call(this, { path: `/sock/port-${port}.sock` }, ...(callback ? [callback] : []));
+    connect.call(this, { path: `/sock/port-${port}.sock` });
     // Before the program's own 'connect' listeners: as with TCP, the addresses exist from then on.
     this.prependOnceListener('connect', () => {
       Object.defineProperties(this, {
@@ -97,6 +97,9 @@ export function connectDirectly(ports, notify) {
     const header = Buffer.alloc(2);
     header.writeUInt16BE(source);
     this.write(header);
+    // After the header's write, which waits for 'connect' too: the header goes out first, so what the
+    // callback writes goes out at once, as over TCP (and survives a destroy() right after it).
+    if (callback) this.once('connect', callback);
     return this;
   };
 }
