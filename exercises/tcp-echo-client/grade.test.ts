@@ -29,6 +29,8 @@ const EDGE_PIECE_BYTES = 3;
 const PREFIX = 'received: ';
 /** How long a correct program needs at most for each step, once the reply is there. */
 const STEP_MS = 1500;
+/** How long the echo server may still see a connection arrive after the program has exited. */
+const ACCEPT_AFTER_EXIT_MS = 1000;
 /** From the program's line reaching the echo server until the whole reply has been delivered. */
 const DELIVERY_MS = HOLD_MS + 2 * PIECE_GAP_MS;
 
@@ -184,6 +186,9 @@ function echoed(direction: 'from-learner' | 'to-learner'): Buffer {
 async function startAndConnect(): Promise<EchoRun> {
   const run = echoRun();
   await waitUntil(() => run.clientPorts.length > 0 || run.learner.hasExited, 3000);
+  // A connection the program made and closed at once reaches the echo server after the program
+  // may already have exited: give it that moment before calling it no connection at all.
+  if (run.learner.hasExited) await waitUntil(() => run.clientPorts.length > 0, ACCEPT_AFTER_EXIT_MS);
   if (run.clientPorts.length === 0) {
     if (run.learner.hasExited) {
       throw new GradingFailure(`your program did not connect to the echo server at process.env.HOST, port process.env.ECHO_PORT: ${describeExit(run.learner, await run.learner.exited)}`);
