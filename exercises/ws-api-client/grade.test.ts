@@ -122,6 +122,12 @@ interface Sent {
   problem?: string;
 }
 
+/** Whether `message` has an id (a string or a number) that no other message has. */
+function uniqueId(messages: Request[], message: Request): boolean {
+  const id = idOf(message);
+  return (typeof id === 'string' || typeof id === 'number') && messages.every((m) => m === message || idOf(m) !== id);
+}
+
 /** "1 and 2", "1, 2 and 3". */
 function listed(items: unknown[]): string {
   return items.length > 1 ? `${items.slice(0, -1).join(', ')} and ${String(items.at(-1))}` : String(items[0]);
@@ -138,8 +144,11 @@ function pair(messages: Request[]): Sent {
   const matched = REQUESTS.map((want, i) => {
     const carriers = messages.filter((m) => carries(m, want));
     if (carriers.length === 0) missing.push(i + 1);
-    if (carriers.length > 1) problems.push(`${describeRequest(i + 1)} came ${carriers.length} times (messages ${carriers.map((m) => m.message).join(', ')})`);
-    return carriers.length === 1 ? carriers[0] : undefined;
+    // A later message like it with an id no other message has is an extra request (the first test
+    // reports it), not a resend: the first one still carries this request and its reply can be judged.
+    const resends = carriers.slice(1).filter((m) => !uniqueId(messages, m));
+    if (resends.length) problems.push(`${describeRequest(i + 1)} came ${resends.length + 1} times (messages ${[carriers[0], ...resends].map((m) => m.message).join(', ')})`);
+    return carriers.length > 0 && !resends.length ? carriers[0] : undefined;
   });
   if (missing.length) {
     const binary = messages.some((m) => m.binary) ? ': your program sent binary messages, which the server does not read as requests' : '';
@@ -334,8 +343,17 @@ describe('WebSocket API client', () => {
   it('prints the six lines in the order of the requests (1 to 6), not in the order the replies arrived', { timeout: TEST_TIMEOUT_MS }, async () => {
     const all = await finalOutput();
     const lines = all.filter((l) => NUMBERED.test(l));
-    const order = lines.map((l) => Number(l[0]));
-    if (isDeepStrictEqual(order, [1, 2, 3, 4, 5, 6])) return;
+    const numbers = lines.map((l) => Number(l[0]));
+    if (isDeepStrictEqual(numbers, [1, 2, 3, 4, 5, 6])) return;
+    // A number's second line is an extra line (a debug line starting with a digit), judged apart from the order.
+    const extra = lines.filter((_, i) => numbers.indexOf(numbers[i]) !== i);
+    const order = numbers.filter((n, i) => numbers.indexOf(n) === i);
+    const extraNote = extra.length
+      ? ` Besides, it printed ${listed(extra.map((l) => JSON.stringify(l)))} after a line with the same number: print one line per request, and no other line starting with a digit 1 to 6 and a space (the grader reads those as results).`
+      : '';
+    if (extra.length && isDeepStrictEqual(order, [1, 2, 3, 4, 5, 6])) {
+      throw new GradingFailure(`your program printed its six lines in the order 1 to 6, as it should, but also ${listed(extra.map((l) => JSON.stringify(l)))}: print one line per request, and no other line starting with a digit 1 to 6 and a space (the grader reads those as results).`);
+    }
     if (order.length < REQUESTS.length) {
       const conn = await connection();
       const sent = pair(eventsOf('request', conn));
@@ -344,12 +362,12 @@ describe('WebSocket API client', () => {
       const never = sent.problem ? [] : sent.matched.flatMap((m, i) => (deliveredReply(conn, m!) ? [] : [i + 1]));
       const cause = never.length ? ` ${capitalized(undelivered(conn, never))}.` : '';
       throw new GradingFailure(
-        `expected six lines numbered 1 to 6, in that order, but your program printed ${order.length ? `only the line(s) ${order.join(', ')}` : 'none'}.${numberingHint(all, ids)}${cause}${outputTail(run().learner)}`,
+        `expected six lines numbered 1 to 6, in that order, but your program printed ${order.length ? `only the line(s) ${order.join(', ')}` : 'none'}.${numberingHint(all, ids)}${cause}${extraNote}${outputTail(run().learner)}`,
       );
     }
     throw new GradingFailure(
       `expected the lines in the order 1, 2, 3, 4, 5, 6 (the order of the requests), but your program printed them in the order ${order.join(', ')}. ` +
-        'The replies arrive in another order (the slow ones last): keep each reply until the lines before it are printed.',
+        `The replies arrive in another order (the slow ones last): keep each reply until the lines before it are printed.${extraNote}`,
     );
   });
 
@@ -388,7 +406,13 @@ describe('WebSocket API client', () => {
   it(`prints "closed ${CLOSE.code} ${CLOSE.reason}" as its last line, and ends by itself with exit code 0`, { timeout: TEST_TIMEOUT_MS }, async () => {
     const { learner } = run();
     if (!(await waitOnce('exit', () => learner.hasExited))) {
-      throw new GradingFailure(`expected your program to end by itself within ${CONVERSATION_MS / 1000} s of starting, but it was still running. Did it close the connection?${outputTail(learner)}`);
+      const closed = seen().find((e): e is Seen<'close'> => e.type === 'close');
+      const state = closed
+        ? ` Its connection had closed (code ${closed.code}), so something else keeps Node running: a timer still set (setInterval, a setTimeout not cleared), another socket or an open handle. Clear it, or do not start it, so the program ends once the connection is closed.`
+        : seen().some((e) => e.type === 'connect')
+          ? ' Its connection was still open: close it once every reply is in.'
+          : '';
+      throw new GradingFailure(`expected your program to end by itself within ${CONVERSATION_MS / 1000} s of starting, but it was still running.${state}${outputTail(learner)}`);
     }
     const exit = await learner.exited;
     const lines = learner.stdout.split('\n').map((l) => l.replace(/\r$/, ''));
