@@ -3,6 +3,8 @@ import { describeBytes, describeExit, GradingFailure, learnerServer, expectSameB
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+/** U+FFFD in UTF-8: what a byte that is not UTF-8 becomes when a chunk is decoded as text. */
+const REPLACEMENT_BYTES = Buffer.from('\uFFFD');
 /** How long the grader's client stays quiet between rounds (an idle client is still connected). */
 const QUIET_MS = 1500;
 
@@ -18,6 +20,20 @@ async function expectEchoed(client: TestClient, sent: Buffer, what: string, with
 async function roundTrip(client: TestClient, sent: Buffer, what: string, within?: number): Promise<void> {
   await client.write(sent);
   await expectEchoed(client, sent, what, within);
+}
+
+/** A failed binary round trip, with the likely cause when the bytes that came back show one. */
+function explainBinaryEcho(err: GradingFailure, sent: Buffer, got: Buffer): GradingFailure {
+  const said = err.message.replace(/\.?$/, '.');
+  // Only bytes decoded as UTF-8 come back as ef bf bd (U+FFFD): name the decoding then, and only
+  // then (and once: a comparison that reached them has said so already).
+  if (got.includes(REPLACEMENT_BYTES) && !sent.includes(REPLACEMENT_BYTES) && !said.includes('replacement character')) {
+    return new GradingFailure(`${said} What came back holds ef bf bd (U+FFFD, the replacement character): your server decoded the chunks as text. Write each chunk back as the Buffer it came in.`);
+  }
+  if (got.length < sent.length && got.at(-1) === 10 && sent.subarray(0, got.length).equals(got)) {
+    return new GradingFailure(`${said} Everything up to the last "\\n" came back and nothing after it: echo each chunk as it arrives, not only whole lines (binary data need not end in "\\n").`);
+  }
+  return err;
 }
 
 describe('TCP echo server', () => {
@@ -36,7 +52,9 @@ describe('TCP echo server', () => {
   it('echoes binary data unchanged', async () => {
     const client = await (await learnerServer()).connect();
     const sent = Buffer.concat([Buffer.from([0, 255, 1, 254, 10, 13, 0x80, 0xc3]), randomBytes(4096)]);
-    await roundTrip(client, sent, 'binary data (did you convert chunks to strings?)');
+    await roundTrip(client, sent, 'binary data').catch((err: unknown) => {
+      throw err instanceof GradingFailure ? explainBinaryEcho(err, sent, client.received) : err;
+    });
   });
 
   it('echoes multi-byte UTF-8 split inside a character', async () => {
