@@ -71,6 +71,9 @@ class Framer {
     if (wrongLine !== undefined && `\uFEFF${wrongLine}` === expected[i]) {
       return ' The line starts with U+FEFF (a byte order mark, the bytes ef bb bf), and it must stay: nothing but the line ending is removed. trim() removes it, and so does a TextDecoder unless it is made with { ignoreBOM: true }; a StringDecoder and toString() keep it.';
     }
+    if (!ending && got.length === 0) {
+      return ` No line was split off, though the bytes pushed so far complete ${expected.length === 1 ? 'a line' : `${expected.length} lines`}: a line ends at every "\\n", with or without a "\\r" before it.`;
+    }
     if (!ending && replacements(got) < replacements(expected)) {
       return ' Bytes that are not UTF-8 become "\uFFFD" (as a StringDecoder and toString(\'utf8\') make them); fewer came back, so some were dropped or decoded another way.';
     }
