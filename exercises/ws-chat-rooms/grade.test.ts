@@ -61,7 +61,11 @@ async function expectError(client: TestWebSocket, error: string, sent: unknown):
 async function expectNothingMore(client: TestWebSocket, what: string): Promise<void> {
   client.ping();
   await client.expectPong({ what: 'the pong to a ping the test sent to see whether anything else had arrived' });
-  await client.expectNoMessage(0, what);
+  await client.expectNoMessage(0, what).catch(async (err: unknown) => {
+    const got = parseOrUndefined((await client.nextMessage({ within: 0 })).text);
+    const own = typeof got === 'object' && got !== null ? explainOwn(client, got as Json) : undefined;
+    throw own ? new GradingFailure(own) : err;
+  });
 }
 
 /** Connects and joins `room` as `name`; checks the welcome. */
