@@ -56,9 +56,15 @@ function asTick(client: TestWebSocket, m: Message): Tick | undefined {
 /** The next message that is not a tick: the answer to a request (ticks may come before it). */
 export async function reply(client: TestWebSocket, what: string, within = REPLY_MS): Promise<Message> {
   const deadline = Date.now() + within;
+  let ticks = 0;
   for (;;) {
-    const m = await nextObject(client, Math.max(0, deadline - Date.now()), what);
+    const m = await nextObject(client, Math.max(0, deadline - Date.now()), what).catch((err: unknown) => {
+      // The kit's message would name only the time left after the last tick, often 0 s.
+      if (ticks === 0) throw err;
+      throw new GradingFailure(`${client.label} expected ${what}, but in ${within / 1000} s only ${ticks} tick(s) came`);
+    });
     if (!asTick(client, m)) return m;
+    ticks++;
   }
 }
 

@@ -1,5 +1,7 @@
 // Grading tests of the dashboard broadcaster (instructions.md), black-box over WebSockets. Timing is
-// judged by counting ticks against generous deadlines, never by measuring intervals. Every test opens
+// judged by order and counts (a reply before the next one's answer, ticks with no number missing,
+// pings before a drop, ticks per heartbeat) against generous deadlines, never by measuring
+// intervals with the grader's clock. Every test opens
 // its own clients and metric names (the server's metrics outlive a test) and keeps each client well
 // under two heartbeat intervals, the least a server that drops live clients gives them, except the
 // heartbeat tests and the slow-client test, which starts right after a heartbeat.
