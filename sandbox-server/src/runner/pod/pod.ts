@@ -49,6 +49,8 @@ const TMP_BYTES = 8 * 1024 * 1024;
 const READY_WITHIN_MS = 10_000;
 /** All a pod says on its control channel is a few dozen bytes; more means the program wrote there. */
 const MAX_CONTROL_BYTES = 64 * 1024;
+/** Listen backlog of the pod's unix sockets: above RLIMIT_NOFILE (1024); the kernel caps it at net.core.somaxconn. */
+const UNIX_BACKLOG = 2048;
 /** Replies queued for a pod's datagram relay past which more are dropped. */
 const MAX_UNSENT_DATAGRAM_BYTES = 1024 * 1024;
 /** How long the pod may take to answer an inward connection request before it counts as refused. */
@@ -327,7 +329,10 @@ export class Pod {
       accept(socket);
     });
     this.hostServers.push(server);
-    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(file, resolve));
+    // A program's connections come straight here (pod-relay.mjs connectDirectly): a unix socket whose
+    // backlog is full refuses a connect with EAGAIN, where TCP would wait. A backlog above the pod's
+    // open-files limit means a program can never have enough connects pending to fill it.
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen({ path: file, backlog: UNIX_BACKLOG }, resolve));
     if (this.destroying) return void server.close(); // destroyed while it started listening
     await chmod(file, 0o666);
   }
