@@ -8,6 +8,7 @@ import {
   firstDifference,
   GradingFailure,
   learnerServer,
+  oncePerGrade,
   waitUntil,
   type TestWebSocket,
   type WebSocketMessage,
@@ -136,21 +137,34 @@ async function expectNothingElse(client: TestWebSocket, what: string): Promise<v
   await client.expectNoMessage(0, what);
 }
 
-/** Long enough to catch an idle timeout of a second or less; the test client answers pings meanwhile. */
-const QUIET_MS = 1000;
+/**
+ * A client connected before the first test that sends nothing until the closing-handshake test: it
+ * stays quiet while the other tests run (so the check costs the grading almost no time), at least
+ * this long; it answers pings meanwhile.
+ */
+const QUIET_MS = 300;
 
-/** Leaves `client` quiet for a while, then fails if the server closed it meanwhile, and checks it is still served. */
-async function expectStillOpenAfterQuiet(client: TestWebSocket): Promise<void> {
-  await sleep(QUIET_MS);
+/** The quiet client, connected once per grade when the first test starts. */
+function quietClient(): Promise<{ client: TestWebSocket; since: number }> {
+  return oncePerGrade('quiet-client', async () => ({
+    client: await (await learnerServer()).connectWebSocket({ label: 'a client closing with 4001 and "done here ✓" (quiet since the first test)' }),
+    since: Date.now(),
+  }));
+}
+
+/** Fails if the server closed the quiet client, and checks it is still served. */
+async function expectStillOpenAfterQuiet({ client, since }: { client: TestWebSocket; since: number }): Promise<void> {
+  if (Date.now() - since < QUIET_MS) await sleep(QUIET_MS - (Date.now() - since));
+  const seconds = `${((Date.now() - since) / 1000).toFixed(1)} s`;
   if (client.isClosed) {
     const { code, reason } = await client.expectClose();
     const how = code === 1006 ? 'without a close frame' : code === 1005 ? 'with a close frame without a code' : `with code ${code}${reason ? ` and reason ${JSON.stringify(reason)}` : ''}`;
     throw new GradingFailure(
-      `${client.label} sent nothing for ${QUIET_MS / 1000} s (it answered every ping), and your server closed its connection ${how}: ` +
+      `${client.label} sent nothing for ${seconds} (it answered every ping), and your server closed its connection ${how}: ` +
         'the server never closes a connection on its own; a quiet client is still a client',
     );
   }
-  await roundTrip(client, { data: `one message after ${QUIET_MS / 1000} s of quiet` }, `after ${QUIET_MS / 1000} s without a message`);
+  await roundTrip(client, { data: `one message after ${seconds} of quiet` }, `after ${seconds} without a message`);
 }
 
 /**
@@ -173,6 +187,7 @@ async function explainCrash(err: unknown, when: string, crashHint = ''): Promise
 
 describe('WebSocket echo server', () => {
   it('echoes text messages as text, with the same text (multi-byte UTF-8 and an empty message included)', async () => {
+    await quietClient();
     const client = await (await learnerServer()).connectWebSocket({ label: 'a text client' });
     await roundTrip(client, { data: 'hello, echo' }, 'plain ASCII text');
     await roundTrip(client, { data: 'héllo wörld ✓ 🚀 — ünïcödé' }, 'multi-byte UTF-8 text');
@@ -228,9 +243,15 @@ describe('WebSocket echo server', () => {
   it('keeps a quiet connection open, and completes the closing handshake with the code and reason the client closed with', async () => {
     const server = await learnerServer();
     for (const [code, reason] of [[4001, 'done here ✓'], [1000, '']] as const) {
-      const client = await server.connectWebSocket({ label: `a client closing with ${code}${reason ? ` and ${JSON.stringify(reason)}` : ''}` });
-      await roundTrip(client, { data: 'one message before closing' }, 'before closing');
-      if (code === 4001) await expectStillOpenAfterQuiet(client);
+      let client: TestWebSocket;
+      if (code === 4001) {
+        const quiet = await quietClient();
+        await expectStillOpenAfterQuiet(quiet);
+        client = quiet.client;
+      } else {
+        client = await server.connectWebSocket({ label: `a client closing with ${code}${reason ? ` and ${JSON.stringify(reason)}` : ''}` });
+        await roundTrip(client, { data: 'one message before closing' }, 'before closing');
+      }
       client.close(code, reason);
       const got = await client.expectClose({ what: `your server's close frame in answer to its own (code ${code})` });
       if (got.code === 1006) throw new GradingFailure(`${client.label} started the closing handshake, but your server dropped the connection without answering with a close frame`);
