@@ -9,7 +9,7 @@ const REPLACEMENT_BYTES = Buffer.from('\uFFFD');
  * A client connected before the first test that sends nothing until "keeps echoing": it stays
  * quiet while the other tests run (so the check costs the grading almost no time), at least this long.
  */
-const QUIET_MS = 300;
+const QUIET_MS = 150;
 
 /** The quiet client, connected once per grade when the first test starts. */
 function quietClient(): Promise<{ client: TestClient; since: number }> {

@@ -142,7 +142,7 @@ async function expectNothingElse(client: TestWebSocket, what: string): Promise<v
  * stays quiet while the other tests run (so the check costs the grading almost no time), at least
  * this long; it answers pings meanwhile.
  */
-const QUIET_MS = 300;
+const QUIET_MS = 150;
 
 /** The quiet client, connected once per grade when the first test starts. */
 function quietClient(): Promise<{ client: TestWebSocket; since: number }> {
