@@ -13,7 +13,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   shapes: [],
   'token-buckets.ts': [],
   'config.ts': ['reference-servers'], // the registry names the servers' port variables
-  traffic: [],
+  traffic: ['shapes'], // the wire shape of the traffic it serializes
   compile: ['shapes'],
   exercises: ['shapes'],
   'reference-servers': ['config.ts', 'token-buckets.ts', 'traffic'],

@@ -21,14 +21,44 @@ export interface TrafficEvent {
   frame?: Omit<WebSocketFrame, 'payload'>;
 }
 
+/** When one grading test ran (milliseconds since the run started), so the view can show its part. */
+export interface TrafficMark {
+  test: string;
+  start: number;
+  /** Unset while the test runs. */
+  end?: number;
+}
+
+/**
+ * Events past this many are not recorded (and `truncated` is set): events without bytes (opens,
+ * closes) cost nothing against the byte cap, so a program opening connections in a loop is held by this.
+ */
+const MAX_EVENTS = 20_000;
+
 export class TrafficLog {
   readonly events: TrafficEvent[] = [];
+  /** One per grading test, in order. */
+  readonly marks: TrafficMark[] = [];
   private readonly start = Date.now();
   private nextConnection = 1;
   private recordedBytes = 0;
   truncated = false;
 
   constructor(private readonly capBytes = 256 * 1024) {}
+
+  /** Milliseconds since the run started. */
+  now(): number {
+    return Date.now() - this.start;
+  }
+
+  /** Marks the start of a grading test; the returned function marks its end. */
+  markTest(test: string): () => void {
+    const mark: TrafficMark = { test, start: this.now() };
+    this.marks.push(mark);
+    return () => {
+      mark.end = this.now();
+    };
+  }
 
   newConnection(endpoint: string): number {
     const connection = this.nextConnection++;
@@ -67,6 +97,10 @@ export class TrafficLog {
   }
 
   private push(e: Omit<TrafficEvent, 't'>): void {
-    this.events.push({ t: Date.now() - this.start, ...e });
+    if (this.events.length >= MAX_EVENTS) {
+      this.truncated = true;
+      return;
+    }
+    this.events.push({ t: this.now(), ...e });
   }
 }

@@ -1,0 +1,130 @@
+// The traffic of one run or grade as it leaves the server: what the sequence diagram under each
+// Playground and in the Exercise panel is drawn from, streamed over the editor socket while the run
+// goes ("traffic" messages) and sent whole in the JSON result of POST /api/run and of a submission
+// (`traffic`). Every payload is a bounded preview (its byte length is always exact); what the server
+// left out is said: `truncated` and `omittedEvents`. Browser-safe (no node: imports): the site
+// imports its types.
+import { z } from 'zod';
+
+/** The most bytes of one payload a traffic event carries (as text when valid UTF-8, else as hex). */
+export const TRAFFIC_PREVIEW_BYTES = 256;
+/** The most events one run's traffic carries; later ones are counted in `omittedEvents`. */
+export const TRAFFIC_MAX_EVENTS = 2000;
+/** The most characters of a Socket.IO packet's arguments shown (as JSON). */
+export const TRAFFIC_ARGS_CHARS = 300;
+
+export const trafficDirectionSchema = z.enum(['to-learner', 'from-learner']);
+
+/** One side of the conversation besides the learner's program. */
+export const trafficEndpointSchema = z.strictObject({
+  /** As events name it: "echo", "chat", "udp-echo", "grader:alice", … */
+  name: z.string(),
+  /** server: a reference server the program connects to; grader: a client of the grading tests (it connects to the program). */
+  role: z.enum(['server', 'grader']),
+  /** How it talks, when known: tcp, udp, ws or socket.io. */
+  transport: z.enum(['tcp', 'udp', 'ws', 'socket.io']).optional(),
+  /** e.g. "TCP echo" (servers only). */
+  title: z.string().optional(),
+});
+
+/** The first bytes of a payload: `text` when they are valid UTF-8, otherwise `hex`. */
+export const trafficPreviewSchema = z.strictObject({
+  text: z.string().optional(),
+  hex: z.string().optional(),
+  /** How many of the payload's bytes the preview holds (at most TRAFFIC_PREVIEW_BYTES). */
+  bytes: z.number().int().nonnegative(),
+});
+
+export const webSocketFrameInfoSchema = z.strictObject({
+  opcode: z.number().int(),
+  /** text, binary, continuation, close, ping, pong or reserved. */
+  kind: z.string(),
+  fin: z.boolean(),
+  masked: z.boolean(),
+  /** RSV1-3 bits (non-zero with an extension such as permessage-deflate). */
+  rsv: z.number().int(),
+  closeCode: z.number().int().optional(),
+  closeReason: z.string().optional(),
+});
+
+export const SOCKET_IO_PACKET_TYPES = ['CONNECT', 'DISCONNECT', 'EVENT', 'ACK', 'CONNECT_ERROR', 'BINARY_EVENT', 'BINARY_ACK'] as const;
+
+/** What a WebSocket message of a Socket.IO connection carried: an Engine.IO packet, and in a message a Socket.IO packet. */
+export const socketIoInfoSchema = z.strictObject({
+  /** The Engine.IO packet type: open, close, ping, pong, message, upgrade, noop. */
+  engineIo: z.string().optional(),
+  /** Engine.IO data besides a Socket.IO packet, e.g. the open packet's JSON or a ping's "probe". */
+  engineIoData: z.string().optional(),
+  socketIo: z
+    .strictObject({
+      type: z.enum(SOCKET_IO_PACKET_TYPES),
+      namespace: z.string(),
+      event: z.string().optional(),
+      /** The arguments (or the CONNECT's auth, the ACK's values, the error) as JSON, cut at TRAFFIC_ARGS_CHARS with "…". */
+      args: z.string().optional(),
+      ackId: z.number().int().optional(),
+      /** A binary packet's number of binary attachments (each sent as its own binary frame after it). */
+      attachments: z.number().int().optional(),
+    })
+    .optional(),
+  /** For a binary frame that is an attachment of the binary packet before it: which one (1-based) of how many. */
+  attachment: z.strictObject({ index: z.number().int().positive(), of: z.number().int().positive() }).optional(),
+  /** Why this could not be read as Engine.IO/Socket.IO (then it is shown as plain bytes). */
+  error: z.string().optional(),
+});
+
+export const TRAFFIC_EVENT_KINDS = ['open', 'data', 'datagram', 'end', 'close', 'handshake', 'frame'] as const;
+
+export const trafficEventSchema = z.strictObject({
+  /** Position in the run's log, from 0 (stable across streamed batches: a link target). */
+  seq: z.number().int().nonnegative(),
+  /** Milliseconds since the run started. */
+  t: z.number().nonnegative(),
+  endpoint: z.string(),
+  /** The connection's number in this run (a datagram exchange has its own). */
+  connection: z.number().int(),
+  /**
+   * open: a connection was made; data: one TCP chunk as it arrived (one 'data' event); datagram: one
+   * UDP datagram; end: a half-close (FIN); close: the connection closed; handshake: the head of an
+   * HTTP upgrade request or response; frame: one WebSocket frame.
+   */
+  kind: z.enum(TRAFFIC_EVENT_KINDS),
+  direction: trafficDirectionSchema.optional(),
+  /** The payload's exact length in bytes (a frame's: as its header declares). */
+  bytes: z.number().int().nonnegative().optional(),
+  preview: trafficPreviewSchema.optional(),
+  websocket: webSocketFrameInfoSchema.optional(),
+  socketIo: socketIoInfoSchema.optional(),
+});
+
+/** When one grading test ran, so a failing test can point at its part of the diagram. */
+export const trafficMarkSchema = z.strictObject({
+  /** The test's name as the verdict gives it ("describe > it"). */
+  test: z.string(),
+  start: z.number().nonnegative(),
+  /** Missing while the test still runs. */
+  end: z.number().nonnegative().optional(),
+});
+
+export const trafficSchema = z.strictObject({
+  endpoints: z.array(trafficEndpointSchema),
+  events: z.array(trafficEventSchema),
+  marks: z.array(trafficMarkSchema),
+  /**
+   * True when not everything was recorded or sent: the run's log stopped recording at its cap, or
+   * past TRAFFIC_MAX_EVENTS events (counted in omittedEvents).
+   */
+  truncated: z.boolean(),
+  omittedEvents: z.number().int().nonnegative(),
+  /** Plain words for what `truncated` means here, when it is true. */
+  note: z.string().optional(),
+});
+
+export type TrafficDirection = z.infer<typeof trafficDirectionSchema>;
+export type TrafficEndpoint = z.infer<typeof trafficEndpointSchema>;
+export type TrafficPreview = z.infer<typeof trafficPreviewSchema>;
+export type SocketIoInfo = z.infer<typeof socketIoInfoSchema>;
+export type TrafficEventKind = z.infer<typeof trafficEventSchema>['kind'];
+export type TrafficWireEvent = z.infer<typeof trafficEventSchema>;
+export type TrafficMark = z.infer<typeof trafficMarkSchema>;
+export type Traffic = z.infer<typeof trafficSchema>;
