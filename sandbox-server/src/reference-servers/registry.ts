@@ -12,6 +12,7 @@ import { DashboardServer, SHARED_DASHBOARD_OPTIONS } from './dashboard.ts';
 import { WsApiServer } from './ws-api.ts';
 import { CollabServer } from './collab.ts';
 import { SHARED_WS_LIMITS, type WsServerLimits } from './ws-server-base.ts';
+import { SHARED_SOCKET_IO_LIMITS, SocketIoReferenceServer } from './socket-io.ts';
 
 /** How a program talks to a server. Every transport but udp is a byte stream over TCP. */
 export type Transport = 'tcp' | 'udp' | 'ws' | 'socket.io';
@@ -125,6 +126,18 @@ export const REFERENCE_SERVERS = {
     transport: 'ws',
     protocol: 'sandbox-server/src/reference-servers/COLLAB-PROTOCOL.md',
     create: ({ traffic, limits }) => new CollabServer(traffic, sharedWsLimits(limits), limits === undefined), // the shared one keeps no `seen`
+  },
+  socketIo: {
+    title: 'Socket.IO',
+    description: 'a named handshake, acknowledged events (echo, whoami, slow, silent), rooms with members and messages, connection state recovery',
+    env: 'SOCKET_IO_PORT',
+    defaultPort: 7008,
+    transport: 'socket.io',
+    protocol: 'sandbox-server/src/reference-servers/SOCKET-IO-PROTOCOL.md',
+    create: ({ traffic, limits }) =>
+      limits
+        ? new SocketIoReferenceServer(traffic, { ...SHARED_SOCKET_IO_LIMITS, maxConnections: limits.maxConnections, idleTimeoutMs: limits.idleTimeoutMs }, false)
+        : new SocketIoReferenceServer(traffic),
   },
 } as const satisfies Record<string, ReferenceServerEntry>;
 
