@@ -47,10 +47,13 @@ describe.each(['process', 'bwrap'] as const)('a program under %s isolation', (mo
   it('imports the learner packages and their dependencies', async () => {
     const { exit, stdout, stderr } = await run(`import { WebSocket } from 'ws';
 import { io } from 'socket.io-client';
+import { Server } from 'socket.io';
+import { createAdapter } from '@socket.io/redis-adapter';
+import { createClient } from 'redis';
 const engine = await import('engine.io-client');
-console.log(typeof WebSocket, typeof io, typeof engine.Socket);`);
+console.log(typeof WebSocket, typeof io, typeof engine.Socket, typeof Server, typeof createAdapter, typeof createClient);`);
     expect({ exit: exit.exitCode, stderr }).toEqual({ exit: 0, stderr: '' });
-    expect(stdout).toBe('function function function\n');
+    expect(stdout).toBe('function function function function function function\n');
   });
 
   it.each(['zod', 'express', 'vitest'])('cannot import %s, which the server has but learners do not', async (name) => {

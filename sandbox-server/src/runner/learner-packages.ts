@@ -6,7 +6,9 @@ import { mkdir, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../config.ts';
 
-export const LEARNER_PACKAGES = ['ws', 'socket.io-client'];
+// socket.io and its client for the Socket.IO section; the Redis adapter and node-redis for its
+// scaling lesson (each run that needs one gets its own redis-server; see harness/run-redis.ts).
+export const LEARNER_PACKAGES = ['ws', 'socket.io', 'socket.io-client', '@socket.io/redis-adapter', 'redis'];
 
 export function packageDirs(roots = LEARNER_PACKAGES): Map<string, string> {
   const dirs = new Map<string, string>();
@@ -17,7 +19,8 @@ export function packageDirs(roots = LEARNER_PACKAGES): Map<string, string> {
     const dir = path.dirname(manifest);
     dirs.set(name, dir);
     const pkg = JSON.parse(readFileSync(manifest, 'utf8'));
-    for (const dep of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies })) visit(dep, dir);
+    // A peer dependency (the Redis adapter's socket.io-adapter) is what the package imports too.
+    for (const dep of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies, ...pkg.peerDependencies })) visit(dep, dir);
   };
   for (const name of roots) visit(name, PROJECT_ROOT);
   return dirs;
