@@ -52,7 +52,7 @@ export function apiRouter(services: Services, version: string): Router {
     const { code, exerciseId } = readBody(runBodySchema, req.body, config.maxCodeBytes);
     const exercise = exerciseId ? await findExercise(services, exerciseId) : undefined;
     const signal = abortWhenGone(res);
-    const result = await untilGone(signal, inRunSlot(services, signal, () => harness.run({ code, limits: exercise?.limits, signal })));
+    const result = await untilGone(signal, inRunSlot(services, signal, () => harness.run({ code, limits: exercise?.limits, services: exercise?.services, signal })));
     if (result) res.json(result);
   });
 

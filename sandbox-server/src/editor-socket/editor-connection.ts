@@ -100,6 +100,7 @@ export class EditorConnection {
       harness.run({
         code,
         limits: exercise?.limits,
+        services: exercise?.services,
         signal,
         onOutput: (stream, text) => this.send({ type: 'output', id, stream, text }),
       }),

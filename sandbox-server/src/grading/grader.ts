@@ -45,7 +45,12 @@ export class Grader {
     }
 
     const files = exercise.kind === 'module' ? { [MODULE_DRIVER_FILE]: moduleDriverSource() } : undefined;
-    const session = await this.harness.openSession(compiled.js, this.harness.limitsFor({ ...exercise.limits, timeoutMs: this.harness.config.grade.processTimeoutMs }), files);
+    const session = await this.harness.openSession(
+      compiled.js,
+      this.harness.limitsFor({ ...exercise.limits, timeoutMs: this.harness.config.grade.processTimeoutMs }),
+      files,
+      exercise.services,
+    );
     const ctx: GradeContext = { session, exerciseId: exercise.id, kind: exercise.kind, shared: new Map(), processes: [], cleanups: [] };
     session.outputListener = options.onOutput;
     const stop = () => session.processes.forEach((p) => p.kill('stopped on request'));
@@ -57,7 +62,10 @@ export class Grader {
       // busy machine can take seconds) is not charged to the first test. A failure to start is
       // reported by every test that uses it.
       const step = this.stepIn(ctx);
-      if (exercise.kind === 'server') await failureOf(() => step(() => learnerServer().catch(() => {}), SERVER_BOOT_TIMEOUT_MS, 'starting your server'));
+      if (exercise.kind === 'server') {
+        const instances = Array.from({ length: exercise.instances }, (_, i) => i);
+        await failureOf(() => step(() => Promise.all(instances.map((i) => learnerServer(i).catch(() => {}))), SERVER_BOOT_TIMEOUT_MS, 'starting your server'));
+      }
       let suiteCleanups: TestFn[] = [];
       const setupError = await failureOf(async () => {
         suiteCleanups = await setUpSuite(suite, step);

@@ -7,11 +7,14 @@ import { claimWorkDir } from './work-dir.ts';
 import type { Isolation } from '../runner/learner-process.ts';
 import type { OutputListener } from '../runner/output-capture.ts';
 import type { RunResult } from '../shapes/run.ts';
+import type { RunService } from '../shapes/exercise.ts';
 import { Session } from './session.ts';
 
 export interface RunOptions {
   code: string;
   limits?: Partial<RunLimits>;
+  /** Services of the run's own (an exercise's, e.g. "redis"). */
+  services?: readonly RunService[];
   onOutput?: OutputListener;
   /** Aborting stops the program (the editor's Stop, or a closed WebSocket). */
   signal?: AbortSignal;
@@ -30,8 +33,8 @@ export class Harness {
   }
 
   /** Opens a session that shutdown() will close if it is still open. */
-  async openSession(js: string, limits: RunLimits, files?: Record<string, string>): Promise<Session> {
-    const session = await Session.open(this.isolation, { js, limits, tmpDir: this.config.tmpDir, files });
+  async openSession(js: string, limits: RunLimits, files?: Record<string, string>, services?: readonly RunService[]): Promise<Session> {
+    const session = await Session.open(this.isolation, { js, limits, tmpDir: this.config.tmpDir, files, services });
     this.live.add(session);
     return session;
   }
@@ -47,7 +50,7 @@ export class Harness {
     if (!compiled.ok) {
       return { stdout: '', stderr: compiled.error.message + '\n', exitCode: null, signal: null, timedOut: false, compileError: compiled.error, durationMs: Date.now() - started };
     }
-    const session = await this.openSession(compiled.js, this.limitsFor(options.limits));
+    const session = await this.openSession(compiled.js, this.limitsFor(options.limits), undefined, options.services);
     try {
       session.outputListener = options.onOutput;
       const learner = session.startLearner();

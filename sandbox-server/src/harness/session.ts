@@ -1,6 +1,8 @@
 // One run or one grade: a private directory holding the compiled program, a fresh set of reference
-// servers, a traffic log, the environment the learner sees, and every learner process started for
-// it. dispose() leaves nothing behind: processes killed, servers closed, directory removed.
+// servers, a traffic log, the services it asked for (its own Redis), the environment the learner
+// sees, and every learner process started for it (several, each with its own port, for a program
+// run as more than one instance). dispose() leaves nothing behind: processes killed, servers and
+// services stopped, directories removed.
 import { mkdtemp, writeFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunLimits } from '../config.ts';
@@ -14,8 +16,10 @@ import {
 } from '../reference-servers/index.ts';
 import type { DatagramService, LearnerProcess, Isolation, StreamService } from '../runner/learner-process.ts';
 import type { OutputListener } from '../runner/output-capture.ts';
+import type { RunService } from '../shapes/exercise.ts';
 import { TrafficLog } from '../traffic/traffic-log.ts';
 import { freePort } from './free-port.ts';
+import { RunRedis } from './run-redis.ts';
 
 export const PROGRAM_FILE = 'main.mjs';
 
@@ -25,6 +29,8 @@ export interface SessionOptions {
   tmpDir: string;
   /** Extra trusted files to place beside the program (e.g. a driver for module exercises). */
   files?: Record<string, string>;
+  /** Services of this session's own, started before any program (e.g. "redis": REDIS_URL). */
+  services?: readonly RunService[];
 }
 
 export class Session {
@@ -41,26 +47,47 @@ export class Session {
     readonly learnerPort: number,
     readonly limits: RunLimits,
     readonly traffic: TrafficLog,
+    /** This session's own Redis, when it asked for one. */
+    readonly redis: RunRedis | undefined,
+    private readonly serviceDir: string | undefined,
   ) {}
 
   static async open(isolation: Isolation, options: SessionOptions): Promise<Session> {
     const runDir = await mkdtemp(path.join(options.tmpDir, 'run-'));
+    let servers: ReferenceServers | undefined;
+    let serviceDir: string | undefined;
+    let redis: RunRedis | undefined;
     try {
       await writeFile(path.join(runDir, PROGRAM_FILE), options.js);
       for (const [name, text] of Object.entries(options.files ?? {})) await writeFile(path.join(runDir, name), text);
       await isolation.prepareRunDir?.(runDir);
       const traffic = new TrafficLog();
-      const servers = await startReferenceServers({ traffic });
-      return new Session(isolation, runDir, servers, await freePort(), options.limits, traffic);
+      const needsRedis = options.services?.includes('redis') ?? false;
+      // Services keep their files outside the run directory, which the program can read.
+      if (needsRedis) serviceDir = await mkdtemp(path.join(options.tmpDir, 'services-'));
+      [servers, redis] = await Promise.all([startReferenceServers({ traffic }), needsRedis ? RunRedis.start({ dir: serviceDir! }) : undefined]);
+      return new Session(isolation, runDir, servers, await freePort(), options.limits, traffic, redis, serviceDir);
     } catch (err) {
+      await Promise.allSettled([servers?.close(), redis?.stop()]);
       await rm(runDir, { recursive: true, force: true });
+      if (serviceDir) await rm(serviceDir, { recursive: true, force: true });
       throw err;
     }
   }
 
   /** What the learner's process sees as process.env: this and nothing else. */
   get env(): Record<string, string> {
-    return { HOST: '127.0.0.1', PORT: String(this.learnerPort), ...referenceEnvironment(this.servers.ports) };
+    return {
+      HOST: '127.0.0.1',
+      PORT: String(this.learnerPort),
+      ...referenceEnvironment(this.servers.ports),
+      ...(this.redis && { REDIS_URL: this.redis.url }),
+    };
+  }
+
+  /** Another port for a program of this session to listen on (a second instance's PORT). */
+  async anotherPort(): Promise<number> {
+    return freePort();
   }
 
   /**
@@ -77,6 +104,8 @@ export class Session {
       if ('acceptSocket' in server) streams.push({ port, accept: (socket) => server.acceptSocket(socket) });
       else datagrams.push({ port, receive: (message, from, reply) => server.receive(message, from, reply) });
     }
+    const redis = this.redis;
+    if (redis) streams.push({ port: redis.port, accept: (socket) => redis.accept(socket) });
     const learner = this.isolation.start({
       runDir: this.runDir,
       entry: options.entry ?? PROGRAM_FILE,
@@ -95,7 +124,8 @@ export class Session {
     this.disposed = true;
     for (const p of this.processes) p.kill();
     await Promise.all(this.processes.map((p) => p.exited));
-    await this.servers.close();
+    await Promise.allSettled([this.servers.close(), this.redis?.stop()]);
     await rm(this.runDir, { recursive: true, force: true });
+    if (this.serviceDir) await rm(this.serviceDir, { recursive: true, force: true });
   }
 }

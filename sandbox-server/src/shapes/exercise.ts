@@ -11,6 +11,10 @@ export type ExerciseKind = z.infer<typeof exerciseKindSchema>;
 
 export const DIFFICULTIES = ['easy', 'medium', 'hard'] as const;
 
+/** Services a run can have of its own besides the reference servers (each started per run). */
+export const RUN_SERVICES = ['redis'] as const;
+export type RunService = (typeof RUN_SERVICES)[number];
+
 /** File name (without .patch) of a wrong/ example: wrong/<name>.patch. */
 export const WRONG_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
@@ -47,6 +51,10 @@ export const exerciseMetaSchema = z
       })
       .strict()
       .default({}),
+    /** A server exercise's program runs as this many instances, each on its own PORT, started before the tests. */
+    instances: z.number().int().min(1).max(4).default(1),
+    /** Services each grading starts for this exercise alone, e.g. "redis" (its own redis-server; REDIS_URL). */
+    services: z.array(z.enum(RUN_SERVICES)).default([]),
     /** The mistakes this exercise's tests are proven to catch (see wrongExampleSchema). */
     wrong: z.array(wrongExampleSchema).default([]),
   });
