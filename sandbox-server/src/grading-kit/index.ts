@@ -4,13 +4,16 @@ export { GradingFailure, currentGrade, oncePerGrade } from './context.ts';
 export { describeBytes, describeLines, firstDifference } from './describe-bytes.ts';
 export { TestClient, DEFAULT_WAIT_MS } from './test-client.ts';
 export { TestWebSocket, type TestWebSocketOptions, type WebSocketMessage, type CloseInfo } from './test-websocket.ts';
+export { TestSocketIo, show, showCall, type TestSocketIoOptions, type ReceivedEvent, type ConnectRefusal } from './test-socket-io.ts';
 export { learnerServer, startLearner, expectOutputLine, expectExit, describeExit, outputTail, waitUntil, type LearnerServer } from './learner.ts';
 export { learnerModule, type LearnerModule, type RemoteObject } from './learner-module.ts';
 export { onReferenceConnection } from './reference-hooks.ts';
 export { wsFrame, closePayload, WS_OPCODES, type WsFrameOptions } from './ws-frames.ts';
 
+import net from 'node:net';
 import { currentGrade } from './context.ts';
 import { TestClient } from './test-client.ts';
+import { TestSocketIo, type TestSocketIoOptions } from './test-socket-io.ts';
 import type { ReferenceServers, TcpServerName } from '../reference-servers/index.ts';
 
 // Types a grading test may name without reaching into the server's modules.
@@ -21,6 +24,22 @@ export type { WebSocketFrame } from '../traffic/websocket-frames.ts';
 /** This grade's own reference servers (fresh for each grade); instrumented, e.g. `chat.seen`. */
 export function referenceServers(): ReferenceServers {
   return currentGrade().session.servers;
+}
+
+/** A Socket.IO client connected to this grade's Socket.IO reference server (e.g. to talk to the learner's client). */
+export async function connectSocketIoToReference(options: TestSocketIoOptions): Promise<TestSocketIo> {
+  const ctx = currentGrade();
+  const port = ctx.session.servers.ports.socketIo;
+  const client = await TestSocketIo.open(() => connectLoopback(port), `http://127.0.0.1:${port}`, options, ctx.session.traffic);
+  ctx.cleanups.push(() => client.close());
+  return client;
+}
+
+function connectLoopback(port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => resolve(socket)).once('error', reject);
+  });
 }
 
 /** A test client connected to one of this grade's reference servers (e.g. to chat with the learner's client). */

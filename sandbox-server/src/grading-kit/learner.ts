@@ -6,13 +6,17 @@ import type { LearnerProcess } from '../runner/learner-process.ts';
 import { currentGrade, GradingFailure, oncePerGrade } from './context.ts';
 import { TestClient } from './test-client.ts';
 import { TestWebSocket, type TestWebSocketOptions } from './test-websocket.ts';
+import { TestSocketIo, type ConnectRefusal, type TestSocketIoOptions } from './test-socket-io.ts';
 
 export const READY_WITHIN_MS = 3000;
 
-/** Starts a fresh run of the learner's program (client exercises start one per test). */
-export function startLearner(): LearnerProcess {
+/**
+ * Starts a fresh run of the learner's program (client exercises start one per test). `env` adds to
+ * (or overrides) the session's environment, e.g. another PORT for a second instance.
+ */
+export function startLearner(options: { env?: Record<string, string> } = {}): LearnerProcess {
   const ctx = currentGrade();
-  const learner = ctx.session.startLearner();
+  const learner = ctx.session.startLearner({ env: options.env });
   ctx.processes.push(learner);
   return learner;
 }
@@ -29,27 +33,35 @@ export function describeExit(learner: LearnerProcess, exit: { exitCode: number |
 }
 
 export interface LearnerServer {
+  /** 0 for the first instance; an exercise run as several instances has 1, 2, … too. */
+  instance: number;
   port: number;
   process: LearnerProcess;
   /** A new client connection to the learner's server. */
   connect(label?: string): Promise<TestClient>;
   /** A new WebSocket to the learner's server (its opening handshake done), over the same kind of connection. */
   connectWebSocket(options?: Partial<TestWebSocketOptions>): Promise<TestWebSocket>;
+  /** A Socket.IO client connected to the learner's server (namespace joined); fails with the refusal if refused. */
+  connectSocketIo(options?: Partial<TestSocketIoOptions>): Promise<TestSocketIo>;
+  /** A Socket.IO client that expects the learner's server to refuse it: resolves with the connect_error. */
+  connectSocketIoRefused(options?: Partial<TestSocketIoOptions>): Promise<ConnectRefusal>;
 }
 
 /**
  * The learner's server for this grade, started once and shared by the tests. Resolves when it
  * accepts a TCP connection on PORT (polling, no fixed sleep); fails with the reason if it exits
- * first or never listens.
+ * first or never listens. `instance` 1, 2, … are further processes of the same program, each
+ * told its own PORT (and sharing the session's services, e.g. its Redis): a server run as several
+ * instances. The grader starts `instances` of them (exercise.json) before the tests.
  */
-export function learnerServer(): Promise<LearnerServer> {
-  return oncePerGrade('kit:learner-server', bootServer);
+export function learnerServer(instance = 0): Promise<LearnerServer> {
+  return oncePerGrade(instance === 0 ? 'kit:learner-server' : `kit:learner-server:${instance}`, () => bootServer(instance));
 }
 
-async function bootServer(): Promise<LearnerServer> {
+async function bootServer(instance: number): Promise<LearnerServer> {
   const ctx = currentGrade();
-  const port = ctx.session.learnerPort;
-  const learner = startLearner();
+  const port = instance === 0 ? ctx.session.learnerPort : await ctx.session.anotherPort();
+  const learner = startLearner(instance === 0 ? {} : { env: { PORT: String(port) } });
   const probe = await waitForListening(learner, port);
   ctx.cleanups.push(() => probe.destroy());
   let clients = 0;
@@ -60,6 +72,7 @@ async function bootServer(): Promise<LearnerServer> {
     });
   };
   return {
+    instance,
     port,
     process: learner,
     async connect(label) {
@@ -73,6 +86,16 @@ async function bootServer(): Promise<LearnerServer> {
       const client = await TestWebSocket.open(socket, port, { ...options, label: options.label ?? `client ${++clients}` }, ctx.session.traffic);
       ctx.cleanups.push(() => client.terminate());
       return client;
+    },
+    async connectSocketIo(options = {}) {
+      await openConnection().then((probe) => probe.destroy()); // says "no longer running" rather than a bare timeout
+      const client = await TestSocketIo.open(openConnection, `http://127.0.0.1:${port}`, { ...options, label: options.label ?? `client ${++clients}` }, ctx.session.traffic);
+      ctx.cleanups.push(() => client.close());
+      return client;
+    },
+    async connectSocketIoRefused(options = {}) {
+      await openConnection().then((probe) => probe.destroy());
+      return TestSocketIo.openRefused(openConnection, `http://127.0.0.1:${port}`, { ...options, label: options.label ?? `client ${++clients}` }, ctx.session.traffic);
     },
   };
 }
