@@ -91,6 +91,8 @@ export class SocketIoReferenceServer implements StreamReferenceServer {
   private readonly sockets = new Set<net.Socket>();
   private readonly perIp = new Map<string, number>();
   private readonly eventRate: TokenBuckets;
+  /** A token the handshake must carry as auth.token (a grader sets one for a run's server). */
+  private requiredToken: string | undefined;
 
   constructor(
     private readonly traffic?: TrafficLog,
@@ -179,6 +181,11 @@ export class SocketIoReferenceServer implements StreamReferenceServer {
     return true;
   }
 
+  /** From now on a handshake must carry auth.token === token (undefined: no token needed, the default). */
+  requireToken(token: string | undefined): void {
+    this.requiredToken = token;
+  }
+
   private admit(req: http.IncomingMessage, callback: (err: string | null | undefined, success: boolean) => void): void {
     // Only a new Engine.IO session counts; the requests of an open one (polling, upgrade) carry its sid.
     if (new URL(req.url ?? '/', 'http://x').searchParams.has('sid')) return callback(null, true);
@@ -192,6 +199,10 @@ export class SocketIoReferenceServer implements StreamReferenceServer {
     const name = (auth as { name?: unknown } | null)?.name;
     if (typeof name !== 'string') return handshakeError('NAME_REQUIRED', 'auth.name is required: connect with io(url, { auth: { name: "Ada" } })');
     if (!SOCKET_IO_RULES.name.test(name)) return handshakeError('BAD_NAME', 'auth.name must be 1 to 32 characters with no control characters');
+    if (this.requiredToken === undefined) return undefined;
+    const token = (auth as { token?: unknown }).token;
+    if (token === undefined) return handshakeError('TOKEN_REQUIRED', 'auth.token is required by this server');
+    if (token !== this.requiredToken) return handshakeError('BAD_TOKEN', 'auth.token is not valid');
     return undefined;
   }
 

@@ -7,6 +7,7 @@ export const SECTION_LABELS = {
   '02-understanding-sockets': 'Understanding Sockets',
   '03-tcp-sockets': 'TCP Sockets',
   '04-websockets': 'WebSockets',
+  '05-socket-io': 'Socket.IO',
 };
 
 /** "04-web-sockets" → "Web Sockets" unless it has a label above. */
