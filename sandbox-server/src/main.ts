@@ -9,6 +9,7 @@ import { loadConfig, PROJECT_ROOT, type Config } from './config.ts';
 import { createApp } from './app.ts';
 import { createEditorSocket, EDITOR_SOCKET_PATH } from './editor-socket/endpoint.ts';
 import { UpgradeRouter, addLiveRoutes, livePath, LIVE_SERVER_NAMES } from './live-routes.ts';
+import { ChatTerminalBridge, CHAT_TERMINAL_PATH, addChatTerminalRoute, connectHost } from './chat-terminal-bridge.ts';
 import { ExerciseCatalog } from './exercises/catalog.ts';
 import { Harness } from './harness/run-harness.ts';
 import { Grader } from './grading/grader.ts';
@@ -50,6 +51,9 @@ export async function startServer(baseConfig: Config): Promise<RunningServer> {
   const wss = editorSocket.wss;
   const upgrades = new UpgradeRouter().add(EDITOR_SOCKET_PATH, editorSocket.handleUpgrade);
   addLiveRoutes(upgrades, shared, config.trustProxyHops);
+  // The lessons' chat terminal: one TCP connection to the shared chat per browser WebSocket.
+  const chatBridge = new ChatTerminalBridge({ host: connectHost(config.host), port: shared.ports.chat }, { idleTimeoutMs: config.reference.idleTimeoutMs });
+  addChatTerminalRoute(upgrades, chatBridge, config.trustProxyHops);
   upgrades.attach(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -66,6 +70,7 @@ export async function startServer(baseConfig: Config): Promise<RunningServer> {
         for (const client of wss.clients) client.terminate();
         wss.close();
         await harness.shutdown(); // kills running learner processes
+        await chatBridge.close();
         await shared.close();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -100,7 +105,7 @@ async function main(): Promise<void> {
   }
   const listed = REFERENCE_SERVER_NAMES.map((name) => `${REFERENCE_SERVERS[name].title} on ${config.host}:${ports[name]}`);
   console.log(`Reference servers: ${listed.join(', ')}`);
-  console.log(`WebSocket servers for browsers: ${LIVE_SERVER_NAMES.map(livePath).join(', ')} on the main port`);
+  console.log(`WebSocket servers for browsers: ${[...LIVE_SERVER_NAMES.map(livePath), CHAT_TERMINAL_PATH].join(', ')} on the main port`);
   console.log(`Learner code isolation: ${services.harness.isolation.isolation}`);
   console.log(`Socket Mastery listening on ${running.url}`);
 
