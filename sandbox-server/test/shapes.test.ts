@@ -104,7 +104,7 @@ describe('what the server sends', () => {
     await until((m) => m.type === 'error');
     ws.close();
     // Each kind the protocol has was sent at least once, and every message parses as it is.
-    expect(new Set(messages.map((m) => m.type))).toEqual(new Set(['output', 'exit', 'compile-error', 'limit', 'test', 'verdict', 'error']));
+    expect(new Set(messages.map((m) => m.type))).toEqual(new Set(['output', 'exit', 'compile-error', 'limit', 'test', 'verdict', 'error', 'traffic']));
     for (const message of messages) expect(serverMessageSchema.parse(message)).toEqual(message);
   });
 

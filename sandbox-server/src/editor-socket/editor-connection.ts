@@ -103,6 +103,7 @@ export class EditorConnection {
         services: exercise?.services,
         signal,
         onOutput: (stream, text) => this.send({ type: 'output', id, stream, text }),
+        onTraffic: (batch) => this.send({ type: 'traffic', id, ...batch }),
       }),
     ).catch((err) => {
       if (!signal.aborted) throw err;
@@ -124,6 +125,7 @@ export class EditorConnection {
         onOutput: (stream, text) => this.send({ type: 'output', id, stream, text }),
         onTest: (test) => this.send({ type: 'test', id, test }),
         onCompileError: (error) => this.send({ type: 'compile-error', id, ...error }),
+        onTraffic: (batch) => this.send({ type: 'traffic', id, ...batch }),
       }),
     ).catch((err): Verdict => {
       if (!signal.aborted) throw err;

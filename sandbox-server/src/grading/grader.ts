@@ -9,6 +9,7 @@ import type { OutputListener } from '../runner/output-capture.ts';
 import { gradingContext, GradingFailure, type GradeContext } from '../grading-kit/context.ts';
 import { MODULE_DRIVER_FILE, moduleDriverSource, replaceSpentModule } from '../grading-kit/learner-module.ts';
 import { learnerServer } from '../grading-kit/learner.ts';
+import { followTraffic, type TrafficListener } from '../harness/session-traffic.ts';
 import { loadSuite } from './load-suite.ts';
 import { runTestCase, setUpSuite, tearDownSuite, type RunStep, type TestCase, type TestFn } from './vitest-shim.ts';
 import type { CompileError } from '../shapes/run.ts';
@@ -22,6 +23,8 @@ export interface GradeOptions {
   /** Called with the location of a compile error (the verdict then has status "error"). */
   onCompileError?: (error: CompileError) => void;
   signal?: AbortSignal;
+  /** Streams the grade's traffic in batches as it goes; without it, the verdict holds the whole traffic. */
+  onTraffic?: TrafficListener;
 }
 
 export class Grader {
@@ -51,6 +54,7 @@ export class Grader {
       files,
       exercise.services,
     );
+    const traffic = followTraffic(session, options.onTraffic);
     const ctx: GradeContext = { session, exerciseId: exercise.id, kind: exercise.kind, shared: new Map(), processes: [], cleanups: [] };
     session.outputListener = options.onOutput;
     const stop = () => session.processes.forEach((p) => p.kill('stopped on request'));
@@ -83,7 +87,7 @@ export class Grader {
       await this.harness.closeSession(session);
     }
     const allPass = tests.length > 0 && tests.every((t) => t.status === 'pass');
-    return done({ status: allPass ? 'pass' : 'fail', tests });
+    return done({ status: allPass ? 'pass' : 'fail', tests, ...traffic.finish() });
   }
 
   private async runTest(ctx: GradeContext, test: TestCase, step: RunStep): Promise<TestResult> {
@@ -92,7 +96,9 @@ export class Grader {
       ctx.processes
         .map((p) => (p.stdout + p.stderr).slice(marks.get(p) ?? 0))
         .join('');
+    const endMark = ctx.session.traffic.markTest(test.name); // so the view can show this test's part of the traffic
     const error = await failureOf(() => runTestCase(test, step));
+    endMark();
     const output = capOutput(outputSince());
     replaceSpentModule(ctx); // a stuck or ended module must not fail the next test too
     if (!error) return { name: test.name, status: 'pass', ...(output && { output }) };

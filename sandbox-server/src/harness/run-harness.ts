@@ -9,6 +9,7 @@ import type { OutputListener } from '../runner/output-capture.ts';
 import type { RunResult } from '../shapes/run.ts';
 import type { RunService } from '../shapes/exercise.ts';
 import { Session } from './session.ts';
+import { followTraffic, type TrafficListener } from './session-traffic.ts';
 
 export interface RunOptions {
   code: string;
@@ -18,6 +19,8 @@ export interface RunOptions {
   onOutput?: OutputListener;
   /** Aborting stops the program (the editor's Stop, or a closed WebSocket). */
   signal?: AbortSignal;
+  /** Streams the run's traffic in batches as it goes; without it, the result holds the whole traffic. */
+  onTraffic?: TrafficListener;
 }
 
 export class Harness {
@@ -51,6 +54,8 @@ export class Harness {
       return { stdout: '', stderr: compiled.error.message + '\n', exitCode: null, signal: null, timedOut: false, compileError: compiled.error, durationMs: Date.now() - started };
     }
     const session = await this.openSession(compiled.js, this.limitsFor(options.limits), undefined, options.services);
+    const traffic = followTraffic(session, options.onTraffic);
+    let result: RunResult;
     try {
       session.outputListener = options.onOutput;
       const learner = session.startLearner();
@@ -58,10 +63,11 @@ export class Harness {
       options.signal?.addEventListener('abort', stop, { once: true });
       const exit = await learner.exited;
       options.signal?.removeEventListener('abort', stop);
-      return { stdout: learner.stdout, stderr: learner.stderr, ...exit, durationMs: Date.now() - started };
+      result = { stdout: learner.stdout, stderr: learner.stderr, ...exit, durationMs: Date.now() - started };
     } finally {
       await this.closeSession(session);
     }
+    return { ...result, ...traffic.finish() };
   }
 
   /** Kills every running learner process and closes every session (server shutdown). */

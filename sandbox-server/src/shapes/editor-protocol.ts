@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { codeField, exerciseIdField, fieldRefusal, refusalOf, requestIdField, type Refusal } from './requests.ts';
 import { compileErrorSchema, runResultSchema } from './run.ts';
+import { trafficSchema } from './traffic.ts';
 import { testResultSchema, verdictSchema } from './verdict.ts';
 
 export type { Refusal };
@@ -60,6 +61,11 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('output'), id: jobId, stream: z.enum(['stdout', 'stderr']), text: z.string() }),
   /** A limit stopped the program (also said in the job's end message). */
   z.strictObject({ type: z.literal('limit'), id: jobId, message: z.string() }),
+  /**
+   * What the program exchanged since the last such message, while it runs (events and test marks new
+   * since then; endpoints and truncation as they are now). The last one comes before the exit or verdict.
+   */
+  z.strictObject({ type: z.literal('traffic'), id: jobId, ...trafficSchema.shape }),
   /** One test of a check, as it finishes. */
   z.strictObject({ type: z.literal('test'), id: jobId, test: testResultSchema }),
   /** The end of a run. */

@@ -2,6 +2,7 @@
 // error that stops a program before it starts. Browser-safe (no node: imports): the site imports
 // its types.
 import { z } from 'zod';
+import { trafficSchema } from './traffic.ts';
 
 export const compileErrorSchema = z.strictObject({
   /** `main.ts:3:14: error: Expected ";" but found "x"` (one line per error). */
@@ -24,5 +25,7 @@ export const runResultSchema = z.strictObject({
   limit: z.string().optional(),
   compileError: compileErrorSchema.optional(),
   durationMs: z.number().nonnegative(),
+  /** What the program exchanged with its run's servers (POST /api/run; the editor socket streams it instead). */
+  traffic: trafficSchema.optional(),
 });
 export type RunResult = z.infer<typeof runResultSchema>;

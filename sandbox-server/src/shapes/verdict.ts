@@ -2,6 +2,7 @@
 // grader builds it, the API and the editor socket send it, the site shows it, the content checker
 // reads it. Browser-safe (no node: imports): the site imports its types.
 import { z } from 'zod';
+import { trafficSchema } from './traffic.ts';
 
 export const testStatusSchema = z.enum(['pass', 'fail', 'error']);
 export type TestStatus = z.infer<typeof testStatusSchema>;
@@ -27,6 +28,8 @@ export const verdictSchema = z.strictObject({
   message: z.string().optional(),
   tests: z.array(testResultSchema),
   durationMs: z.number().nonnegative(),
+  /** What was exchanged while the tests ran, with each test's marks (over HTTP; the editor socket streams it instead). */
+  traffic: trafficSchema.optional(),
 });
 export type Verdict = z.infer<typeof verdictSchema>;
 
