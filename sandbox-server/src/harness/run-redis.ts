@@ -35,6 +35,10 @@ export class RunRedis {
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
   }
 
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   /** What a program is given as REDIS_URL (node-redis and ioredis both read it). */
   get url(): string {
     return `redis://:${this.password}@127.0.0.1:${this.port}`;

@@ -39,3 +39,10 @@ export function requireStrongIsolation(host: IsolationHost = {}): void {
   const problem = strongIsolationProblem(host);
   if (problem) throw new MissingPrerequisite(problem);
 }
+
+/** Throws the one-line reason when redis-server (a run's own Redis) is not installed. */
+export function requireRedis(): void {
+  if (findCommand('redis-server')) return;
+  const pkg = wantedPackages(false).find((p) => p.command === 'redis-server')!.package;
+  throw new MissingPrerequisite(`${pkg} is not installed: run \`npm run setup\` as root, or \`apt-get install -y ${pkg}\``);
+}
