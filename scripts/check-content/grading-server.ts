@@ -12,7 +12,8 @@ export type { RunResult };
 export interface GradingServer {
   url: string;
   submit(exerciseId: string, code: string): Promise<Verdict>;
-  run(code: string): Promise<RunResult>;
+  /** Runs as the Run button does; with an exercise id, with that exercise's limits and services (as a Playground with exercise="<id>"). */
+  run(code: string, exerciseId?: string): Promise<RunResult>;
   stop(): Promise<void>;
 }
 
@@ -34,7 +35,7 @@ export async function startGradingServer(exercisesDir: string): Promise<GradingS
   return {
     url: server.url,
     submit: (id, code) => post(`/api/exercises/${encodeURIComponent(id)}/submissions`, { code }).then((body) => verdictSchema.parse(body)),
-    run: (code) => post('/api/run', { code }).then((body) => runResultSchema.parse(body)),
+    run: (code, exerciseId) => post('/api/run', { code, exerciseId }).then((body) => runResultSchema.parse(body)),
     async stop() {
       await server.stop();
     },

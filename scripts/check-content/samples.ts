@@ -17,6 +17,8 @@ export const MAX_FREESTANDING_LINES = 5;
 
 interface Expectation {
   stdout: string[];
+  /** Run the sample as a Playground with exercise="<id>" runs: with that exercise's limits and services (a Redis). */
+  exercise?: string;
 }
 
 type Expectations = { ok: true; entries: Record<string, Expectation> } | { ok: false; problem?: Problem };
@@ -54,6 +56,18 @@ export function checkSampleExpectations(content: Content): Problem[] {
     if (!content.samples.includes(sample)) {
       problems.push({ check: 'samples', file, field: sample, message: 'no such sample file', fix: `Remove the entry, or fix its name (samples: ${content.samples.join(', ') || 'none'}).` });
       continue;
+    }
+    if (expectation?.exercise !== undefined) {
+      const ids = content.exercises.map((e) => e.id);
+      if (typeof expectation.exercise !== 'string' || !ids.includes(expectation.exercise)) {
+        problems.push({
+          check: 'samples',
+          file,
+          field: `${sample}.exercise`,
+          message: `${JSON.stringify(expectation.exercise)} is not an exercise, so the sample cannot run with its services`,
+          fix: `Name the exercise whose services the sample needs (the one its lesson's <Playground exercise="…"> names), e.g. "exercise": "${ids.find((id) => id.includes('redis')) ?? ids[0] ?? '<exercise id>'}", or remove the field.`,
+        });
+      }
     }
     if (!Array.isArray(expectation?.stdout) || expectation.stdout.length === 0) {
       problems.push({ check: 'samples', file, field: `${sample}.stdout`, message: 'needs at least one pattern', fix: 'Add a regular expression that a correct run prints, e.g. "^received: hello$".' });
@@ -114,7 +128,7 @@ export async function checkSampleRuns(content: Content, sandbox: GradingServer):
       const file = path.join(content.roots.samplesDir, sample);
       let result: RunResult;
       try {
-        result = await sandbox.run(readFileSync(file, 'utf8'));
+        result = await sandbox.run(readFileSync(file, 'utf8'), entries[sample]?.exercise);
       } catch (err) {
         problems.push({ check: 'samples', file: shown(content.roots, file), message: `the server could not run it: ${(err as Error).message}`, fix: 'Run it in `npm run dev` to see what happens; the server log says more.' });
         return;

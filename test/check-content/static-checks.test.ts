@@ -261,6 +261,11 @@ describe('samples and types', () => {
     expect(p.line).toBeGreaterThan(1);
   });
 
+  it('catches a sample entry whose exercise (whose services it runs with) does not exist', async () => {
+    const problems = await problemsAfter((t) => t.edit('lessons/samples/expectations.json', '"stdout"', '"exercise": "no-such-exercise", "stdout"'));
+    expectProblem(problems, { file: 'lessons/samples/expectations.json', field: '01-basics/hello.ts.exercise', check: 'samples', message: 'is not an exercise' });
+  });
+
   it('catches a long TypeScript block in a lesson that is not an excerpt of a sample', async () => {
     const block = '```ts\nconst a = 1;\nconst b = 2;\nconst c = 3;\nconst d = 4;\nconst e = 5;\nconst f = 6;\n```\n';
     expectProblem(await problemsAfter((t) => t.append(LESSON_FILE, `\n${block}`)), { file: LESSON_FILE, check: 'samples', message: 'not an excerpt' });
