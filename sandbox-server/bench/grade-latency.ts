@@ -1,5 +1,5 @@
 // `npm run bench`: time from submission to verdict for each benchmarked exercise's solution
-// (tcp-echo-server, ws-echo-server; BENCH_EXERCISES=a,b to choose), through
+// (tcp-echo-server, ws-echo-server, sio-event-server, sio-redis-scaling; BENCH_EXERCISES=a,b to choose), through
 // POST /api/exercises/:id/submissions. Prints figures; asserts nothing about time.
 //
 //   sequential  BENCH_RUNS submissions one after another, warm server (pods ready)
@@ -22,7 +22,7 @@ const SEQUENTIAL = Number(process.env.BENCH_RUNS ?? 30);
 const BURST = Number(process.env.BENCH_BURST ?? 20);
 const COLD = process.env.BENCH_COLD !== '0';
 const WARMUP = 3;
-const EXERCISES = (process.env.BENCH_EXERCISES ?? 'tcp-echo-server,ws-echo-server')
+const EXERCISES = (process.env.BENCH_EXERCISES ?? 'tcp-echo-server,ws-echo-server,sio-event-server,sio-redis-scaling')
   .split(',')
   .filter((id) => existsSync(path.join(PROJECT_ROOT, 'exercises', id, 'solution.ts')))
   .map((id) => ({ id, code: readFileSync(path.join(PROJECT_ROOT, 'exercises', id, 'solution.ts'), 'utf8') }));
