@@ -48,12 +48,19 @@ export class Grader {
     }
 
     const files = exercise.kind === 'module' ? { [MODULE_DRIVER_FILE]: moduleDriverSource() } : undefined;
-    const session = await this.harness.openSession(
-      compiled.js,
-      this.harness.limitsFor({ ...exercise.limits, timeoutMs: this.harness.config.grade.processTimeoutMs }),
-      files,
-      exercise.services,
-    );
+    let session;
+    try {
+      session = await this.harness.openSession(
+        compiled.js,
+        this.harness.limitsFor({ ...exercise.limits, timeoutMs: this.harness.config.grade.processTimeoutMs }),
+        files,
+        exercise.services,
+      );
+    } catch (err) {
+      // e.g. a Redis of its own that could not start: the server's set-up is at fault, not the code.
+      const needs = exercise.services.length ? ` (it needs ${exercise.services.join(', ')} of its own)` : '';
+      return done({ status: 'error', message: `This exercise could not be graded: the server could not prepare its run${needs}: ${(err as Error).message}. This is a fault in the server's set-up, not in your code.`, tests: [] });
+    }
     const traffic = followTraffic(session, options.onTraffic);
     const ctx: GradeContext = { session, exerciseId: exercise.id, kind: exercise.kind, shared: new Map(), processes: [], cleanups: [] };
     session.outputListener = options.onOutput;
