@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { getJson, LEARNER_ENVIRONMENT, postJson, ROOT, startServerProcess, type ServerProcess } from './support/server-process.ts';
-import { requireStrongIsolation } from './support/prerequisites.ts';
+import { requireRedis, requireStrongIsolation } from './support/prerequisites.ts';
 
 const echo = (file: string) => readFileSync(path.join(ROOT, 'exercises/tcp-echo-server', file), 'utf8');
 let server: ServerProcess;
@@ -23,6 +23,12 @@ describe('GET /api/health', () => {
     expect(json).toMatchObject({ status: 'ok', isolation: 'bwrap' });
     expect(json.referenceServers.echo).toBeGreaterThan(0);
     expect(json.referenceServers.chat).toBeGreaterThan(0);
+    expect(json.referenceServers.socketIo).toBeGreaterThan(0);
+  });
+
+  it("reports whether runs can have a Redis of their own", async () => {
+    requireRedis();
+    expect((await getJson(`${server.url}/api/health`)).json.runServices).toEqual({ redis: 'available' });
   });
 
   it('reports the warm pool, which fills up to its target (2 in tests)', async () => {

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { compileTypeScript } from '../src/compile/compile.ts';
 import { loadConfig } from '../src/config.ts';
 import { Session } from '../src/harness/session.ts';
+import { redisInstalled } from '../src/harness/run-redis.ts';
 import { createIsolation } from '../src/runner/index.ts';
 import type { Isolation } from '../src/runner/learner-process.ts';
 import { isAlive } from '../src/runner/is-alive.ts';
@@ -210,5 +211,13 @@ await tried('still serves', () => client.ping());`),
     expect(isAlive(pid)).toBe(false);
     expect((await readdir(workDir)).filter((name) => name.startsWith('services-'))).toEqual([]);
     expect(existsSync(`/proc/${pid}`)).toBe(false);
+  });
+});
+
+describe('redisInstalled', () => {
+  it('finds redis-server on PATH, and says no for a PATH without it', () => {
+    requireRedis();
+    expect(redisInstalled()).toBe(true);
+    expect(redisInstalled('/nonexistent:/also/not')).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 // The JSON API (see sandbox-server/README.md for the shapes).
 import { Router, type Response } from 'express';
 import type { Exercise } from '../exercises/catalog.ts';
+import { redisInstalled } from '../harness/run-redis.ts';
 import { findExercise, inRunSlot, type Services } from '../services.ts';
 import { runBodySchema, submissionBodySchema } from '../shapes/requests.ts';
 import { readBody } from './validate.ts';
@@ -23,6 +24,7 @@ export function apiRouter(services: Services, version: string): Router {
       referenceServers: services.shared?.ports ?? null,
       limits: config.limits,
       runSlots: { slots: services.slots.slots, queue: services.slots.queueLength, active: services.slots.active, queued: services.slots.queued },
+      runServices: { redis: redisInstalled() ? 'available' : 'redis-server is not installed (npm run setup installs it)' },
     });
   });
 

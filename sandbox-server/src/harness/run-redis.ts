@@ -6,7 +6,9 @@
 // output buffers; nothing touches the disk; administrative and scripting commands are not allowed.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { accessSync, constants } from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { freePort } from './free-port.ts';
 
 export const REDIS_COMMAND = 'redis-server';
@@ -21,6 +23,18 @@ export interface RedisLimits {
 export const DEFAULT_REDIS_LIMITS: RedisLimits = { maxMemoryMb: 32, maxClients: 64, pubsubBufferMb: 8 };
 
 const READY_WITHIN_MS = 5000;
+
+/** Whether redis-server is on PATH (health reports it: without it, exercises with "services": ["redis"] cannot be graded). */
+export function redisInstalled(searchPath = process.env.PATH ?? ''): boolean {
+  return searchPath.split(path.delimiter).some((dir) => {
+    try {
+      accessSync(path.join(dir, REDIS_COMMAND), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
 
 export class RunRedis {
   private stopped = false;
