@@ -1,36 +1,13 @@
-/** localStorage with a prefix, that never throws (private mode, quota, disabled storage). */
-const PREFIX = 'socket-mastery:';
+/** The course's localStorage: every key under one prefix, calls that never throw (see storage-prefixed.ts). */
+import { keys } from './storage-keys.ts';
+import { prefixedStore } from './storage-prefixed.ts';
 
-export const store = {
-  get(key: string): string | null {
-    try {
-      return localStorage.getItem(PREFIX + key);
-    } catch {
-      return null;
-    }
-  },
-  set(key: string, value: string) {
-    try {
-      localStorage.setItem(PREFIX + key, value);
-    } catch {
-      /* storage full or disabled: edits just are not kept */
-    }
-  },
-  remove(key: string) {
-    try {
-      localStorage.removeItem(PREFIX + key);
-    } catch {
-      /* ignore */
-    }
-  },
-};
+export { keys };
 
-/** Keys shared by the exercise panel and the overview page. */
-export const keys = {
-  exerciseCode: (id: string) => `exercise:${id}:code`,
-  solved: (id: string) => `exercise:${id}:solved`,
-  playground: (page: string, name: string) => `playground:${page}:${name}`,
-};
+/** Reset on the overview removes everything under this prefix, and nothing else of the origin. */
+export const STORAGE_PREFIX = 'socket-mastery:';
+
+export const store = prefixedStore(() => localStorage, STORAGE_PREFIX);
 
 export function isSolved(id: string): boolean {
   return store.get(keys.solved(id)) !== null;
