@@ -25,6 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { progressSteps } from './browser-steps/progress.mjs';
 import { recordServer } from './test-run.mjs';
 // TypeScript, so this script runs under tsx (npm run test:browser).
 import { REFERENCE_SERVERS } from '../sandbox-server/src/reference-servers/registry.ts';
@@ -632,6 +633,7 @@ async function main() {
     await browserSampleSteps(page, server.base, axeSource);
     await browserApiPageSteps(page, server.base);
     await webSocketExerciseSteps(page, server.base);
+    await progressSteps({ browser, base: server.base, root, lessonUrl: lesson.url, exerciseId: EXERCISE, solution, step, assert, runAxe, axeSource, pasteIntoEditor });
 
     await step('no uncaught errors in the page', async () => {
       // (Playwright reports the learner frames' errors here too: the ones a step raised on purpose are not the site's)
