@@ -14,7 +14,8 @@
 //    (before and after the editor mounts); then the browser-side lesson (/04-websockets/browser-client/):
 //    its echo page runs in a sandboxed frame against /live/wsEcho and shows the echo in its console and,
 //    as text, in its page; Stop removes the frame; an edit runs in a fresh one; the isolation probe
-//    shows the frame refused the site's localStorage, cookies and page, and a connection elsewhere; axe.
+//    shows the frame refused the site's localStorage, cookies and page, and a connection elsewhere; axe;
+//    then the live demos (chat terminal, collaborative editor, dashboard: scripts/browser-steps/demos.mjs).
 // Prints PASS/FAIL per step and "N passed, N failed"; exits non-zero on any failure. The server
 // and the browser are stopped in every case, and `npm run test:browser` runs this inside a test run
 // (scripts/test-run.mjs) that fails if either, or a temp dir, is left.
@@ -27,6 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { progressSteps } from './browser-steps/progress.mjs';
 import { recordServer } from './test-run.mjs';
+import { demoSteps } from './browser-steps/demos.mjs';
 // TypeScript, so this script runs under tsx (npm run test:browser).
 import { REFERENCE_SERVERS } from '../sandbox-server/src/reference-servers/registry.ts';
 
@@ -197,7 +199,8 @@ async function storedCode(page) {
   return page.evaluate((k) => localStorage.getItem(k), `${STORAGE_PREFIX}exercise:${EXERCISE}:code`);
 }
 
-async function runAxe(page, axeSource) {
+/** `context`: what axe checks (axe's context: the whole page unless it says include/exclude). */
+async function runAxe(page, axeSource, context = null) {
   // Expressive Code makes a code block that overflows focusable (tabindex) from a ResizeObserver,
   // debounced 250 ms then run when idle: let it settle first, or axe races it (scrollable-region-focusable
   // came and went from run to run). A block still unmarked after that is reported as it should be.
@@ -205,11 +208,11 @@ async function runAxe(page, axeSource) {
     .waitForFunction(() => [...document.querySelectorAll('.expressive-code pre')].every((pre) => pre.scrollWidth <= pre.clientWidth || pre.hasAttribute('tabindex')), null, { timeout: 3000 })
     .catch(() => {});
   if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: axeSource });
-  const res = await page.evaluate(async () => {
+  const res = await page.evaluate(async (ctx) => {
     // eslint-disable-next-line no-undef
-    const r = await axe.run(document, { resultTypes: ['violations'] });
+    const r = await axe.run(ctx ?? document, { resultTypes: ['violations'] });
     return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')), why: v.nodes[0]?.any?.[0]?.message ?? v.nodes[0]?.failureSummary ?? '' }));
-  });
+  }, context);
   const bad = res.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   const minor = res.filter((v) => !bad.includes(v)).map((v) => `${v.id}(${v.impact})`);
   assert(!bad.length, bad.map((v) => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.join(', ')} (${v.why})`).join('; '));
@@ -634,6 +637,7 @@ async function main() {
     await browserApiPageSteps(page, server.base);
     await webSocketExerciseSteps(page, server.base);
     await progressSteps({ browser, base: server.base, root, lessonUrl: lesson.url, exerciseId: EXERCISE, solution, step, assert, runAxe, axeSource, pasteIntoEditor });
+    await demoSteps({ browser, base: server.base, step, assert, runAxe: (p, context) => runAxe(p, axeSource, context) });
 
     await step('no uncaught errors in the page', async () => {
       // (Playwright reports the learner frames' errors here too: the ones a step raised on purpose are not the site's)
