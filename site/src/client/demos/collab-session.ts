@@ -7,7 +7,7 @@
 // it (transform); a stale rejection of the edit in flight is answered by sending it again, already
 // moved, against the version named. So the text box always shows the server's text plus the
 // learner's own pending typing, and, once nothing is pending, exactly the server's text.
-import { applyOp, codePointLength, diff, isNoop, moveCursor, transform, type EditOp } from './collab-ops';
+import { applyOp, codePointLength, diff, isNoop, moveCursor, transform, type EditOp } from './collab-ops.ts';
 
 export interface CollabUser {
   id: string;
