@@ -16,6 +16,7 @@ type Kind = 'info' | 'done' | 'error';
 class ProgressPanel {
   private readonly status: HTMLElement;
   private readonly fileInput: HTMLInputElement;
+  private sayTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly root: HTMLElement) {
     this.status = this.$('[data-progress-status]');
@@ -54,11 +55,12 @@ class ProgressPanel {
 
   private say(text: string, kind: Kind = 'info') {
     this.status.dataset.kind = kind;
-    // the same words twice in a row would not be announced again: clear first
+    // the same words twice in a row would not be announced again: clear, then write in a later task
     this.status.textContent = '';
-    requestAnimationFrame(() => {
+    clearTimeout(this.sayTimer);
+    this.sayTimer = setTimeout(() => {
       this.status.textContent = text;
-    });
+    }, 50);
   }
 
   private changed() {
