@@ -1,0 +1,266 @@
+import { describe, it } from 'vitest';
+import { GradingFailure, learnerServer, oncePerGrade, show, showCall, type ReceivedEvent, type TestSocketIo, type TestSocketIoOptions } from '../../sandbox-server/src/grading-kit/index.ts';
+import { expectOk, expectRefused, explainCrash, request } from '../sio-event-server/ack-replies.ts';
+
+/** A room name no earlier test of this grade used. */
+const fresh = () => oncePerGrade('fresh-rooms', () => ({ n: 0 }));
+const unique = (prefix: string) => `${prefix}-${++fresh().n}`;
+
+async function connect(name: string, options: Partial<TestSocketIoOptions> = {}): Promise<TestSocketIo> {
+  return (await learnerServer()).connectSocketIo({ label: name, auth: { name }, ...options });
+}
+
+/** Joins `room` and checks the answer lists `members` (the joiner last). */
+async function join(client: TestSocketIo, room: string, members: string[], what = `joining ${room}`): Promise<void> {
+  const reply = await expectOk(client, 'join', [room], what);
+  if (reply.room !== room || show(reply.members) !== show(members)) {
+    throw new GradingFailure(
+      `${client.label} sent join(${show(room)}) (${what}) and expected { ok: true, room: ${show(room)}, members: ${show(members)} } (every member's name, in the order they joined, ${client.label} last), but got ${show(reply)}${explainMembers(reply.members, members)}`,
+    );
+  }
+}
+
+/** Connects `name` and joins `room`, where `before` are already. */
+async function member(name: string, room: string, before: string[] = []): Promise<TestSocketIo> {
+  const client = await connect(name);
+  await join(client, room, [...before, name]);
+  return client;
+}
+
+/** A hint for a members list that holds the right people in another form. */
+function explainMembers(got: unknown, expected: string[]): string {
+  if (!Array.isArray(got)) return '';
+  if (got.length === expected.length && got.every((m) => typeof m === 'string' && /^[\w-]{20}$/.test(m) && !expected.includes(m))) return ': those look like socket ids; list the names (from the handshake auth)';
+  if (show([...got].sort()) === show([...expected].sort())) return ': the right names in another order; list them in the order they joined';
+  return '';
+}
+
+async function expectMembers(client: TestSocketIo, room: string, members: string[], what: string): Promise<void> {
+  const reply = await expectOk(client, 'members', [room], what);
+  if (reply.room !== room || show(reply.members) !== show(members)) {
+    throw new GradingFailure(`${client.label} sent members(${show(room)}) (${what}) and expected { ok: true, room: ${show(room)}, members: ${show(members)} }, but got ${show(reply)}${explainMembers(reply.members, members)}`);
+  }
+}
+
+/** The next event `name` must be exactly `payload` (extra fields allowed). */
+async function expectNotice(client: TestSocketIo, event: string, payload: Record<string, unknown>, what: string): Promise<void> {
+  const matches = (e: ReceivedEvent) => e.event === event && Object.entries(payload).every(([k, v]) => show((e.args[0] as Record<string, unknown> | undefined)?.[k]) === show(v));
+  await client.expectEvent(matches, { what: `${showCall(event, [payload])} (${what})` });
+}
+
+interface NothingMore {
+  /** Which unread events count (default: every one). */
+  only?: (e: ReceivedEvent) => boolean;
+  /** A failure message of its own for the event that came. */
+  explain?: (e: ReceivedEvent) => string | undefined;
+}
+
+/**
+ * Proves `client` got nothing more: a request's answer comes after every event the server sent the
+ * client before handling it, so whatever is still unread once the answer is in came before it.
+ */
+async function expectNothingMore(client: TestSocketIo, what: string, { only = () => true, explain }: NothingMore = {}): Promise<void> {
+  await request(client, 'members', ['marker'], 'a request whose answer comes after every event your server sent before it');
+  const extra = client.pending.find(only);
+  if (!extra) return;
+  throw new GradingFailure(explain?.(extra) ?? `${client.label} expected nothing more (${what}), but your server sent it ${showCall(extra.event, extra.args)}`);
+}
+
+const isMessage = (e: ReceivedEvent) => e.event === 'message';
+const isJoined = (e: ReceivedEvent) => e.event === 'joined';
+const isLeft = (e: ReceivedEvent) => e.event === 'left';
+const isOwn = (client: TestSocketIo, e: ReceivedEvent) => (e.args[0] as { name?: unknown; from?: unknown } | undefined)?.[e.event === 'message' ? 'from' : 'name'] === client.label;
+
+describe('rooms server', () => {
+  describe('joining', () => {
+    it('answers join with every member in join order, the joiner last, and tells the others with joined', async () => {
+      // Neither alphabetical nor reversed: join order is its own order.
+      const room = unique('lobby');
+      const zoe = await member('zoe', room);
+      const ada = await member('ada', room, ['zoe']);
+      await expectNotice(zoe, 'joined', { room, name: 'ada' }, 'ada joined');
+      const mia = await member('mia', room, ['zoe', 'ada']);
+      await expectNotice(zoe, 'joined', { room, name: 'mia' }, 'mia joined');
+      await expectNotice(ada, 'joined', { room, name: 'mia' }, 'mia joined');
+      await expectNothingMore(mia, 'its own join is answered through the callback; joined goes to the others', {
+        explain: (e) => (isJoined(e) && isOwn(mia, e) ? `mia got the joined notice of her own join (${showCall(e.event, e.args)}): socket.to(room) reaches the others, io.to(room) everyone in the room` : undefined),
+      });
+    });
+
+    it('changes nothing for a join to a room the client is already in: the same members, no second joined', async () => {
+      const room = unique('again');
+      const ada = await member('ada', room);
+      const bob = await member('bob', room, ['ada']);
+      await expectNotice(ada, 'joined', { room, name: 'bob' }, 'bob joined');
+      await join(bob, room, ['ada', 'bob'], `joining ${room} a second time`);
+      await expectNothingMore(ada, `bob joined ${room} again, where he already was`, {
+        only: isJoined,
+        explain: (e) => `ada got ${showCall(e.event, e.args)} a second time, when bob joined a room he was already in: a join to a room the client is in changes nothing (check socket.rooms.has(…) first)`,
+      });
+    });
+
+    it('takes names from the handshake (two members may share one), and answers join with BAD_NAME for a client without a valid name', async () => {
+      const room = unique('names');
+      const first = await member('sam', room);
+      const second = await member('sam', room, ['sam']);
+      await expectNotice(first, 'joined', { room, name: 'sam' }, 'the second sam joined');
+      const longest = 'twenty-characters-ok';
+      await member(longest, room, ['sam', 'sam']);
+      await expectMembers(second, room, ['sam', 'sam', longest], 'two members named sam are two members');
+      for (const auth of [undefined, {}, { name: 42 }, { name: '' }, { name: '   ' }, { name: 'n'.repeat(21) }]) {
+        const nameless = await (await learnerServer()).connectSocketIo({ label: `a client with auth ${show(auth) ?? 'undefined'}`, auth });
+        await expectRefused(nameless, 'join', [room], 'BAD_NAME', `auth.name must be a string of 1 to 20 characters, not only whitespace; this client connected with auth ${show(auth)}`);
+        nameless.close();
+      }
+      await expectMembers(first, room, ['sam', 'sam', longest], 'after the joins refused with BAD_NAME');
+    });
+
+    it('answers BAD_ROOM, for every event, for a room that is not 1 to 32 lower-case letters, digits or dashes', async () => {
+      const client = await connect('rita');
+      for (const room of ['', 'Lobby', 'two words', 'room!', 'r'.repeat(33), 42, null, ['lobby'], { room: 'lobby' }]) {
+        for (const [event, args] of [['join', [room]], ['leave', [room]], ['members', [room]], ['say', [room, 'hello']]] as const) {
+          await expectRefused(client, event, [...args], 'BAD_ROOM', 'a room is 1 to 32 characters of a-z, 0-9 and -');
+        }
+      }
+      await join(client, 'r'.repeat(32), ['rita'], 'a room of 32 characters');
+      await join(client, unique('a-9'), ['rita'], 'a room with a digit and dashes');
+    });
+  });
+
+  describe('messages', () => {
+    it('delivers say to exactly the other members of the room: not the sender, not another room, not a client in no room', async () => {
+      const [a, b] = [unique('red'), unique('blue')];
+      const ada = await member('ada', a);
+      const bob = await member('bob', a, ['ada']);
+      const cy = await member('cy', a, ['ada', 'bob']);
+      await join(cy, b, ['cy'], 'a second room');
+      const dee = await member('dee', b, ['cy']);
+      const eve = await connect('eve'); // in no room
+      await expectOk(ada, 'say', [a, 'hello red'], `ada is a member of ${a}`);
+      await expectNotice(bob, 'message', { room: a, from: 'ada', text: 'hello red' }, `ada's message to ${a}`);
+      await expectNotice(cy, 'message', { room: a, from: 'ada', text: 'hello red' }, `ada's message to ${a}`);
+      await expectOk(cy, 'say', [b, 'hello blue'], `cy is a member of ${b}`);
+      await expectNotice(dee, 'message', { room: b, from: 'cy', text: 'hello blue' }, `cy's message to ${b}`);
+      const rule = 'say reaches the other members of its room only: socket.to(room).emit(…), not io.to(room) (the sender too), socket.broadcast (every other client) or io.emit (everyone)';
+      const none = (who: TestSocketIo, why: string): NothingMore => ({ only: isMessage, explain: (e) => `${who.label} got ${showCall(e.event, e.args)}, ${why}: ${rule}` });
+      await expectNothingMore(ada, 'her own message back', none(ada, `but it is her own message (or one of ${b}, where she is not)`));
+      await expectNothingMore(dee, `a message of ${a}, where dee is not`, none(dee, `but dee is not in ${a} (or it is his own message)`));
+      await expectNothingMore(eve, 'a message of a room she is not in', none(eve, 'but eve is in no room'));
+      await expectNothingMore(bob, `a message of ${b}, where bob is not`, none(bob, `but bob is not in ${b}`));
+      await expectNothingMore(cy, 'his own message back', none(cy, 'his own message back, or a second copy'));
+    });
+
+    it('answers say with NOT_IN_ROOM from a client outside the room, and BAD_TEXT for a text that is not 1 to 500 characters; nothing is delivered', async () => {
+      const room = unique('texts');
+      const ada = await member('ada', room);
+      const outsider = await connect('otto');
+      await expectRefused(outsider, 'say', [room, 'let me in'], 'NOT_IN_ROOM', `otto is not a member of ${room}`);
+      const bob = await member('bob', room, ['ada']);
+      await expectNotice(ada, 'joined', { room, name: 'bob' }, 'bob joined');
+      for (const text of ['', '   ', 'x'.repeat(501), 42, null, { text: 'nested' }]) {
+        await expectRefused(bob, 'say', [room, text], 'BAD_TEXT', 'a text is a string of 1 to 500 characters, not only whitespace');
+      }
+      await expectNothingMore(ada, 'a message that was refused', {
+        only: isMessage,
+        explain: (e) => `ada got ${showCall(e.event, e.args)}, a message your server refused (otto is not in ${room}, or the text was bad): check membership and the text before sending (socket.to(room) works from outside the room too)`,
+      });
+      await expectOk(bob, 'say', [room, 'x'.repeat(500)], 'a text of exactly 500 characters');
+      await expectNotice(ada, 'message', { room, from: 'bob', text: 'x'.repeat(500) }, 'a text of 500 characters');
+    });
+  });
+
+  describe('leaving', () => {
+    it('leave: the others get left, the leaver is off the list and gets nothing more from the room; leaving a room it is not in is NOT_IN_ROOM', async () => {
+      const [room, other] = [unique('leave'), unique('elsewhere')];
+      const ada = await member('ada', room);
+      const bob = await member('bob', room, ['ada']);
+      await expectNotice(ada, 'joined', { room, name: 'bob' }, 'bob joined');
+      const reply = await expectOk(bob, 'leave', [room], `bob is in ${room}`);
+      if (reply.room !== room) throw new GradingFailure(`bob sent leave(${show(room)}) and got ${show(reply)}: expected { ok: true, room: ${show(room)} }`);
+      await expectNotice(ada, 'left', { room, name: 'bob' }, 'bob left');
+      await expectMembers(ada, room, ['ada'], 'after bob left');
+      await expectOk(ada, 'say', [room, 'bob is gone'], `ada is still in ${room}`);
+      await expectNothingMore(bob, `a message of ${room}, which he left`, {
+        only: (e) => isMessage(e) || isLeft(e),
+        explain: (e) => (isLeft(e) ? `bob got ${showCall(e.event, e.args)}: the one who leaves learns of it from the answer; left goes to those who stay` : undefined),
+      });
+      await expectRefused(bob, 'leave', [room], 'NOT_IN_ROOM', `bob left ${room} already`);
+      await expectRefused(bob, 'leave', [other], 'NOT_IN_ROOM', `bob never joined ${other}`);
+      await expectNothingMore(ada, 'a second left notice', { only: isLeft, explain: (e) => `ada got ${showCall(e.event, e.args)} again, for a leave answered NOT_IN_ROOM: a refused leave tells nobody anything` });
+      await join(bob, room, ['ada', 'bob'], `joining ${room} again: last in the list`);
+    });
+
+    it('a member who disconnects leaves every room it was in: each room hears it left, once, and lists it no more', async () => {
+      const [a, b] = [unique('first'), unique('second')];
+      const ada = await member('ada', a);
+      const cy = await member('cy', b);
+      const bob = await member('bob', a, ['ada']);
+      await join(bob, b, ['cy', 'bob'], 'a second room');
+      await expectNotice(ada, 'joined', { room: a, name: 'bob' }, 'bob joined');
+      await expectNotice(cy, 'joined', { room: b, name: 'bob' }, 'bob joined');
+      bob.close();
+      await disconnectedCheck(ada, cy, a, b);
+    });
+
+    it('a member whose connection drops (no goodbye) leaves every room the same way', async () => {
+      const [a, b] = [unique('first'), unique('second')];
+      const ada = await member('ada', a);
+      const cy = await member('cy', b);
+      const bob = await member('bob', a, ['ada']);
+      await join(bob, b, ['cy', 'bob'], 'a second room');
+      await expectNotice(ada, 'joined', { room: a, name: 'bob' }, 'bob joined');
+      await expectNotice(cy, 'joined', { room: b, name: 'bob' }, 'bob joined');
+      bob.dropTransport();
+      await disconnectedCheck(ada, cy, a, b);
+    });
+  });
+
+  describe('transports and odd emits', () => {
+    it('serves a member on HTTP long-polling like the others', async () => {
+      const room = unique('polling');
+      const ada = await member('ada', room);
+      const polly = await connect('polly', { transports: ['polling'] }).catch((err: unknown) => {
+        throw new GradingFailure(`${(err as Error).message}. A client limited to HTTP long-polling could not connect: keep both of Socket.IO's transports (do not set transports: ['websocket'] on the Server)`);
+      });
+      await join(polly, room, ['ada', 'polly']);
+      await expectNotice(ada, 'joined', { room, name: 'polly' }, 'polly joined, over long-polling');
+      await expectOk(ada, 'say', [room, 'hi polly'], `ada is in ${room}`);
+      await expectNotice(polly, 'message', { room, from: 'ada', text: 'hi polly' }, `ada's message, to a client on long-polling`);
+      await expectOk(polly, 'say', [room, 'hi ada'], `polly is in ${room}`);
+      await expectNotice(ada, 'message', { room, from: 'polly', text: 'hi ada' }, `polly's message, sent over long-polling`);
+    });
+
+    it('carries out events sent without a callback, and survives something else in its place and unknown events', async () => {
+      const room = unique('odd');
+      const ada = await member('ada', room);
+      const quiet = await connect('quinn');
+      quiet.emit('join', room);
+      await expectNotice(ada, 'joined', { room, name: 'quinn' }, 'quinn joined without a callback');
+      quiet.emit('say', room, 'no callback here');
+      await expectNotice(ada, 'message', { room, from: 'quinn', text: 'no callback here' }, 'a say without a callback');
+      quiet.emit('members', room, 42);
+      quiet.emit('say', room, 'a string where the callback goes', 'oops');
+      quiet.emit('dance', room);
+      quiet.emit('constructor');
+      await expectNotice(ada, 'message', { room, from: 'quinn', text: 'a string where the callback goes' }, 'a say with a string where the callback goes').catch((err: unknown) =>
+        explainCrash(err, 'when a client sent a number or a string where the callback goes, or an event it does not know. Check typeof callback === "function" before calling it'),
+      );
+      await expectMembers(ada, room, ['ada', 'quinn'], 'after the odd emits');
+    });
+  });
+});
+
+/** After bob (in rooms a and b, with ada in a and cy in b) disconnected: one left in each room, and off both lists. */
+async function disconnectedCheck(ada: TestSocketIo, cy: TestSocketIo, a: string, b: string): Promise<void> {
+  const hint = "announce departures in 'disconnecting', where socket.rooms still holds the rooms ('disconnect' comes after Socket.IO took the socket out of them all)";
+  for (const [client, room] of [[ada, a], [cy, b]] as const) {
+    await expectNotice(client, 'left', { room, name: 'bob' }, `bob, who was in ${a} and ${b}, disconnected`).catch((err: unknown) => {
+      throw new GradingFailure(`${(err as Error).message.replace(/\.+$/, '')}. Every room a disconnected member was in hears it left: ${hint}`);
+    });
+  }
+  await expectMembers(ada, a, ['ada'], 'after bob disconnected');
+  await expectMembers(cy, b, ['cy'], 'after bob disconnected');
+  for (const client of [ada, cy]) {
+    await expectNothingMore(client, 'a second left notice for bob', { only: isLeft, explain: (e) => `${client.label} got ${showCall(e.event, e.args)} after it had already heard bob left: one notice per room` });
+  }
+}
