@@ -34,8 +34,8 @@ export interface ChatBridgeLimits extends WsServerLimits {
 /**
  * Typing speed with room for a short paste, far below the chat's own 3,000 a minute. A message
  * larger than 16 KiB is no chat line: it closes the connection (1009); one of 4 KiB to 16 KiB is
- * refused with a sentence. At most half of the chat's connections come through the bridge, so
- * programs on CHAT_PORT always find room.
+ * refused with a sentence. At most half of the chat's connections come through the bridge (the
+ * course server passes half of REF_MAX_CONNECTIONS), so programs on CHAT_PORT always find room.
  */
 export const CHAT_BRIDGE_LIMITS: ChatBridgeLimits = {
   maxConnections: 128,

@@ -51,8 +51,12 @@ export async function startServer(baseConfig: Config): Promise<RunningServer> {
   const wss = editorSocket.wss;
   const upgrades = new UpgradeRouter().add(EDITOR_SOCKET_PATH, editorSocket.handleUpgrade);
   addLiveRoutes(upgrades, shared, config.trustProxyHops);
-  // The lessons' chat terminal: one TCP connection to the shared chat per browser WebSocket.
-  const chatBridge = new ChatTerminalBridge({ host: connectHost(config.host), port: shared.ports.chat }, { idleTimeoutMs: config.reference.idleTimeoutMs });
+  // The lessons' chat terminal: one TCP connection to the shared chat per browser WebSocket, for
+  // at most half of the chat's connections (programs on its port always find room).
+  const chatBridge = new ChatTerminalBridge(
+    { host: connectHost(config.host), port: shared.ports.chat },
+    { idleTimeoutMs: config.reference.idleTimeoutMs, maxConnections: Math.max(1, Math.floor(config.reference.maxConnections / 2)) },
+  );
   addChatTerminalRoute(upgrades, chatBridge, config.trustProxyHops);
   upgrades.attach(server);
   await new Promise<void>((resolve, reject) => {

@@ -34,7 +34,7 @@ class CourseChatTerminal extends HTMLElement {
   connectedCallback() {
     this.button('connect').addEventListener('click', () => void this.connect());
     this.button('disconnect').addEventListener('click', () => this.ws?.close(1000, 'left the page demo'));
-    whenNearView(this, () => void this.load());
+    whenNearView(this, () => this.load().catch(() => {})); // a failure is said in the status line
   }
 
   disconnectedCallback() {
@@ -74,13 +74,22 @@ class CourseChatTerminal extends HTMLElement {
       this.term = term;
       this.write('Press Connect to join the shared chat.\r\n');
       this.dataset.terminal = 'ready';
-    })();
+    })().catch((err: Error) => {
+      this.loading = undefined; // the next Connect tries again
+      delete this.dataset.terminal;
+      this.status(`The terminal could not load (${err.message}). Reload the page to try again.`);
+      throw err;
+    });
     return this.loading;
   }
 
   private async connect() {
     if (this.ws && this.ws.readyState <= WebSocket.OPEN) return;
-    await this.load();
+    try {
+      await this.load();
+    } catch {
+      return; // said in the status line
+    }
     const ws = new WebSocket(liveUrl('chat-terminal'));
     this.ws = ws;
     this.button('connect').hidden = true;

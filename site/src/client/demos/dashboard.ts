@@ -65,7 +65,9 @@ class CourseDashboard extends HTMLElement {
   connectedCallback() {
     this.button('pause').addEventListener('click', () => this.togglePause());
     this.button('connect').addEventListener('click', () => this.connect());
-    whenNearView(this, () => void this.start());
+    whenNearView(this, () =>
+      this.start().catch((err: Error) => this.status(`The charts could not load (${err.message}). Reload the page to try again.`)),
+    );
   }
 
   disconnectedCallback() {
