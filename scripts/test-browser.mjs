@@ -15,6 +15,7 @@
 //    its echo page runs in a sandboxed frame against /live/wsEcho and shows the echo in its console and,
 //    as text, in its page; Stop removes the frame; an edit runs in a fresh one; the isolation probe
 //    shows the frame refused the site's localStorage, cookies and page, and a connection elsewhere; axe;
+//    then the traffic view's sequence diagrams (scripts/browser-steps/traffic.mjs);
 //    then the live demos (chat terminal, collaborative editor, dashboard: scripts/browser-steps/demos.mjs).
 // Prints PASS/FAIL per step and "N passed, N failed"; exits non-zero on any failure. The server
 // and the browser are stopped in every case, and `npm run test:browser` runs this inside a test run
@@ -29,6 +30,7 @@ import { chromium } from 'playwright-core';
 import { progressSteps } from './browser-steps/progress.mjs';
 import { recordServer } from './test-run.mjs';
 import { demoSteps } from './browser-steps/demos.mjs';
+import { trafficSteps } from './browser-steps/traffic.mjs';
 // TypeScript, so this script runs under tsx (npm run test:browser).
 import { REFERENCE_SERVERS } from '../sandbox-server/src/reference-servers/registry.ts';
 
@@ -636,6 +638,7 @@ async function main() {
     await browserSampleSteps(page, server.base, axeSource);
     await browserApiPageSteps(page, server.base);
     await webSocketExerciseSteps(page, server.base);
+    await trafficSteps({ page, base: server.base, root, step, assert, axe: () => runAxe(page, axeSource), pasteIntoEditor });
     await progressSteps({ browser, base: server.base, root, lessonUrl: lesson.url, exerciseId: EXERCISE, solution, step, assert, runAxe, axeSource, pasteIntoEditor });
     await demoSteps({ browser, base: server.base, step, assert, runAxe: (p, context) => runAxe(p, axeSource, context) });
 

@@ -114,6 +114,7 @@ class CourseExercise extends CodePanel {
     delete this.dataset.verdict;
     this.setBusy(true);
     this.setStatus('Checking your code against the tests…');
+    this.traffic?.reset('check');
     this.current = serverConnection().request(
       { type: 'check', code: this.getCode(), exerciseId: this.dataset.id! },
       {
@@ -149,6 +150,7 @@ class CourseExercise extends CodePanel {
       pre.textContent = t.message;
       li.append(pre);
     }
+    if (t.status !== 'pass' && this.traffic) li.append(this.trafficLink(t.name));
     if (t.output) {
       const details = document.createElement('details');
       const summary = document.createElement('summary');
@@ -160,6 +162,20 @@ class CourseExercise extends CodePanel {
       li.append(details);
     }
     this.results().querySelector('[data-tests]')!.append(li);
+  }
+
+  /** A button that shows the test's part of the sequence diagram. */
+  private trafficLink(test: string): HTMLButtonElement {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'sm-btn sm-btn-small sm-traffic-test-link';
+    button.dataset.trafficTest = test;
+    button.textContent = 'Show what this test exchanged in the traffic diagram';
+    button.addEventListener('click', () => {
+      if (this.traffic?.hasTest(test)) this.traffic.showTest(test);
+      else this.setStatus('The traffic of this test has not arrived yet; try again in a moment.');
+    });
+    return button;
   }
 
   private showVerdict(v: Verdict) {
@@ -203,6 +219,9 @@ class CourseExercise extends CodePanel {
         break;
       case 'limit':
         this.appendOutput(`⏹ Stopped: ${msg.message}`, 'error');
+        break;
+      case 'traffic':
+        this.traffic?.add(msg);
         break;
       case 'compile-error':
         this.compileShown = true;

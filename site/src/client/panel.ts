@@ -6,6 +6,8 @@ import { loadEditor, whenWanted, type EditorHandle } from './editor-loader';
 import { serverConnection, type RequestHandle, type ServerMessage } from './server-connection';
 import { store } from './storage';
 import { showIsolationNotice } from './isolation-notice';
+import type { CourseTraffic } from './traffic-view';
+import './traffic-view';
 
 const COMPILE_LOC_RE = /main\.ts:(\d+):(\d+)(?::\s*(?:error:\s*)?(.*))?/;
 
@@ -31,6 +33,11 @@ export abstract class CodePanel extends HTMLElement {
   }
   protected button(action: string): HTMLButtonElement | null {
     return this.querySelector<HTMLButtonElement>(`button[data-action="${action}"]`);
+  }
+
+  /** The sequence diagram of the last Run or Check (<course-traffic data-traffic>), if the panel has one. */
+  protected get traffic(): CourseTraffic | null {
+    return this.querySelector<CourseTraffic>('course-traffic');
   }
 
   /** Label used for the editor region and messages, e.g. "echo-client.ts". */
@@ -256,6 +263,7 @@ export abstract class CodePanel extends HTMLElement {
     this.limitShown = false;
     this.setBusy(true);
     this.setStatus('Running…');
+    this.traffic?.reset('run');
     this.current = serverConnection().request(
       { type: 'run', code: this.getCode(), exerciseId: this.exerciseId },
       {
@@ -268,6 +276,7 @@ export abstract class CodePanel extends HTMLElement {
 
   protected endRequest(message: string | null, cls: 'meta' | 'error' = 'meta', append = true) {
     this.current = null;
+    this.traffic?.finish();
     this.setBusy(false);
     if (message) {
       if (append) this.appendOutput(message, cls);
@@ -286,6 +295,9 @@ export abstract class CodePanel extends HTMLElement {
         break;
       case 'compile-error':
         this.showCompileError(msg.line, msg.column, msg.message);
+        break;
+      case 'traffic':
+        this.traffic?.add(msg);
         break;
       case 'exit': {
         const r = msg.result;
