@@ -891,6 +891,70 @@ server.listen(Number(process.env.PORT), '127.0.0.1');`;
     expect(exit.result).toMatchObject({ limit: 'stopped on request', timedOut: false, stdout: 'busy\n' });
     await ws.close();
   });
+
+  // ---- a run's own Redis (an exercise with "services": ["redis"]) ----
+
+  hostile("reaches no Redis but its own run's: not another run's (even with its password), not a default port", async () => {
+    const ws = await server.openWebSocket();
+    ws.start({ type: 'run', id: 'owner', exerciseId: 'sio-redis-scaling', code: `console.log(process.env.REDIS_URL);\nsetTimeout(() => {}, 6000);` });
+    await ws.until((m) => m.type === 'output' && m.id === 'owner');
+    const theirs = ws.output('owner').trim();
+    expect(theirs).toMatch(/^redis:\/\/:[\w-]+@127\.0\.0\.1:\d+$/);
+    const result = await server.run(
+      `import { createClient } from 'redis';
+const probe = async (name: string, url: string) => {
+  const client = createClient({ url, socket: { connectTimeout: 1500, reconnectStrategy: false } });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    console.log(name + ': ' + (await client.ping()));
+    await client.disconnect();
+  } catch (e) {
+    console.log(name + ': ' + ((e as NodeJS.ErrnoException).code ?? (e as Error).message));
+  }
+};
+await probe('theirs', ${JSON.stringify(theirs)});
+await probe('default port', 'redis://127.0.0.1:6379');
+await probe('own', process.env.REDIS_URL!);`,
+      'sio-redis-scaling',
+    );
+    expect(result.stdout).toBe('theirs: ECONNREFUSED\ndefault port: ECONNREFUSED\nown: PONG\n');
+    ws.send({ type: 'stop', id: 'owner' });
+    await ws.until((m) => m.type === 'exit' && m.id === 'owner');
+    await ws.close();
+  });
+
+  hostile('floods its own Redis: writes stop at the memory cap, connections at the client cap, and the server is unharmed', async () => {
+    const result = await server.run(
+      `import { createClient } from 'redis';
+import net from 'node:net';
+const client = createClient({ url: process.env.REDIS_URL });
+await client.connect();
+const chunk = 'x'.repeat(1 << 20);
+try {
+  for (let i = 0; i < 256; i++) await client.set('k' + i, chunk);
+  console.log('fill: all 256 MB stored');
+} catch (e) {
+  console.log('fill: ' + (e as Error).message.split("'")[0]);
+}
+const url = new URL(process.env.REDIS_URL!);
+const answers = await Promise.all(Array.from({ length: 100 }, () => new Promise<string>((resolve) => {
+  const socket = net.connect(Number(url.port), url.hostname);
+  socket.on('error', (e) => resolve('error ' + e.message));
+  socket.once('data', (d) => resolve(d.toString().trim()));
+  socket.write('AUTH ' + decodeURIComponent(url.password) + '\\r\\n');
+  setTimeout(() => resolve('no answer'), 3000);
+})));
+console.log('connections: ' + [...new Set(answers)].sort().join(' | '));
+console.log('ping: ' + (await client.ping()));
+process.exit(0);`,
+      'sio-redis-scaling',
+    );
+    const lines = result.stdout.split('\n');
+    expect(lines[0]).toBe('fill: OOM command not allowed when used memory > ');
+    expect(lines[1]).toMatch(/^connections: (-ERR max number of clients reached \| \+OK|\+OK \| -ERR max number of clients reached)$/);
+    expect(lines[2]).toBe('ping: PONG');
+  });
 });
 
 /** The cpu controller's group of a process, as /proc/<pid>/cgroup names it. */

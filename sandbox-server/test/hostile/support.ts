@@ -140,8 +140,9 @@ export class HostileServer {
   }
 
   /** POST /api/run; fails the test unless the answer is 200. */
-  async run(code: string): Promise<RunResult> {
-    const { status, json } = await this.tracked(() => this.post('/api/run', { code }));
+  /** A Run, as the Run button does it (`exerciseId`: with that exercise's limits and services). */
+  async run(code: string, exerciseId?: string): Promise<RunResult> {
+    const { status, json } = await this.tracked(() => this.post('/api/run', { code, ...(exerciseId && { exerciseId }) }));
     if (status !== 200) throw new Error(`/api/run answered ${status}: ${JSON.stringify(json)}`);
     return json;
   }
@@ -196,6 +197,8 @@ export class HostileServer {
     // A pod's work/ directory stays empty until the pod is given a program.
     const busyPods = podDirs.filter((id) => safeReaddir(path.join(podsDir, `pod-${id}`, 'work')).length > 0);
     const runDirs = safeReaddir(this.workDir).filter((name) => name.startsWith('run-'));
+    // A run's own services (its Redis) and their directories live exactly as long as the run.
+    const serviceDirs = safeReaddir(this.workDir).filter((name) => name.startsWith('services-'));
     const cgroups = this.podCgroups();
     const processes = listProcesses();
     const mine = new RegExp(`^/${CGROUP_GROUP}/${this.pid}-pod-(\\d+)$`);
@@ -213,7 +216,8 @@ export class HostileServer {
     const orphanCgroups = [...cgroups.pids.map((id) => `pids/${id}`), ...cgroups.memory.map((id) => `memory/${id}`)].filter(
       (entry) => !podDirs.includes(Number(entry.split('/')[1])),
     );
-    return { podDirs, busyPods, runDirs, cgroups, podProcesses, strays, orphanCgroups };
+    const redisServers = processes.filter((p) => p.cmd.startsWith('redis-server') && descendsFrom(p, this.pid, processes)).map((p) => p.pid);
+    return { podDirs, busyPods, runDirs, serviceDirs, redisServers, cgroups, podProcesses, strays, orphanCgroups };
   }
 
   /**
@@ -230,6 +234,8 @@ export class HostileServer {
         ...s.strays,
         ...s.orphanCgroups.map((c) => `cgroup ${c} of a destroyed pod is still there`),
         ...(s.runDirs.length > allowed ? [`${s.runDirs.length} run directories left (${s.runDirs.join(', ')}) with ${allowed} runs in flight`] : []),
+        ...(s.serviceDirs.length > allowed ? [`${s.serviceDirs.length} service directories left (${s.serviceDirs.join(', ')}) with ${allowed} runs in flight`] : []),
+        ...(s.redisServers.length > allowed ? [`${s.redisServers.length} redis-server processes (${s.redisServers.join(', ')}) with ${allowed} runs in flight`] : []),
         ...(s.busyPods.length > allowed ? [`${s.busyPods.length} pods still hold a program (${s.busyPods.join(', ')}) with ${allowed} runs in flight`] : []),
         ...(s.podDirs.length > LIMITS.warmPods + allowed ? [`${s.podDirs.length} pods exist (${s.podDirs.join(', ')}): more than ${LIMITS.warmPods} warm + ${allowed} in use`] : []),
       ];
@@ -265,6 +271,8 @@ export interface Snapshot {
   podDirs: number[];
   busyPods: number[];
   runDirs: string[];
+  serviceDirs: string[];
+  redisServers: number[];
   cgroups: { pids: number[]; memory: number[] };
   podProcesses: ProcessInfo[];
   strays: string[];
