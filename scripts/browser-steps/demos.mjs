@@ -178,6 +178,12 @@ async function collabSteps({ browser, base, step, assert, runAxe, pageErrors }) 
         assert(res && res.ok(), `HTTP ${res?.status()}`);
         await page.locator(collabSel).scrollIntoViewIfNeeded();
         await page.locator(`${collabSel} [data-field="doc"]`).fill(doc);
+        if (i === 1) {
+          // a name the server refuses (only spaces): said, and Join works again with another
+          await page.locator(`${collabSel} [data-field="name"]`).fill('   ');
+          await page.locator(`${collabSel} button[data-action="join"]`).click();
+          await page.waitForFunction((sel) => /That name was refused: name must not be only whitespace/.test(document.querySelector(`${sel} [data-status]`).textContent), collabSel, { timeout: 10_000 });
+        }
         await page.locator(`${collabSel} [data-field="name"]`).fill(names[i]);
         await page.locator(`${collabSel} button[data-action="join"]`).click();
         await page.waitForSelector(`${collabSel}[data-joined]`, { timeout: 10_000 });
@@ -185,7 +191,7 @@ async function collabSteps({ browser, base, step, assert, runAxe, pageErrors }) 
       await a.waitForFunction(([sel, name]) => [...document.querySelectorAll(`${sel} [data-collab-users] li`)].some((li) => li.textContent === name), [collabSel, names[1]], { timeout: 5000 });
       const bold = await a.locator(`${collabSel} [data-collab-users] b`).count();
       assert(bold === 0, 'a name was inserted as HTML');
-      return `A lists ${JSON.stringify(names[1])} as text`;
+      return `a refused name said so; A lists ${JSON.stringify(names[1])} as text`;
     });
     if (!joined) return;
 

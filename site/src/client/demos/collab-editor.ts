@@ -72,7 +72,9 @@ class CourseCollabEditor extends HTMLElement {
   }
 
   private join() {
-    if (this.ws && this.ws.readyState <= WebSocket.OPEN) return;
+    if (this.session?.joined) return;
+    // Connected but not joined (the server refused the name): start again with what the fields say now.
+    if (this.ws && this.ws.readyState <= WebSocket.OPEN) this.ws.close(1000, 'joining again');
     const doc = this.field('doc').value.trim() || 'main';
     const name = this.field('name').value;
     if (!/^[A-Za-z0-9_-]{1,40}$/.test(doc)) {
@@ -86,7 +88,12 @@ class CourseCollabEditor extends HTMLElement {
       send: (m) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(m)),
       onText: (value, map) => this.showText(value, map),
       onPeople: (change) => this.showPeople(change),
-      onError: (code, message) => this.status(code === 'bad_name' ? `That name was refused: ${message}.` : `The server refused a change: ${message}.`),
+      onError: (code, message) => {
+        if (code !== 'bad_name') return this.status(`The server refused a change: ${message}.`);
+        this.status(`That name was refused: ${message}. Change it and press Join again.`);
+        this.button('join').disabled = false;
+        this.field('name').focus();
+      },
     });
     this.session = session;
     this.button('join').disabled = true;
