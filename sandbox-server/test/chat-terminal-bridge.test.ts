@@ -15,6 +15,7 @@ import { TcpChatServer, type ChatEvent } from '../src/reference-servers/tcp-chat
 import { LineDecoder } from '../src/reference-servers/line-decoder.ts';
 import type { ChatTerminalMessage } from '../src/shapes/chat-terminal.ts';
 import { getJson, startServerProcess, type ServerProcess } from './support/server-process.ts';
+import { FUZZ_SEED, prng } from './support/prng.ts';
 
 /** Something to stop after each test. */
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
@@ -231,6 +232,32 @@ describe('ChatTerminalBridge', () => {
     expect(await quitter.closed).toEqual({ code: 1000, reason: 'the chat closed the connection' });
     expect(quitter.lines().at(-1)).toBe('Goodbye!');
     await observer.untilLine((l) => l === '* quitter left the chat');
+  });
+
+  it(`random messages never put a control character or an over-long line into the chat, and others are still served (seed ${FUZZ_SEED})`, async () => {
+    const random = prng(FUZZ_SEED);
+    const { chat, url } = await start({ lineBurst: 10_000, linesPerMinute: 1_000_000, ipLineBurst: 10_000, ipLinesPerMinute: 1_000_000, messageBurst: 10_000, messagesPerMinute: 1_000_000 });
+    const lines: string[] = [];
+    chat.observer.on('event', (e: ChatEvent) => e.type === 'line' && lines.push(e.line));
+    const fuzzer = browser(url);
+    await fuzzer.opened;
+    const SENT = 300;
+    for (let i = 0; i < SENT; i++) {
+      const length = random() < 0.1 ? 4000 + Math.floor(random() * 200) : Math.floor(random() * 40);
+      const codes = Array.from({ length }, () => (random() < 0.2 ? Math.floor(random() * 0xa0) : 0x20 + Math.floor(random() * 0x7000)));
+      const text = String.fromCodePoint(...codes.map((c) => (c >= 0xd800 && c < 0xe000 ? 0x41 : c)));
+      if (random() < 0.1) fuzzer.ws.send(Buffer.from(text), { binary: true });
+      else fuzzer.ws.send(text);
+    }
+    fuzzer.ws.send('fuzz-done');
+    await fuzzer.until(() => fuzzer.got.length >= 2 && lines.includes('fuzz-done'), 'the last line to reach the chat');
+    expect(lines.filter((l) => /\p{Cc}/u.test(l))).toEqual([]);
+    expect(lines.filter((l) => Buffer.byteLength(l) > 4096)).toEqual([]);
+    const refusals = fuzzer.got.filter((m) => m.type === 'refused').length;
+    expect(refusals).toBeGreaterThan(0);
+    expect(refusals + lines.length).toBe(SENT + 1); // every message was either passed on or refused
+    const calm = browser(url, 'ip-b');
+    await join(calm, 'calm-after');
   });
 
   it('says so when the chat is not there (1011)', async () => {
