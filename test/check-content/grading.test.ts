@@ -82,6 +82,10 @@ beforeAll(async () => {
   // A sample whose output does not match its expectations.
   t.write('lessons/samples/01-basics/says-goodbye.ts', "console.log('goodbye');\n");
   t.edit('lessons/samples/expectations.json', /^\{/, '{\n  "01-basics/says-goodbye.ts": { "stdout": ["^hello$"] },');
+  // A sample whose entry names an exercise runs with that exercise's services: only then has it a REDIS_URL.
+  t.edit(`exercises/${EXERCISES.server}/exercise.json`, /^\{/, '{\n  "services": ["redis"],');
+  t.write('lessons/samples/01-basics/with-redis.ts', "console.log(process.env.REDIS_URL ? 'a redis of its own' : 'no redis');\n");
+  t.edit('lessons/samples/expectations.json', /^\{/, `{\n  "01-basics/with-redis.ts": { "exercise": "${EXERCISES.server}", "stdout": ["^a redis of its own$"] },`);
   report = await checkContent(t.roots, { checks: ['types', 'samples', 'grading'] });
 }, 240_000);
 
@@ -170,8 +174,9 @@ describe('new:wrong (declareWrongExample)', () => {
   });
 });
 
-it('runs samples: a matching one passes, one that prints something else is caught', () => {
+it('runs samples: a matching one passes (one with an exercise gets its services), one that prints something else is caught', () => {
   expect(about('lessons/samples/01-basics/hello.ts')).toEqual([]);
+  expect(about('lessons/samples/01-basics/with-redis.ts'), 'a sample with "exercise" runs with its services').toEqual([]);
   const [p] = about('lessons/samples/01-basics/says-goodbye.ts');
   expect(p?.message).toMatch(/does not match \/\^hello\$\/m/);
   expect(p.message).toContain('goodbye');
