@@ -4,13 +4,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseHints } from '../../sandbox-server/src/exercises/catalog.ts';
-import { EXERCISE_FILES, EXERCISE_ID, EXERCISE_KINDS } from '../content/exercises.ts';
+import { EXERCISE_FILES, EXERCISE_ID, EXERCISE_KINDS, exerciseMetaSchema } from '../content/exercises.ts';
 import { shown } from '../content/roots.ts';
 import type { Content } from './content.ts';
 import type { Problem } from './problems.ts';
 import { checkWrongExamples } from './wrong.ts';
 
-const META_FIELDS = ['id', 'title', 'lesson', 'kind', 'difficulty', 'order', 'limits', 'wrong'];
+/** The fields the server reads (its own schema), so a new one is known here at once. */
+const META_FIELDS = Object.keys(exerciseMetaSchema.shape);
 
 const FIELD_FIXES: Record<string, (id: string) => string> = {
   id: (id) => `Set "id": "${id}" (the folder's name).`,

@@ -88,6 +88,11 @@ describe('exercise metadata', () => {
     expectProblem(await problemsAfter((t) => t.edit(json, '"kind": "server"', '"kind": "daemon"')), { file: json, field: 'kind', check: 'exercises' });
   });
 
+  it('knows every field the server reads (instances, services) and reports one it does not', async () => {
+    const problems = await problemsAfter((t) => t.edit(json, '"kind": "server"', '"kind": "server", "instances": 2, "services": ["redis"], "instance": 2'));
+    expect(problems.filter((p) => p.file === json).map((p) => `${p.field}: ${p.message}`)).toEqual(['instance: not a field of exercise.json: it is ignored']);
+  });
+
   it('catches exercise.json that is not JSON, and an id that is not the folder name', async () => {
     expectProblem(await problemsAfter((t) => t.edit(json, /\}\s*$/, ',}')), { file: json, message: 'not valid JSON' });
     expectProblem(await problemsAfter((t) => t.edit(json, `"id": "${EXERCISES.server}"`, '"id": "other-name"')), { file: json, field: 'id' });
