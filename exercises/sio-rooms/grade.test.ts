@@ -20,12 +20,8 @@ async function join(client: TestSocketIo, room: string, members: string[], what 
   }
 }
 
-/** Connects `name` and joins `room`, where `before` are already. */
-async function member(name: string, room: string, before: string[] = []): Promise<TestSocketIo> {
-  const client = await connect(name);
-  await join(client, room, [...before, name]);
-  return client;
-}
+/** Connects a client for each name, all at once (connecting is the slow part of a test). */
+const clients = (...names: string[]) => Promise.all(names.map((name) => connect(name)));
 
 /** A hint for a members list that holds the right people in another form. */
 function explainMembers(got: unknown, expected: string[]): string {
@@ -76,10 +72,11 @@ describe('rooms server', () => {
     it('answers join with every member in join order, the joiner last, and tells the others with joined', async () => {
       // Neither alphabetical nor reversed: join order is its own order.
       const room = unique('lobby');
-      const zoe = await member('zoe', room);
-      const ada = await member('ada', room, ['zoe']);
+      const [zoe, ada, mia] = await clients('zoe', 'ada', 'mia');
+      await join(zoe, room, ['zoe']);
+      await join(ada, room, ['zoe', 'ada']);
       await expectNotice(zoe, 'joined', { room, name: 'ada' }, 'ada joined');
-      const mia = await member('mia', room, ['zoe', 'ada']);
+      await join(mia, room, ['zoe', 'ada', 'mia']);
       await expectNotice(zoe, 'joined', { room, name: 'mia' }, 'mia joined');
       await expectNotice(ada, 'joined', { room, name: 'mia' }, 'mia joined');
       await expectNothingMore(mia, 'its own join is answered through the callback; joined goes to the others', {
@@ -89,8 +86,9 @@ describe('rooms server', () => {
 
     it('changes nothing for a join to a room the client is already in: the same members, no second joined', async () => {
       const room = unique('again');
-      const ada = await member('ada', room);
-      const bob = await member('bob', room, ['ada']);
+      const [ada, bob] = await clients('ada', 'bob');
+      await join(ada, room, ['ada']);
+      await join(bob, room, ['ada', 'bob']);
       await expectNotice(ada, 'joined', { room, name: 'bob' }, 'bob joined');
       await join(bob, room, ['ada', 'bob'], `joining ${room} a second time`);
       await expectNothingMore(ada, `bob joined ${room} again, where he already was`, {
@@ -101,27 +99,30 @@ describe('rooms server', () => {
 
     it('takes names from the handshake (two members may share one), and answers join with BAD_NAME for a client without a valid name', async () => {
       const room = unique('names');
-      const first = await member('sam', room);
-      const second = await member('sam', room, ['sam']);
-      await expectNotice(first, 'joined', { room, name: 'sam' }, 'the second sam joined');
       const longest = 'twenty-characters-ok';
-      await member(longest, room, ['sam', 'sam']);
+      const badAuths = [undefined, { name: 42 }, { name: '   ' }, { name: 'n'.repeat(21) }];
+      const server = await learnerServer();
+      const [[first, second, third], nameless] = await Promise.all([
+        clients('sam', 'sam', longest),
+        Promise.all(badAuths.map((auth) => server.connectSocketIo({ label: `a client with auth ${show(auth)}`, auth }))),
+      ]);
+      await join(first, room, ['sam']);
+      await join(second, room, ['sam', 'sam']);
+      await expectNotice(first, 'joined', { room, name: 'sam' }, 'the second sam joined');
+      await join(third, room, ['sam', 'sam', longest], 'a name of 20 characters');
       await expectMembers(second, room, ['sam', 'sam', longest], 'two members named sam are two members');
-      for (const auth of [undefined, {}, { name: 42 }, { name: '' }, { name: '   ' }, { name: 'n'.repeat(21) }]) {
-        const nameless = await (await learnerServer()).connectSocketIo({ label: `a client with auth ${show(auth) ?? 'undefined'}`, auth });
-        await expectRefused(nameless, 'join', [room], 'BAD_NAME', `auth.name must be a string of 1 to 20 characters, not only whitespace; this client connected with auth ${show(auth)}`);
-        nameless.close();
-      }
+      await Promise.all(
+        nameless.map((client, i) => expectRefused(client, 'join', [room], 'BAD_NAME', `auth.name must be a string of 1 to 20 characters, not only whitespace; this client connected with auth ${show(badAuths[i])}`)),
+      );
       await expectMembers(first, room, ['sam', 'sam', longest], 'after the joins refused with BAD_NAME');
     });
 
     it('answers BAD_ROOM, for every event, for a room that is not 1 to 32 lower-case letters, digits or dashes', async () => {
       const client = await connect('rita');
-      for (const room of ['', 'Lobby', 'two words', 'room!', 'r'.repeat(33), 42, null, ['lobby'], { room: 'lobby' }]) {
-        for (const [event, args] of [['join', [room]], ['leave', [room]], ['members', [room]], ['say', [room, 'hello']]] as const) {
-          await expectRefused(client, event, [...args], 'BAD_ROOM', 'a room is 1 to 32 characters of a-z, 0-9 and -');
-        }
-      }
+      // Sent all at once: each answer is checked on its own, and nothing waits for the one before.
+      const rooms = ['', 'Lobby', 'two words', 'room!', 'r'.repeat(33), 42, null, ['lobby'], { room: 'lobby' }];
+      const requests = rooms.flatMap((room) => [['join', [room]], ['leave', [room]], ['members', [room]], ['say', [room, 'hello']]] as const);
+      await Promise.all(requests.map(([event, args]) => expectRefused(client, event, [...args], 'BAD_ROOM', 'a room is 1 to 32 characters of a-z, 0-9 and -')));
       await join(client, 'r'.repeat(32), ['rita'], 'a room of 32 characters');
       await join(client, unique('a-9'), ['rita'], 'a room with a digit and dashes');
     });
@@ -130,12 +131,12 @@ describe('rooms server', () => {
   describe('messages', () => {
     it('delivers say to exactly the other members of the room: not the sender, not another room, not a client in no room', async () => {
       const [a, b] = [unique('red'), unique('blue')];
-      const ada = await member('ada', a);
-      const bob = await member('bob', a, ['ada']);
-      const cy = await member('cy', a, ['ada', 'bob']);
+      const [ada, bob, cy, dee, eve] = await clients('ada', 'bob', 'cy', 'dee', 'eve'); // eve joins no room
+      await join(ada, a, ['ada']);
+      await join(bob, a, ['ada', 'bob']);
+      await join(cy, a, ['ada', 'bob', 'cy']);
       await join(cy, b, ['cy'], 'a second room');
-      const dee = await member('dee', b, ['cy']);
-      const eve = await connect('eve'); // in no room
+      await join(dee, b, ['cy', 'dee']);
       await expectOk(ada, 'say', [a, 'hello red'], `ada is a member of ${a}`);
       await expectNotice(bob, 'message', { room: a, from: 'ada', text: 'hello red' }, `ada's message to ${a}`);
       await expectNotice(cy, 'message', { room: a, from: 'ada', text: 'hello red' }, `ada's message to ${a}`);
@@ -152,14 +153,13 @@ describe('rooms server', () => {
 
     it('answers say with NOT_IN_ROOM from a client outside the room, and BAD_TEXT for a text that is not 1 to 500 characters; nothing is delivered', async () => {
       const room = unique('texts');
-      const ada = await member('ada', room);
-      const outsider = await connect('otto');
+      const [ada, outsider, bob] = await clients('ada', 'otto', 'bob');
+      await join(ada, room, ['ada']);
       await expectRefused(outsider, 'say', [room, 'let me in'], 'NOT_IN_ROOM', `otto is not a member of ${room}`);
-      const bob = await member('bob', room, ['ada']);
+      await join(bob, room, ['ada', 'bob']);
       await expectNotice(ada, 'joined', { room, name: 'bob' }, 'bob joined');
-      for (const text of ['', '   ', 'x'.repeat(501), 42, null, { text: 'nested' }]) {
-        await expectRefused(bob, 'say', [room, text], 'BAD_TEXT', 'a text is a string of 1 to 500 characters, not only whitespace');
-      }
+      const texts = ['', '   ', 'x'.repeat(501), 42, null, { text: 'nested' }];
+      await Promise.all(texts.map((text) => expectRefused(bob, 'say', [room, text], 'BAD_TEXT', 'a text is a string of 1 to 500 characters, not only whitespace')));
       await expectNothingMore(ada, 'a message that was refused', {
         only: isMessage,
         explain: (e) => `ada got ${showCall(e.event, e.args)}, a message your server refused (otto is not in ${room}, or the text was bad): check membership and the text before sending (socket.to(room) works from outside the room too)`,
@@ -172,8 +172,9 @@ describe('rooms server', () => {
   describe('leaving', () => {
     it('leave: the others get left, the leaver is off the list and gets nothing more from the room; leaving a room it is not in is NOT_IN_ROOM', async () => {
       const [room, other] = [unique('leave'), unique('elsewhere')];
-      const ada = await member('ada', room);
-      const bob = await member('bob', room, ['ada']);
+      const [ada, bob] = await clients('ada', 'bob');
+      await join(ada, room, ['ada']);
+      await join(bob, room, ['ada', 'bob']);
       await expectNotice(ada, 'joined', { room, name: 'bob' }, 'bob joined');
       const reply = await expectOk(bob, 'leave', [room], `bob is in ${room}`);
       if (reply.room !== room) throw new GradingFailure(`bob sent leave(${show(room)}) and got ${show(reply)}: expected { ok: true, room: ${show(room)} }`);
@@ -192,24 +193,14 @@ describe('rooms server', () => {
 
     it('a member who disconnects leaves every room it was in: each room hears it left, once, and lists it no more', async () => {
       const [a, b] = [unique('first'), unique('second')];
-      const ada = await member('ada', a);
-      const cy = await member('cy', b);
-      const bob = await member('bob', a, ['ada']);
-      await join(bob, b, ['cy', 'bob'], 'a second room');
-      await expectNotice(ada, 'joined', { room: a, name: 'bob' }, 'bob joined');
-      await expectNotice(cy, 'joined', { room: b, name: 'bob' }, 'bob joined');
+      const [ada, cy, bob] = await inTwoRooms(a, b);
       bob.close();
       await disconnectedCheck(ada, cy, a, b);
     });
 
     it('a member whose connection drops (no goodbye) leaves every room the same way', async () => {
       const [a, b] = [unique('first'), unique('second')];
-      const ada = await member('ada', a);
-      const cy = await member('cy', b);
-      const bob = await member('bob', a, ['ada']);
-      await join(bob, b, ['cy', 'bob'], 'a second room');
-      await expectNotice(ada, 'joined', { room: a, name: 'bob' }, 'bob joined');
-      await expectNotice(cy, 'joined', { room: b, name: 'bob' }, 'bob joined');
+      const [ada, cy, bob] = await inTwoRooms(a, b);
       bob.dropTransport();
       await disconnectedCheck(ada, cy, a, b);
     });
@@ -218,10 +209,13 @@ describe('rooms server', () => {
   describe('transports and odd emits', () => {
     it('serves a member on HTTP long-polling like the others', async () => {
       const room = unique('polling');
-      const ada = await member('ada', room);
-      const polly = await connect('polly', { transports: ['polling'] }).catch((err: unknown) => {
-        throw new GradingFailure(`${(err as Error).message}. A client limited to HTTP long-polling could not connect: keep both of Socket.IO's transports (do not set transports: ['websocket'] on the Server)`);
-      });
+      const [ada, polly] = await Promise.all([
+        connect('ada'),
+        connect('polly', { transports: ['polling'] }).catch((err: unknown) => {
+          throw new GradingFailure(`${(err as Error).message}. A client limited to HTTP long-polling could not connect: keep both of Socket.IO's transports (do not set transports: ['websocket'] on the Server)`);
+        }),
+      ]);
+      await join(ada, room, ['ada']);
       await join(polly, room, ['ada', 'polly']);
       await expectNotice(ada, 'joined', { room, name: 'polly' }, 'polly joined, over long-polling');
       await expectOk(ada, 'say', [room, 'hi polly'], `ada is in ${room}`);
@@ -232,8 +226,8 @@ describe('rooms server', () => {
 
     it('carries out events sent without a callback, and survives something else in its place and unknown events', async () => {
       const room = unique('odd');
-      const ada = await member('ada', room);
-      const quiet = await connect('quinn');
+      const [ada, quiet] = await clients('ada', 'quinn');
+      await join(ada, room, ['ada']);
       quiet.emit('join', room);
       await expectNotice(ada, 'joined', { room, name: 'quinn' }, 'quinn joined without a callback');
       quiet.emit('say', room, 'no callback here');
@@ -249,6 +243,18 @@ describe('rooms server', () => {
     });
   });
 });
+
+/** ada in room a, cy in room b, and bob in both. */
+async function inTwoRooms(a: string, b: string): Promise<TestSocketIo[]> {
+  const [ada, cy, bob] = await clients('ada', 'cy', 'bob');
+  await join(ada, a, ['ada']);
+  await join(cy, b, ['cy']);
+  await join(bob, a, ['ada', 'bob']);
+  await join(bob, b, ['cy', 'bob'], 'a second room');
+  await expectNotice(ada, 'joined', { room: a, name: 'bob' }, 'bob joined');
+  await expectNotice(cy, 'joined', { room: b, name: 'bob' }, 'bob joined');
+  return [ada, cy, bob];
+}
 
 /** After bob (in rooms a and b, with ada in a and cy in b) disconnected: one left in each room, and off both lists. */
 async function disconnectedCheck(ada: TestSocketIo, cy: TestSocketIo, a: string, b: string): Promise<void> {
