@@ -170,6 +170,18 @@ describe('Socket.IO reference server: events', () => {
     for (const event of ['echo', 'whoami', 'join', 'leave', 'members', 'say', 'slow']) c.emit(event, 'x');
     expect(await c.emitWithAck('echo', 'still here')).toBe('still here');
   });
+
+  it('carries out a request sent without an ack callback: join and say take effect, unanswered', async () => {
+    const { url } = await start();
+    const [a, b] = [client(url, { name: 'a' }), client(url, { name: 'b' })];
+    await Promise.all([connected(a), connected(b)]);
+    await b.emitWithAck('join', 'r');
+    a.emit('join', 'r');
+    const heard = next<{ text: string; from: string }>(b, 'message');
+    a.emit('say', { room: 'r', text: 'no callback' });
+    expect(await heard).toMatchObject({ from: 'a', text: 'no callback' });
+    expect(await b.emitWithAck('members', 'r')).toEqual({ ok: true, room: 'r', members: ['b', 'a'] });
+  });
 });
 
 describe('Socket.IO reference server: disconnects and recovery', () => {

@@ -234,8 +234,10 @@ export class SocketIoReferenceServer implements StreamReferenceServer {
       this.record({ kind: 'disconnect', id: socket.id, reason });
     });
 
+    // The request is carried out whether or not it asked for an answer; only the answer needs the callback.
     const reply = (ack: unknown, answer: Reply | (() => Reply)) => {
-      if (typeof ack === 'function') (ack as Ack)(typeof answer === 'function' ? answer() : answer);
+      const result = typeof answer === 'function' ? answer() : answer;
+      if (typeof ack === 'function') (ack as Ack)(result);
     };
     socket.on('echo', (...args: unknown[]) => {
       const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as Ack) : undefined;
