@@ -148,9 +148,6 @@ describe('notes server', () => {
       if (new Set(ids).size !== ids.length || ids.at(-1)! - ids[0] !== ids.length - 1) {
         throw new GradingFailure(`alice and ben each added 10 notes at once and got the ids ${show(ids)}: expected 20 different ids in a row (one counter for the whole server, not one per connection)`);
       }
-      for (const [who, notes] of [['alice', anns], ['ben', bens]] as const) {
-        if (notes.some((n, i) => i > 0 && n.id <= notes[i - 1].id)) throw new GradingFailure(`${who}'s 10 notes got the ids ${show(notes.map((n) => n.id))} in the order ${who} sent them: one client's events are handled in order`);
-      }
       const seenByBen = await list(ben, 'after alice and ben added 10 notes each');
       const missing = anns.filter((n) => !seenByBen.some((s) => s.id === n.id && s.text === n.text));
       if (missing.length) throw new GradingFailure(`ben's list does not hold alice's notes ${show(missing.slice(0, 3))}${missing.length > 3 ? '…' : ''}: there is one store for every client (keep it outside the 'connection' handler)`);

@@ -137,6 +137,8 @@ describe('rooms server', () => {
       await join(cy, a, ['ada', 'bob', 'cy']);
       await join(cy, b, ['cy'], 'a second room');
       await join(dee, b, ['cy', 'dee']);
+      await expectMembers(eve, a, ['ada', 'bob', 'cy'], 'eve is in no room: members answers anyone');
+      await expectMembers(eve, unique('empty'), [], 'a room nobody is in');
       await expectOk(ada, 'say', [a, 'hello red'], `ada is a member of ${a}`);
       await expectNotice(bob, 'message', { room: a, from: 'ada', text: 'hello red' }, `ada's message to ${a}`);
       await expectNotice(cy, 'message', { room: a, from: 'ada', text: 'hello red' }, `ada's message to ${a}`);
