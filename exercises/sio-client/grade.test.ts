@@ -291,7 +291,7 @@ describe('Socket.IO client', () => {
     if (!left) throw new GradingFailure(`ada said "bye"; expected your program to disconnect (socket.disconnect()), but it stayed connected: ${await ended(r.learner)}`);
     const exited = await waitFor(r.learner, () => r.learner.hasExited, 3000);
     if (reason !== 'client namespace disconnect') {
-      throw new GradingFailure(`ada said "bye"; expected your program to disconnect with socket.disconnect() (the server then sees "client namespace disconnect"), but the server saw "${reason}"${reason === 'transport close' ? ': the connection just ended (process.exit() before disconnecting?)' : ''}`);
+      throw new GradingFailure(`ada said "bye"; expected your program to disconnect with socket.disconnect() (the server then sees "client namespace disconnect"), but the server saw "${reason}"${reason === 'transport close' ? ': the connection just ended. process.exit() right after socket.disconnect() ends the program before the disconnect packet is written; let the program end by itself' : ''}`);
     }
     if (!exited) throw new GradingFailure(`your program disconnected after "bye" but was still running 3 s later: something is still open (a timer, another socket?).${outputTail(r.learner)}`);
     const exit = await r.learner.exited;
