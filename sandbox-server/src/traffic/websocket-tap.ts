@@ -17,8 +17,21 @@ class Direction {
   framing = true;
 }
 
+/** Longest a server's writes wait for the request they answer to be recorded (see `hold`). */
+const HOLD_MS = 20;
+const HOLD_BYTES = 64 * 1024;
+
 export class WebSocketTap {
   private readonly directions = { 'to-learner': new Direction(), 'from-learner': new Direction() };
+  /**
+   * A server's writes to the learner while the learner's request is not recorded yet. Node's HTTP
+   * server reads a request itself (its parser consumes the socket's handle) and hands the bytes to
+   * 'data' listeners only after the upgrade, when the server may have answered already; an answer
+   * cannot come before its request, so it is recorded after it.
+   */
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  private holdTimer?: NodeJS.Timeout;
 
   /** Without a traffic log it records nothing but still follows the frames (for `onFrame`). */
   constructor(
@@ -36,6 +49,36 @@ export class WebSocketTap {
 
   /** `bytes` crossed in `direction`; the chunk itself is recorded too. */
   push(direction: TrafficDirection, bytes: Buffer): void {
+    if (direction === 'to-learner' && (this.held.length > 0 || this.answersUnseenRequest(bytes))) return this.hold(bytes);
+    this.record(direction, bytes);
+    const request = this.directions['from-learner'];
+    if (direction === 'from-learner' && this.held.length > 0 && (!request.framing || request.head === undefined)) this.release();
+  }
+
+  /** An HTTP response to the learner before any byte of theirs was seen: a server's answer to a request still in node's parser. */
+  private answersUnseenRequest(bytes: Buffer): boolean {
+    const request = this.directions['from-learner'];
+    const response = this.directions['to-learner'];
+    return request.framing && request.head?.length === 0 && response.head?.length === 0 && bytes.subarray(0, 5).toString('latin1') === 'HTTP/';
+  }
+
+  private hold(bytes: Buffer): void {
+    this.held.push(Buffer.from(bytes));
+    this.heldBytes += bytes.length;
+    if (this.heldBytes > HOLD_BYTES) return this.release();
+    this.holdTimer ??= setTimeout(() => this.release(), HOLD_MS).unref();
+  }
+
+  private release(): void {
+    clearTimeout(this.holdTimer);
+    this.holdTimer = undefined;
+    const held = this.held;
+    this.held = [];
+    this.heldBytes = 0;
+    for (const bytes of held) this.record('to-learner', bytes);
+  }
+
+  private record(direction: TrafficDirection, bytes: Buffer): void {
     const side = this.directions[direction];
     if (!side.framing || !side.head) this.traffic?.data(this.endpoint, this.connection, direction, bytes);
     if (!side.framing) return;
@@ -81,6 +124,9 @@ export class WebSocketTap {
       if (Buffer.isBuffer(chunk) || typeof chunk === 'string') this.push('to-learner', Buffer.from(chunk));
       return write(chunk, ...rest);
     }) as typeof socket.write;
-    socket.once('close', () => this.traffic?.closed(this.endpoint, this.connection, 'close'));
+    socket.once('close', () => {
+      this.release();
+      this.traffic?.closed(this.endpoint, this.connection, 'close');
+    });
   }
 }
