@@ -138,18 +138,18 @@ describe('notes server', () => {
 
   describe('clients and connections', () => {
     it('shares one store between clients: concurrent adds get distinct, consecutive ids, and each client sees the others', async () => {
-      const [ann, ben] = await Promise.all([alice(), connect('ben')]);
+      const [first, ben] = await Promise.all([alice(), connect('ben')]);
       const sent = (who: string) => Array.from({ length: 10 }, (_, i) => `${who}'s note ${i + 1}`);
-      const [anns, bens] = await Promise.all([
-        Promise.all(sent('alice').map((text) => add(ann, text, 'one of 10 adds sent at once'))),
+      const [alices, bens] = await Promise.all([
+        Promise.all(sent('alice').map((text) => add(first, text, 'one of 10 adds sent at once'))),
         Promise.all(sent('ben').map((text) => add(ben, text, 'one of 10 adds sent at once'))),
       ]);
-      const ids = [...anns, ...bens].map((n) => n.id).sort((a, b) => a - b);
+      const ids = [...alices, ...bens].map((n) => n.id).sort((a, b) => a - b);
       if (new Set(ids).size !== ids.length || ids.at(-1)! - ids[0] !== ids.length - 1) {
         throw new GradingFailure(`alice and ben each added 10 notes at once and got the ids ${show(ids)}: expected 20 different ids in a row (one counter for the whole server, not one per connection)`);
       }
       const seenByBen = await list(ben, 'after alice and ben added 10 notes each');
-      const missing = anns.filter((n) => !seenByBen.some((s) => s.id === n.id && s.text === n.text));
+      const missing = alices.filter((n) => !seenByBen.some((s) => s.id === n.id && s.text === n.text));
       if (missing.length) throw new GradingFailure(`ben's list does not hold alice's notes ${show(missing.slice(0, 3))}${missing.length > 3 ? '…' : ''}: there is one store for every client (keep it outside the 'connection' handler)`);
     });
 
@@ -172,17 +172,18 @@ describe('notes server', () => {
       for (const text of sent) carol.socket.emit('add', { text }, () => {});
       carol.socket.emit('add', { text: 'c'.repeat(100_000) }, () => {}); // a large packet, perhaps cut off
       carol.dropTransport();
-      const other = await alice();
-      const notes = await list(other, 'after carol dropped her connection with requests unanswered');
+      const client = await alice();
+      const notes = await list(client, 'after carol dropped her connection with requests unanswered');
       const carols = texts(notes).filter((t) => t.startsWith("carol's last words"));
       if (show(carols) !== show(sent.slice(0, carols.length))) {
         throw new GradingFailure(`carol added ${show(sent)} in this order and dropped her connection; the notes of hers that were stored are ${show(carols)}: expected the first few of them, in order, each once`);
       }
-      const mine = await add(other, "alice's note after carol left", 'after carol dropped her connection with requests unanswered');
+      const mine = await add(client, "alice's note after carol left", 'after carol dropped her connection with requests unanswered');
       const highest = Math.max(0, ...notes.map((n) => n.id));
       if (mine.id <= highest) throw new GradingFailure(`alice's note got the id ${mine.id}, but list already had a note with the id ${highest}: ids keep counting up`);
     });
   });
+
   describe('odd emits', () => {
     it('carries out an add and a remove sent without a callback (unanswered), and is not upset by refused ones', async () => {
       const client = await alice();
@@ -196,13 +197,13 @@ describe('notes server', () => {
       const silent = notes.find((n) => n.text === 'added without a callback');
       if (!silent) {
         throw new GradingFailure(
-          `the client emitted add({"text":"added without a callback"}) without a callback, then other events; list does not hold that note (${show(notes.slice(-5))}): an event without a callback is still carried out, only not answered`,
+          `alice emitted add({"text":"added without a callback"}) without a callback, then other events; list does not hold that note (${show(notes.slice(-5))}): an event without a callback is still carried out, only not answered`,
         );
       }
       if (silent.id !== marker.id - 1) throw new GradingFailure(`the note added without a callback got the id ${silent.id} and the next accepted one ${marker.id}: the refused adds in between use no id`);
       client.emit('remove', silent.id);
       const after = await list(client, `after remove(${silent.id}) without a callback`);
-      if (after.some((n) => n.id === silent.id)) throw new GradingFailure(`the client emitted remove(${silent.id}) without a callback, and list still holds that note: carry it out all the same`);
+      if (after.some((n) => n.id === silent.id)) throw new GradingFailure(`alice emitted remove(${silent.id}) without a callback, and list still holds that note: carry it out all the same`);
     });
 
     it('is not upset by something else than a function where the callback goes', async () => {
@@ -212,7 +213,7 @@ describe('notes server', () => {
       client.emit('remove', 999_999, 'oops');
       const notes = await list(client, 'after list("not a callback"), add({…}, 42) and remove(999999, "oops"): Socket.IO hands you a callback only when the client sent one, so check typeof callback === "function"');
       if (!notes.some((n) => n.text === 'a number where the callback goes')) {
-        throw new GradingFailure(`the client emitted add({"text":"a number where the callback goes"}, 42), and list does not hold that note: with no function to answer through, carry the event out unanswered`);
+        throw new GradingFailure(`alice emitted add({"text":"a number where the callback goes"}, 42), and list does not hold that note: with no function to answer through, carry the event out unanswered`);
       }
     });
 
