@@ -1,0 +1,252 @@
+// Black-box tests of a chat server run as two instances (exercise.json "instances": 2) that share
+// one Redis: clients on each instance, broadcasts and room messages that must cross from one to the
+// other, and the list of who is online asked on either. A failure names the instance, and when an
+// instance wrote why it is failing (an error from Redis, a refused connection) the message quotes it.
+import { afterEach, describe, it as vitestIt } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { currentGrade, describeExit, GradingFailure, learnerServer, oncePerGrade, show, type LearnerProcess, type TestSocketIo } from '../../sandbox-server/src/grading-kit/index.ts';
+
+type Json = Record<string, unknown>;
+type Instance = 0 | 1;
+
+/** How the instances are named to the learner: 1 and 2. */
+const nameOf = (instance: Instance) => `instance ${instance + 1}`;
+
+/** Names no earlier test used, so a test's who-lists and rooms hold only its own clients. */
+const fresh = () => oncePerGrade('fresh', () => ({ n: 0 }));
+const testTag = () => `t${++fresh().n}`;
+
+/** This test's clients, closed when it ends (so the next test's who-lists do not hold them). */
+const opened = () => oncePerGrade('opened', (): TestSocketIo[] => []);
+
+/** The instance each client is connected to (the objects are this grade's own). */
+const instanceOf = new WeakMap<TestSocketIo, Instance>();
+const nameFor = new WeakMap<TestSocketIo, string>();
+
+async function connect(instance: Instance, name: string): Promise<TestSocketIo> {
+  const client = await (await learnerServer(instance)).connectSocketIo({ label: `${name} (on ${nameOf(instance)})`, auth: { name } });
+  opened().push(client);
+  instanceOf.set(client, instance);
+  nameFor.set(client, name);
+  return client;
+}
+
+async function ack(client: TestSocketIo, event: string, args: unknown[]): Promise<Json> {
+  const [reply] = await client.emitWithAck(event, args);
+  return reply as Json;
+}
+
+async function expectOk(client: TestSocketIo, event: string, args: unknown[], expected: Json = { ok: true }): Promise<Json> {
+  const reply = await ack(client, event, args);
+  const differs = Object.keys(expected).some((k) => show(reply?.[k]) !== show(expected[k]));
+  if (differs) throw new GradingFailure(`${client.label} sent ${event}(${args.map(show).join(', ')}) and expected the ack ${show(expected)}, but got ${show(reply)}`);
+  return reply;
+}
+
+const say = (client: TestSocketIo, text: string, room?: string) => expectOk(client, 'say', [room === undefined ? { text } : { text, room }]);
+
+/** The message a client on the other instance should have got: names the likely cause when it did not come. */
+async function expectChat(client: TestSocketIo, from: TestSocketIo, expected: { from: string; text: string; room: string | null }, crossing: boolean): Promise<void> {
+  let got: Json;
+  try {
+    [got] = (await client.nextEvent('message', { what: `the message ${show(expected)} that ${from.label} sent` })) as [Json];
+  } catch (err) {
+    if (!crossing || !(err instanceof GradingFailure)) throw err;
+    throw new GradingFailure(`${err.message}${ADAPTER_HINT}`);
+  }
+  const differs = Object.keys(expected).filter((k) => show(got?.[k]) !== show(expected[k as keyof typeof expected]));
+  if (differs.length) {
+    const own = got?.from === nameFor.get(client) ? ': its own message came back (a broadcast goes to everyone but the sender: socket.broadcast.emit, socket.to(room).emit)' : '';
+    throw new GradingFailure(`${client.label} expected the message ${show(expected)} (sent by ${from.label}), but got ${show(got)}${own}`);
+  }
+}
+
+/** Fails unless the next message `client` gets is `marker` (sent by `sender` to everyone): nothing else came before it. */
+async function nextIsMarker(client: TestSocketIo, sender: TestSocketIo, marker: string, forbidden: string): Promise<void> {
+  let got: Json;
+  try {
+    [got] = (await client.nextEvent('message', { what: `the message "${marker}" that ${sender.label} sent to everyone` })) as [Json];
+  } catch (err) {
+    if (!(err instanceof GradingFailure) || instanceOf.get(client) === instanceOf.get(sender)) throw err;
+    throw new GradingFailure(`${err.message}${ADAPTER_HINT}`);
+  }
+  if (got?.text !== marker) throw new GradingFailure(`${client.label} should not have received ${forbidden}, but got ${show(got)} before the message "${marker}" that everyone got next`);
+}
+
+async function whoOn(client: TestSocketIo, request: Json, tag: string): Promise<string[]> {
+  const reply = await ack(client, 'who', [request]);
+  if (reply?.ok !== true || !Array.isArray(reply.users)) throw new GradingFailure(`${client.label} sent who(${show(request)}) and expected {"ok":true,"users":[…]}, but got ${show(reply)}`);
+  // Only this test's own names: clients of earlier tests may still be on their way out.
+  return (reply.users as unknown[]).filter((u): u is string => typeof u === 'string' && u.startsWith(`${tag}-`)).sort();
+}
+
+async function expectWho(client: TestSocketIo, request: Json, tag: string, expected: string[], what: string): Promise<void> {
+  const got = await whoOn(client, request, tag);
+  const want = [...expected].sort();
+  if (show(got) !== show(want)) {
+    const missing = want.filter((n) => !got.includes(n));
+    throw new GradingFailure(
+      `${client.label} sent who(${show(request)}) and expected ${what}: ${show(want)} (in any order), but the list held ${show(got)}.` +
+        (missing.length ? ` Missing: ${show(missing)}. ` + "io.sockets.sockets (or io.of('/').sockets) holds only this instance's connections; io.fetchSockets() asks every instance through the adapter." : ''),
+    );
+  }
+}
+
+/** vitest's it(), quoting what an instance said (or how it ended) when a test fails. */
+function it(name: string, body: () => Promise<void>): void {
+  vitestIt(name, async () => {
+    try {
+      await body();
+    } catch (err) {
+      throw await explain(err);
+    }
+  });
+}
+
+/** The instances' processes, in the order the grader started them (instance 1 first). */
+const instances = (): LearnerProcess[] => currentGrade().processes;
+
+const ADAPTER_HINT =
+  ' A client on one instance did not receive what a client on the other instance broadcast: is the Redis adapter installed on both (new Server({ adapter: createAdapter(pub, sub) }))? Without it a broadcast reaches only the clients of the instance it was sent on.';
+
+/** What went wrong with Redis, from what the instances printed (an error line and what to do), or undefined. */
+function redisTrouble(output: string): string | undefined {
+  const line = /^.*(?:Can't execute|ECONNREFUSED|NOAUTH|WRONGPASS|ClientClosedError|SocketClosedUnexpectedly).*$/m.exec(output)?.[0].trim();
+  if (!line) return undefined;
+  if (/6379/.test(line)) return `Your program tried Redis at 127.0.0.1:6379, createClient()'s default, and printed: ${line}. Each grading has a Redis of its own: createClient({ url: process.env.REDIS_URL }).`;
+  if (/Can't execute/.test(line)) return `Your program printed: ${line}. A node-redis client that has subscribed can only (un)subscribe: the adapter needs two clients, one to publish and one to subscribe (const sub = pub.duplicate()).`;
+  if (/NOAUTH|WRONGPASS/.test(line)) return `Your program printed: ${line}. REDIS_URL holds the password: pass the whole URL, createClient({ url: process.env.REDIS_URL }).`;
+  return `Your program printed: ${line}`;
+}
+
+/**
+ * Adds to a failure what the instances said about Redis and whether one stopped. A failure that is
+ * only the consequence (the server never listened, or is gone) keeps its first sentence: the cause
+ * replaces the output's tail, which would show a stack trace or the same line many times.
+ */
+async function explain(err: unknown): Promise<unknown> {
+  if (!(err instanceof GradingFailure)) return err;
+  const trouble = redisTrouble(instances().map((p) => p.stdout + p.stderr).join('\n'));
+  const stopped = instances().flatMap((p, i) => (p.hasExited ? [{ p, name: nameOf(i as Instance) }] : []));
+  if (!trouble && !stopped.length) return err;
+  let message = err.message.replace(ADAPTER_HINT, '');
+  if (trouble) {
+    // The kit's own message ends with the output's tail: the cause says it better.
+    const consequence = /^your server (?:did not accept connections.*?\.\s|is no longer running:|stopped before it listened.*?:)/s.exec(message);
+    if (consequence) message = consequence[0].trim();
+  }
+  const notes = [message];
+  for (const { p, name } of stopped) {
+    const exit = await p.exited;
+    if (trouble && /no longer running|stopped before/.test(message)) {
+      notes.push(`(${name} stopped, ${exit.limit ?? exit.signal ?? `exit code ${exit.exitCode}`}.)`);
+      continue;
+    }
+    // With the cause known, how it ended is enough; otherwise its last output shows why.
+    notes.push(trouble ? `Meanwhile ${name} stopped (${exit.limit ?? exit.signal ?? `exit code ${exit.exitCode}`}).` : `Meanwhile ${name} stopped: ${describeExit(p, exit).replace(/^your program /, 'it ')}`);
+  }
+  if (trouble) notes.push(trouble);
+  return new GradingFailure(notes.join(' '));
+}
+
+describe('chat server on two instances', () => {
+  afterEach(() => {
+    for (const client of opened().splice(0)) client.close();
+  });
+
+  it('both instances take connections with auth.name and refuse one without a name (connect_error, data.code "BAD_NAME")', async () => {
+    const tag = testTag();
+    await Promise.all([connect(0, `${tag}-ada`), connect(1, `${tag}-bob`)]);
+    const attempts = ([0, 1] as Instance[]).flatMap((instance) => [{}, { name: '' }, { name: 'x'.repeat(33) }, { name: 42 }].map((auth) => ({ instance, auth })));
+    const refusals = await Promise.all(attempts.map(async ({ instance, auth }) => (await learnerServer(instance)).connectSocketIoRefused({ label: `newcomer (on ${nameOf(instance)})`, auth })));
+    refusals.forEach((refusal, i) => {
+      const { instance, auth } = attempts[i];
+      if ((refusal.data as Json | undefined)?.code !== 'BAD_NAME') {
+        throw new GradingFailure(`newcomer connected to ${nameOf(instance)} with auth ${show(auth)}; expected connect_error with data { code: "BAD_NAME" }, but got "${refusal.message}" with data ${show(refusal.data)}`);
+      }
+    });
+  });
+
+  it('a broadcast from a client on one instance reaches every other client on both instances, not the sender', async () => {
+    const tag = testTag();
+    const [ada, bob, cy, dee] = await Promise.all([connect(0, `${tag}-ada`), connect(0, `${tag}-bob`), connect(1, `${tag}-cy`), connect(1, `${tag}-dee`)]);
+    await say(ada, 'hello from instance 1');
+    const fromAda = { from: `${tag}-ada`, text: 'hello from instance 1', room: null };
+    await expectChat(cy, ada, fromAda, true);
+    await expectChat(dee, ada, fromAda, true);
+    await expectChat(bob, ada, fromAda, false);
+    await say(cy, 'hello from instance 2');
+    const fromCy = { from: `${tag}-cy`, text: 'hello from instance 2', room: null };
+    await expectChat(ada, cy, fromCy, true);
+    await expectChat(bob, cy, fromCy, true);
+    await expectChat(dee, cy, fromCy, false);
+    await say(bob, 'marker');
+    for (const sender of [ada, cy]) await nextIsMarker(sender, bob, 'marker', 'its own message back (a broadcast goes to everyone but the sender: socket.broadcast.emit)');
+  });
+
+  it("a message to a room reaches exactly the room's other members, on both instances", async () => {
+    const tag = testTag();
+    const room = `${tag}-room`;
+    const [ada, out0, bob, out1, other] = await Promise.all([connect(0, `${tag}-ada`), connect(0, `${tag}-out0`), connect(1, `${tag}-bob`), connect(1, `${tag}-out1`), connect(1, `${tag}-other`)]);
+    await Promise.all([expectOk(ada, 'join', [room], { ok: true, room }), expectOk(bob, 'join', [room], { ok: true, room }), expectOk(other, 'join', [`${tag}-elsewhere`], { ok: true, room: `${tag}-elsewhere` })]);
+    await say(ada, 'for the room only', room);
+    await expectChat(bob, ada, { from: `${tag}-ada`, text: 'for the room only', room }, true);
+    await say(bob, 'answer in the room', room);
+    await expectChat(ada, bob, { from: `${tag}-bob`, text: 'answer in the room', room }, true);
+    await say(out0, 'marker');
+    for (const client of [out1, other]) await nextIsMarker(client, out0, 'marker', `the messages sent to the room "${room}", which it is not in (socket.to(room).emit reaches the room's members only)`);
+    await say(out1, 'marker 2');
+    await nextIsMarker(out0, out1, 'marker 2', `the messages sent to the room "${room}", which it is not in`);
+    for (const [client, own] of [[ada, 'for the room only'], [bob, 'answer in the room']] as const) {
+      await nextIsMarker(client, out0, 'marker', `its own message "${own}" back (a room message goes to the others in the room)`);
+    }
+  });
+
+  it('a client that left a room gets no more of its messages, on either instance', async () => {
+    const tag = testTag();
+    const room = `${tag}-room`;
+    const [ada, bob, cy] = await Promise.all([connect(0, `${tag}-ada`), connect(1, `${tag}-bob`), connect(0, `${tag}-cy`)]);
+    await Promise.all([ada, bob, cy].map((member) => expectOk(member, 'join', [room], { ok: true, room })));
+    await Promise.all([bob, cy].map((member) => expectOk(member, 'leave', [room], { ok: true, room })));
+    await say(ada, 'after they left', room);
+    await say(ada, 'marker');
+    for (const client of [bob, cy]) await nextIsMarker(client, ada, 'marker', `"after they left", sent to "${room}" after it had left it (socket.leave(room))`);
+    await expectWho(ada, { room }, tag, [`${tag}-ada`], `the members of "${room}" after bob and cy left`);
+  });
+
+  it('who lists everyone connected to either instance, and who with a room its members on both, asked on either instance', async () => {
+    const tag = testTag();
+    const room = `${tag}-room`;
+    const [ada, bob, cy, dee] = await Promise.all([connect(0, `${tag}-ada`), connect(0, `${tag}-bob`), connect(1, `${tag}-cy`), connect(1, `${tag}-dee`)]);
+    await Promise.all([bob, dee].map((member) => expectOk(member, 'join', [room], { ok: true, room })));
+    const everyone = [`${tag}-ada`, `${tag}-bob`, `${tag}-cy`, `${tag}-dee`];
+    await expectWho(ada, {}, tag, everyone, 'everyone connected to both instances');
+    await expectWho(cy, {}, tag, everyone, 'everyone connected to both instances');
+    await expectWho(ada, { room }, tag, [`${tag}-bob`, `${tag}-dee`], `the members of "${room}" on both instances`);
+    await expectWho(dee, { room }, tag, [`${tag}-bob`, `${tag}-dee`], `the members of "${room}" on both instances`);
+  });
+
+  it('a client that disconnects, or whose connection drops, leaves the lists of both instances', async () => {
+    const tag = testTag();
+    const room = `${tag}-room`;
+    const [ada, bob, cy] = await Promise.all([connect(0, `${tag}-ada`), connect(1, `${tag}-bob`), connect(1, `${tag}-cy`)]);
+    await Promise.all([bob, cy].map((member) => expectOk(member, 'join', [room], { ok: true, room })));
+    bob.close();
+    cy.dropTransport();
+    // The instance hears of a dropped connection when its TCP connection closes: a moment, not a timeout.
+    let last: string[] = [];
+    const gone = await waitUntilAsync(async () => (last = await whoOn(ada, {}, tag)).length === 1, 1500);
+    if (!gone) throw new GradingFailure(`${tag}-bob closed its connection to ${nameOf(1)} and ${tag}-cy's connection dropped; ${ada.label} sent who({}) and expected only ${show([`${tag}-ada`])} within 1.5 s, but the list still held ${show(last)}`);
+    await expectWho(ada, { room }, tag, [], `the members of "${room}" after both its members went`);
+  });
+});
+
+/** Polls an async condition (each poll a round trip) until it holds or `within` ms passed. */
+async function waitUntilAsync(ready: () => Promise<boolean>, within: number): Promise<boolean> {
+  const deadline = Date.now() + within;
+  while (!(await ready())) {
+    if (Date.now() >= deadline) return false;
+    await sleep(20); // a poll interval, not a guess
+  }
+  return true;
+}
