@@ -50,6 +50,11 @@ async function textBox(url: string, name: string) {
     get received() {
       return received;
     },
+    /** The learner puts the caret at `pos` (code points). */
+    moveCaret(pos: number) {
+      caret = pos;
+      session.flush(caret);
+    },
     /** The learner edits the text box: `op` on what it shows, the caret after it. */
     type(op: { pos: number; delete: number; insert: string }) {
       session.setLocal(applyOp(session.local, op));
@@ -133,12 +138,12 @@ describe('CollabSession against the reference server', () => {
     await until(() => ada.session.settled);
     const bob = await textBox(url, 'bob');
     expect(bob.session.local).toBe('hello world');
-    ada.session.flush(5); // ada's caret after "hello"
+    ada.moveCaret(5); // after "hello"
     await until(() => bob.session.cursors().some((c) => c.name === 'ada' && c.pos === 5), "ada's cursor at 5 in bob's box");
     const before = bob.received;
     ada.type({ pos: 0, delete: 0, insert: '¡' }); // ada types in front: her cursor moves with her edit
     await until(() => bob.received > before && bob.session.local === '¡hello world', "ada's edit in bob's box");
-    ada.session.flush(1);
+    ada.moveCaret(1);
     await until(() => bob.session.cursors().some((c) => c.name === 'ada' && c.pos === 1), "ada's cursor at 1");
   });
 
