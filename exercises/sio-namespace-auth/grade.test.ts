@@ -95,17 +95,20 @@ async function expectIdentity(client: TestSocketIo, name: keyof typeof USERS, co
 describe('a namespace that checks tokens at the handshake', () => {
   it('keeps the main namespace "/" open: clients with no auth, a wrong token or a good one connect, and ping is acknowledged with "pong"', async () => {
     const server = await learnerServer();
-    for (const [label, auth] of [
+    const guests = [
       ['guest', undefined],
       ['a guest with a wrong token', { token: 'nope' }],
       ['ada on /', { token: USERS.ada.token }],
-    ] as const) {
-      const client = await server.connectSocketIo({ label, auth }).catch((err: unknown) => {
-        throw new GradingFailure(`${label} connected to the main namespace "/" with ${authText(auth)}: it needs no token, but ${(err as Error).message}. The middleware belongs to ${SECURE} only (io.of('${SECURE}').use(…)), not io.use(…).`);
-      });
-      const [answer] = await client.emitWithAck('ping', [], { what: 'emit ping on "/"' });
+    ] as const;
+    const clients = await Promise.allSettled(guests.map(([label, auth]) => server.connectSocketIo({ label, auth })));
+    for (const [i, [label, auth]] of guests.entries()) {
+      const outcome = clients[i];
+      if (outcome.status === 'rejected') {
+        throw new GradingFailure(`${label} connected to the main namespace "/" with ${authText(auth)}: it needs no token, but ${(outcome.reason as Error).message}. The middleware belongs to ${SECURE} only (io.of('${SECURE}').use(…)), not io.use(…).`);
+      }
+      const [answer] = await outcome.value.emitWithAck('ping', [], { what: 'emit ping on "/"' });
       if (answer !== 'pong') throw new GradingFailure(`${label} sent ping on "/" with an ack callback; expected the ack "pong", but got ${show(answer)}`);
-      client.close();
+      outcome.value.close();
     }
   });
 
@@ -157,11 +160,10 @@ describe('a namespace that checks tokens at the handshake', () => {
   });
 
   it("keeps each connection's own identity: ada, bob and a second ada connected at once each get their own from whoami", async () => {
-    const ada = await admitted('ada');
-    const bob = await admitted('bob');
-    const ada2 = await admitted('ada', 'ada (a second tab)');
-    await expectIdentity(ada, 'ada', ' after bob had connected too (an identity kept in a variable shared by all connections shows here)');
-    await expectIdentity(bob, 'bob', ' after a second ada had connected');
+    const [ada, bob, ada2] = await Promise.all([admitted('ada'), admitted('bob'), admitted('ada', 'ada (a second tab)')]);
+    const others = ' with bob and a second ada connected too (an identity kept in a variable shared by all connections shows here)';
+    await expectIdentity(ada, 'ada', others);
+    await expectIdentity(bob, 'bob', ' with two connections of ada open too');
     await expectIdentity(ada2, 'ada');
     // A refusal in between must not change who the others are.
     await expectRefused('mallory', { token: 's3cret-mallory' }, 'UNKNOWN_TOKEN');
