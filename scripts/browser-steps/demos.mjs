@@ -8,6 +8,7 @@
 //   document; an edit in each appears in the other, and each sees the other's name (as text, even
 //   one made of markup) and cursor;
 // - the dashboard (/04-websockets/dashboard/): points keep coming and the chart's canvas changes;
+//   Pause, and a hidden page, stop them (unsubscribe) until Resume, or the page is shown again;
 // - axe finds no serious or critical violation on the three pages, light and dark.
 import net from 'node:net';
 
@@ -274,6 +275,19 @@ async function dashboardSteps({ browser, base, step, assert, runAxe, pageErrors 
       assert(still === paused, `ticks went on while paused: ${paused} → ${still}`);
       await page.locator(`${dashSel} button[data-action="pause"]`).click();
       await page.waitForFunction(([sel, tick]) => Number(document.querySelector(sel).dataset.tick) > tick, [dashSel, still], { timeout: 10_000 });
+    });
+
+    await step('dashboard: a hidden page unsubscribes, and subscribes again when shown', async () => {
+      const setHidden = (hidden) =>
+        page.evaluate((h) => {
+          Object.defineProperty(document, 'hidden', { value: h, configurable: true });
+          document.dispatchEvent(new Event('visibilitychange'));
+        }, hidden);
+      await setHidden(true);
+      await page.waitForSelector(`${dashSel}[data-paused]`, { timeout: 5000 });
+      const tick = Number(await page.locator(dashSel).getAttribute('data-tick'));
+      await setHidden(false);
+      await page.waitForFunction(([sel, t]) => Number(document.querySelector(sel).dataset.tick) > t && !('paused' in document.querySelector(sel).dataset), [dashSel, tick], { timeout: 10_000 });
     });
 
     await bothThemes(page, runAxe, 'dashboard live', step, EXERCISE_TABLES);

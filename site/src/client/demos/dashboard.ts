@@ -61,10 +61,13 @@ class CourseDashboard extends HTMLElement {
   private load: [number[], number[], number[], number[]] = [[], [], [], []];
   private lastTick = -1;
   private paused = false;
+  /** Unsubscribed because the page is hidden (a background tab needs no ticks); subscribed again when shown. */
+  private hiddenPause = false;
 
   connectedCallback() {
     this.button('pause').addEventListener('click', () => this.togglePause());
     this.button('connect').addEventListener('click', () => this.connect());
+    document.addEventListener('visibilitychange', () => this.pageVisibility());
     whenNearView(this, () =>
       this.start().catch((err: Error) => this.status(`The charts could not load (${err.message}). Reload the page to try again.`)),
     );
@@ -144,6 +147,7 @@ class CourseDashboard extends HTMLElement {
     switch (message.type) {
       case 'welcome':
         this.paused = false;
+        this.hiddenPause = false;
         this.subscribe();
         this.button('pause').disabled = false;
         this.button('pause').textContent = 'Pause';
@@ -165,6 +169,20 @@ class CourseDashboard extends HTMLElement {
   private subscribe() {
     delete this.dataset.paused;
     this.ws?.send(JSON.stringify({ type: 'subscribe', metrics: METRICS }));
+  }
+
+  private pageVisibility() {
+    if (this.paused || !this.ws) return;
+    if (document.hidden) {
+      if (this.ws.readyState !== WebSocket.OPEN) return;
+      this.hiddenPause = true;
+      this.ws.send(JSON.stringify({ type: 'unsubscribe', metrics: METRICS }));
+    } else if (this.hiddenPause) {
+      this.hiddenPause = false;
+      // Hidden for long, the server closed the unsubscribed connection: open a new one.
+      if (this.ws.readyState === WebSocket.OPEN) this.subscribe();
+      else this.connect();
+    }
   }
 
   private togglePause() {
