@@ -132,7 +132,15 @@ async function chatTerminalSteps({ browser, base, chatPort, step, assert, runAxe
       await page.keyboard.type('er ✓');
       await page.keyboard.press('Enter');
       await observer.waitFor('page-learner: hello from the browser ✓');
-      return 'the TCP client got "page-learner: hello from the browser ✓"';
+      // a paste of two lines sends two lines
+      await page.locator(`${chatSel} .xterm-helper-textarea`).evaluate((el) => {
+        const data = new DataTransfer();
+        data.setData('text/plain', 'pasted one\npasted two\n');
+        el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+      });
+      await observer.waitFor('page-learner: pasted two');
+      assert(observer.lines.includes('page-learner: pasted one'), 'the first pasted line did not arrive');
+      return 'the TCP client got "page-learner: hello from the browser ✓" and both pasted lines';
     });
 
     await step('chat terminal: a TCP user\'s markup and escape sequences are shown as text, not run', async () => {
@@ -151,13 +159,19 @@ async function chatTerminalSteps({ browser, base, chatPort, step, assert, runAxe
 
     await bothThemes(page, runAxe, 'chat terminal connected', step);
 
-    await step('chat terminal: Disconnect leaves the chat and offers Reconnect', async () => {
+    await step('chat terminal: Disconnect leaves the chat; Reconnect joins again', async () => {
       assert(observer, 'no TCP client');
       await page.locator(`${chatSel} button[data-action="disconnect"]`).click();
       await observer.waitFor('* page-learner left the chat');
       await page.waitForFunction((sel) => /Disconnected/.test(document.querySelector(`${sel} [data-status]`)?.textContent ?? ''), chatSel, { timeout: 5000 });
       const label = await page.locator(`${chatSel} button[data-action="connect"]`).textContent();
       assert(label === 'Reconnect', `the connect button says ${JSON.stringify(label)}`);
+      await page.locator(`${chatSel} button[data-action="connect"]`).click();
+      await page.waitForFunction((sel) => /Connected to the shared chat/.test(document.querySelector(`${sel} [data-status]`)?.textContent ?? ''), chatSel, { timeout: 10_000 });
+      await page.keyboard.type('page-learner');
+      await page.keyboard.press('Enter');
+      await observer.waitFor('* page-learner joined the chat'); // again: the name was free once it left
+      return 'left, reconnected, joined again under the same name';
     });
   } finally {
     observer?.close();
