@@ -193,18 +193,34 @@ describe('rooms server', () => {
       await join(bob, room, ['ada', 'bob'], `joining ${room} again: last in the list`);
     });
 
-    it('a member who disconnects leaves every room it was in: each room hears it left, once, and lists it no more', async () => {
+    it('a member who disconnects, politely or because its connection drops, leaves every room it was in: each room hears it left, once, and lists it no more', async () => {
       const [a, b] = [unique('first'), unique('second')];
-      const [ada, cy, bob] = await inTwoRooms(a, b);
-      bob.close();
-      await disconnectedCheck(ada, cy, a, b);
-    });
-
-    it('a member whose connection drops (no goodbye) leaves every room the same way', async () => {
-      const [a, b] = [unique('first'), unique('second')];
-      const [ada, cy, bob] = await inTwoRooms(a, b);
-      bob.dropTransport();
-      await disconnectedCheck(ada, cy, a, b);
+      const [ada, cy, bob, dan] = await clients('ada', 'cy', 'bob', 'dan');
+      await join(ada, a, ['ada']);
+      await join(cy, b, ['cy']);
+      await join(bob, a, ['ada', 'bob']);
+      await join(bob, b, ['cy', 'bob'], 'a second room');
+      await join(dan, a, ['ada', 'bob', 'dan']);
+      await join(dan, b, ['cy', 'bob', 'dan'], 'a second room');
+      for (const name of ['bob', 'dan']) {
+        await expectNotice(ada, 'joined', { room: a, name }, `${name} joined`);
+        await expectNotice(cy, 'joined', { room: b, name }, `${name} joined`);
+      }
+      bob.close(); // a Socket.IO disconnect
+      dan.dropTransport(); // no goodbye: the connection is cut
+      const hint = "announce departures in 'disconnecting', where socket.rooms still holds the rooms ('disconnect' comes after Socket.IO took the socket out of them all)";
+      for (const [client, room] of [[ada, a], [cy, b]] as const) {
+        for (const [name, how] of [['bob', 'disconnected'], ['dan', 'lost his connection']]) {
+          await expectNotice(client, 'left', { room, name }, `${name}, who was in ${a} and ${b}, ${how}`).catch((err: unknown) => {
+            throw new GradingFailure(`${(err as Error).message.replace(/\.+$/, '')}. Every room a disconnected member was in hears it left: ${hint}`);
+          });
+        }
+      }
+      await expectMembers(ada, a, ['ada'], 'after bob and dan disconnected');
+      await expectMembers(cy, b, ['cy'], 'after bob and dan disconnected');
+      for (const client of [ada, cy]) {
+        await expectNothingMore(client, 'a second left notice', { only: isLeft, explain: (e) => `${client.label} got ${showCall(e.event, e.args)} after it had already heard that one left: one notice per room` });
+      }
     });
   });
 
@@ -245,30 +261,3 @@ describe('rooms server', () => {
     });
   });
 });
-
-/** ada in room a, cy in room b, and bob in both. */
-async function inTwoRooms(a: string, b: string): Promise<TestSocketIo[]> {
-  const [ada, cy, bob] = await clients('ada', 'cy', 'bob');
-  await join(ada, a, ['ada']);
-  await join(cy, b, ['cy']);
-  await join(bob, a, ['ada', 'bob']);
-  await join(bob, b, ['cy', 'bob'], 'a second room');
-  await expectNotice(ada, 'joined', { room: a, name: 'bob' }, 'bob joined');
-  await expectNotice(cy, 'joined', { room: b, name: 'bob' }, 'bob joined');
-  return [ada, cy, bob];
-}
-
-/** After bob (in rooms a and b, with ada in a and cy in b) disconnected: one left in each room, and off both lists. */
-async function disconnectedCheck(ada: TestSocketIo, cy: TestSocketIo, a: string, b: string): Promise<void> {
-  const hint = "announce departures in 'disconnecting', where socket.rooms still holds the rooms ('disconnect' comes after Socket.IO took the socket out of them all)";
-  for (const [client, room] of [[ada, a], [cy, b]] as const) {
-    await expectNotice(client, 'left', { room, name: 'bob' }, `bob, who was in ${a} and ${b}, disconnected`).catch((err: unknown) => {
-      throw new GradingFailure(`${(err as Error).message.replace(/\.+$/, '')}. Every room a disconnected member was in hears it left: ${hint}`);
-    });
-  }
-  await expectMembers(ada, a, ['ada'], 'after bob disconnected');
-  await expectMembers(cy, b, ['cy'], 'after bob disconnected');
-  for (const client of [ada, cy]) {
-    await expectNothingMore(client, 'a second left notice for bob', { only: isLeft, explain: (e) => `${client.label} got ${showCall(e.event, e.args)} after it had already heard bob left: one notice per room` });
-  }
-}
