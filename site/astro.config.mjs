@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sectionLabel } from './src/lib/sections.mjs';
+import rehypeScrollableTables from './src/lib/rehype-scrollable-tables.mjs';
 
 const repoRoot = fileURLToPath(new URL('../', import.meta.url));
 // SOCKET_MASTERY_LESSONS_DIR (absolute path) lets the site be tried on another lessons folder.
@@ -90,6 +91,8 @@ export default defineConfig({
     }),
     courseRoutes(),
   ],
+  // Markdown and MDX alike (lessons, exercise instructions): wide tables scroll and so take focus.
+  markdown: { rehypePlugins: [rehypeScrollableTables] },
   vite: {
     define: {
       __EDITOR_VERSION__: JSON.stringify(editorVersion()),
