@@ -91,7 +91,7 @@ export class Grader {
     } finally {
       options.signal?.removeEventListener('abort', stop);
       ctx.cleanups.forEach((c) => c());
-      await this.harness.closeSession(session);
+      await this.harness.closeSession(session).finally(() => traffic.finish()); // the stream stops however the grade ended
     }
     const allPass = tests.length > 0 && tests.every((t) => t.status === 'pass');
     return done({ status: allPass ? 'pass' : 'fail', tests, ...traffic.finish() });

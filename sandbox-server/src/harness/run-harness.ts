@@ -65,7 +65,7 @@ export class Harness {
       options.signal?.removeEventListener('abort', stop);
       result = { stdout: learner.stdout, stderr: learner.stderr, ...exit, durationMs: Date.now() - started };
     } finally {
-      await this.closeSession(session);
+      await this.closeSession(session).finally(() => traffic.finish()); // the stream stops however the run ended
     }
     return { ...result, ...traffic.finish() };
   }

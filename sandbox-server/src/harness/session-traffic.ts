@@ -10,20 +10,24 @@ import type { Session } from './session.ts';
 export type TrafficListener = (batch: Traffic) => void;
 
 export interface SessionTraffic {
-  /** Call once the session is closed (its last closes are in the log): `{ traffic }` unless it was streamed. */
+  /**
+   * Call once the session is closed (its last closes are in the log), on every path (it stops the
+   * stream): `{ traffic }` unless it was streamed. Later calls give the same.
+   */
   finish(): { traffic?: Traffic };
 }
 
 export function followTraffic(session: Session, onTraffic?: TrafficListener): SessionTraffic {
   const servers = serverEndpoints(session);
   const stream = onTraffic && new TrafficStream(session.traffic, servers, onTraffic);
+  let finished: { traffic?: Traffic } | undefined;
   return {
     finish() {
-      if (stream) {
-        stream.finish();
-        return {};
+      if (!finished) {
+        stream?.finish();
+        finished = stream ? {} : { traffic: serializeTraffic(session.traffic, servers) };
       }
-      return { traffic: serializeTraffic(session.traffic, servers) };
+      return finished;
     },
   };
 }
