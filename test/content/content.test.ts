@@ -8,7 +8,7 @@ import { ALL_CHECKS, CHECK_TITLES, checkContent, formatProblems, type ContentRep
 let report: ContentReport;
 beforeAll(async () => {
   report = await checkContent();
-}, 300_000);
+}, 900_000); // it grades every solution, starter and wrong example (300+): minutes on a 2-core machine
 
 describe('course content (npm run check:content)', () => {
   it.each(ALL_CHECKS)('%s', (check) => {
