@@ -3,6 +3,7 @@
 //   the TCP echo client sample runs in its lesson and its sequence diagram shows the lifelines (the
 //   program, the echo server), the connect, the two lines going out and coming back as chunks, and the
 //   close; an arrow opens its payload from the keyboard (Enter), as text and hex, and Space closes it;
+//   the diagram is one tab stop, Up and Down move between its arrows;
 //   a wrong tcp-echo-server fails its tests in its lesson, and a failing test's button shows that
 //   test's part of the diagram; axe, light and dark, with the diagram and the payload shown.
 import { readFileSync } from 'node:fs';
@@ -70,7 +71,7 @@ export async function trafficSteps({ page, base, root, step, assert, axe, pasteI
   });
 
   if (ran) {
-    await step("traffic view: Enter on an arrow shows its payload as text and hex; Space closes it", async () => {
+    await step('traffic view: Enter on an arrow shows its payload as text and hex; Space closes it; Up and Down move between arrows', async () => {
       const arrow = page.locator(`${SAMPLE} [data-traffic] .sm-traffic-row[data-kind="data"].from-learner`).first();
       await arrow.focus();
       await page.keyboard.press('Enter');
@@ -84,7 +85,17 @@ export async function trafficSteps({ page, base, root, step, assert, axe, pasteI
       await arrow.focus();
       await page.keyboard.press(' ');
       await detail.waitFor({ state: 'hidden', timeout: 3000 });
+      // One tab stop: Down moves to the next arrow, Up back.
+      const tabStops = await page.locator(`${SAMPLE} [data-traffic] .sm-traffic-row[tabindex="0"]`).count();
+      assert(tabStops === 1, `${tabStops} arrows are tab stops`);
       await arrow.focus();
+      const seq = await arrow.getAttribute('data-seq');
+      await page.keyboard.press('ArrowDown');
+      const next = await page.evaluate(() => document.activeElement?.getAttribute('data-seq'));
+      assert(next !== null && Number(next) > Number(seq), `ArrowDown went from arrow ${seq} to ${next}`);
+      await page.keyboard.press('ArrowUp');
+      const back = await page.evaluate(() => document.activeElement?.getAttribute('data-seq'));
+      assert(back === seq, `ArrowUp came back to ${back}, not ${seq}`);
       await page.keyboard.press('Enter'); // shown again, for axe
       await detail.waitFor({ state: 'visible', timeout: 3000 });
       return `text ${JSON.stringify(textShown)}, hex ${hexShown.split('\n')[0]}`;
@@ -93,6 +104,7 @@ export async function trafficSteps({ page, base, root, step, assert, axe, pasteI
     await step('axe: no serious/critical violations (traffic diagram and payload, dark)', async () => {
       const before = await page.evaluate(() => document.documentElement.dataset.theme);
       await page.evaluate(() => (document.documentElement.dataset.theme = 'dark'));
+      await page.waitForTimeout(300); // the editors follow the theme a moment later (as in the main test's dark step)
       try {
         return await axe();
       } finally {

@@ -42,6 +42,8 @@ export class CourseTraffic extends HTMLElement {
   private showChunks = false;
   private maxRows = ROWS_PER_PAGE;
   private selected: number | null = null;
+  /** The row that is the diagram's tab stop (data-focus-key). */
+  private currentKey: string | null = null;
   private running = false;
   private what = 'run';
   private renderQueued = false;
@@ -75,6 +77,9 @@ export class CourseTraffic extends HTMLElement {
     this.noteEl = html('p', { class: 'sm-traffic-note', 'data-traffic-truncated': '', hidden: '' });
     this.connectionsEl = html('details', { class: 'sm-traffic-connections' });
     this.scrollEl = html('div', { class: 'sm-traffic-scroll' });
+    // One tab stop for the whole diagram (a roving tabindex): Up and Down move between the arrows.
+    this.scrollEl.addEventListener('focusin', (ev) => this.makeCurrent(ev.target as Element));
+    this.scrollEl.addEventListener('keydown', (ev) => this.moveFocus(ev));
     this.moreEl = html('button', { type: 'button', class: 'sm-btn sm-btn-small', hidden: '' });
     this.moreEl.addEventListener('click', () => {
       this.maxRows += ROWS_PER_PAGE;
@@ -92,6 +97,7 @@ export class CourseTraffic extends HTMLElement {
     this.chosen.clear();
     this.maxRows = ROWS_PER_PAGE;
     this.selected = null;
+    this.currentKey = null;
     this.running = true;
     this.what = what;
     this.detailEl.hidden = true;
@@ -151,7 +157,7 @@ export class CourseTraffic extends HTMLElement {
     const n = t.events.length;
     const waiting = this.running ? ' (still running…)' : '';
     this.summaryEl.textContent = n
-      ? `of this ${this.what}: ${n} event${n === 1 ? '' : 's'} between ${this.layout.lanes.length} endpoints${waiting}. Each arrow is a button: Enter or Space shows its payload.`
+      ? `of this ${this.what}: ${n} event${n === 1 ? '' : 's'} between ${this.layout.lanes.length} endpoints${waiting}. Each arrow is a button: Enter or Space shows its payload; Up and Down move between arrows.`
       : this.running
         ? `of this ${this.what}: waiting for the first connection…`
         : `of this ${this.what}: nothing was exchanged with the run's servers or the tests' clients.`;
@@ -234,6 +240,11 @@ export class CourseTraffic extends HTMLElement {
       body.append(svg('line', { x1: lane.x, y1: top, x2: lane.x, y2: height - LAYOUT.margin, class: `sm-traffic-lifeline${lane.id === PROGRAM ? ' is-program' : ''}` }));
     }
     for (const row of layout.rows) body.append(this.drawRow(row, width));
+    const rows = body.querySelectorAll<SVGGElement>('.sm-traffic-row');
+    if (rows.length && ![...rows].some((r) => r.getAttribute('tabindex') === '0')) {
+      rows[0].setAttribute('tabindex', '0');
+      this.currentKey = rows[0].getAttribute('data-focus-key');
+    }
     const head = html('div', { class: 'sm-traffic-sticky' });
     head.append(header);
     this.scrollEl.replaceChildren(head, body);
@@ -252,7 +263,8 @@ export class CourseTraffic extends HTMLElement {
     const max = Math.max(12, Math.floor((right - left) / 6.2));
     // The accessible name starts with the text drawn (axe: label-content-name-mismatch), then says
     // the rest. (No <title>: axe counts its text as drawn.)
-    const button = (name: string, key: string) => svg('g', { role: 'button', tabindex: 0, 'aria-label': name, 'data-focus-key': key, class: 'sm-traffic-row' });
+    const button = (name: string, key: string) =>
+      svg('g', { role: 'button', tabindex: key === this.currentKey ? 0 : -1, 'aria-label': name, 'data-focus-key': key, class: 'sm-traffic-row' });
     let g: SVGGElement;
     if (row.type === 'collapsed') {
       const text = `${row.count} events, ${row.bytes} B (collapsed)`.slice(0, max);
@@ -286,6 +298,34 @@ export class CourseTraffic extends HTMLElement {
       this.activate(g, () => this.select(e));
     }
     return g;
+  }
+
+  /** The row that has focus becomes the diagram's one tab stop. */
+  private makeCurrent(target: Element) {
+    const row = target.closest?.('.sm-traffic-row');
+    if (!row) return;
+    this.scrollEl.querySelectorAll('.sm-traffic-row[tabindex="0"]').forEach((r) => r !== row && r.setAttribute('tabindex', '-1'));
+    row.setAttribute('tabindex', '0');
+    this.currentKey = row.getAttribute('data-focus-key');
+  }
+
+  /** Up/Down: the previous/next arrow (from a test's mark too); Home/End: the first/last. */
+  private moveFocus(ev: KeyboardEvent) {
+    if (!['ArrowDown', 'ArrowUp', 'Home', 'End'].includes(ev.key)) return;
+    const from = (ev.target as Element).closest?.('[data-focus-key]');
+    if (!from) return;
+    const all = [...this.scrollEl.querySelectorAll<SVGGElement>('.sm-traffic-row, .sm-traffic-mark')];
+    const rows = all.filter((el) => el.classList.contains('sm-traffic-row'));
+    const at = all.indexOf(from as SVGGElement);
+    let next: SVGGElement | undefined;
+    if (ev.key === 'Home') next = rows[0];
+    else if (ev.key === 'End') next = rows[rows.length - 1];
+    else if (ev.key === 'ArrowDown') next = all.slice(at + 1).find((el) => rows.includes(el));
+    else next = all.slice(0, at).reverse().find((el) => rows.includes(el));
+    if (!next) return;
+    ev.preventDefault();
+    next.focus();
+    next.scrollIntoView({ block: 'nearest', inline: 'nearest' });
   }
 
   private activate(el: SVGElement, action: () => void) {
