@@ -1,6 +1,5 @@
 import { describe, it } from 'vitest';
-import { GradingFailure, learnerServer, oncePerGrade, show, showCall, waitUntil, type TestSocketIo, type TestSocketIoOptions } from '../../sandbox-server/src/grading-kit/index.ts';
-import { expectOk, expectRefused, explainCrash, type Reply } from './ack-replies.ts';
+import { expectOk, expectRefused, explainCrash, GradingFailure, learnerServer, oncePerGrade, show, showCall, waitUntil, type Reply, type TestSocketIo, type TestSocketIoOptions } from '../../sandbox-server/src/grading-kit/index.ts';
 
 interface Note {
   id: number;

@@ -1,6 +1,5 @@
 import { describe, it } from 'vitest';
-import { GradingFailure, learnerServer, oncePerGrade, show, showCall, type ReceivedEvent, type TestSocketIo, type TestSocketIoOptions } from '../../sandbox-server/src/grading-kit/index.ts';
-import { expectOk, expectRefused, explainCrash, request } from '../sio-event-server/ack-replies.ts';
+import { expectOk, expectRefused, explainCrash, GradingFailure, learnerServer, oncePerGrade, request, show, showCall, type ReceivedEvent, type TestSocketIo, type TestSocketIoOptions } from '../../sandbox-server/src/grading-kit/index.ts';
 
 /** A room name no earlier test of this grade used. */
 const fresh = () => oncePerGrade('fresh-rooms', () => ({ n: 0 }));

@@ -1,6 +1,10 @@
-// Shared by the graders of the Socket.IO server exercises whose events answer through the client's
-// callback with { ok: true, … } or { ok: false, error: { code, message } } (sio-event-server, sio-rooms).
-import { describeExit, GradingFailure, learnerServer, show, showCall, waitUntil, type TestSocketIo } from '../../sandbox-server/src/grading-kit/index.ts';
+// For graders of Socket.IO servers whose events answer through the client's callback with
+// { ok: true, … } or { ok: false, error: { code, message } } (sio-event-server, sio-rooms): one reply
+// object expected, refusals checked by code with a message for people, and a failure after which
+// the learner's server turns out to have crashed says so, once, with how it ended.
+import { GradingFailure } from './context.ts';
+import { describeExit, learnerServer, waitUntil } from './learner.ts';
+import { show, showCall, type TestSocketIo } from './test-socket-io.ts';
 
 export type Reply = Record<string, unknown>;
 
