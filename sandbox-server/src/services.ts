@@ -3,6 +3,8 @@ import type { Config } from './config.ts';
 import type { ExerciseCatalog, Exercise } from './exercises/catalog.ts';
 import type { Grader } from './grading/grader.ts';
 import type { Harness } from './harness/run-harness.ts';
+import type { SharedServer } from './harness/session.ts';
+import type { ShareableServer } from './shapes/requests.ts';
 import type { ReferenceServers } from './reference-servers/index.ts';
 import type { RateLimiter } from './api/rate-limit.ts';
 import { RunSlots, RunSlotsBusy } from './harness/run-slots.ts';
@@ -25,6 +27,14 @@ export async function findExercise(services: Services, id: string): Promise<Exer
   const exercise = await services.catalog.get(id);
   if (!exercise) throw new ApiError(404, 'unknown_exercise', `There is no exercise "${id}".`);
   return exercise;
+}
+
+/** The shared servers a Run asked to join instead of its own (none asked: none). */
+export function sharedServers(services: Services, names: readonly ShareableServer[] = []): SharedServer[] {
+  if (names.length === 0) return [];
+  const shared = services.shared;
+  if (!shared) throw new ApiError(503, 'no_shared_servers', 'This server runs no shared reference servers, so a Run cannot join one.');
+  return [...new Set(names)].map((name) => ({ name, port: shared.ports[name], server: shared[name] }));
 }
 
 /**

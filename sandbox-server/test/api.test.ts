@@ -1,6 +1,7 @@
 // Black-box tests of the JSON API against the real server process.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { getJson, LEARNER_ENVIRONMENT, postJson, ROOT, startServerProcess, type ServerProcess } from './support/server-process.ts';
 import { requireRedis, requireStrongIsolation } from './support/prerequisites.ts';
@@ -120,6 +121,39 @@ const s = net.connect(Number(process.env.ECHO_PORT), process.env.HOST);
 s.end('ping');
 s.on('data', (d) => console.log('reply', d.toString()));`;
     expect((await postJson(`${server.url}/api/run`, { code })).json.stdout).toBe('reply ping\n');
+  });
+
+  it('joins the shared chat instead of a fresh one when asked (shared: ["chat"]), where others see it', async () => {
+    const chatPort = (await getJson(`${server.url}/api/health`)).json.referenceServers.chat;
+    const watcher = net.connect(chatPort, '127.0.0.1');
+    let heard = '';
+    watcher.on('data', (d) => (heard += d));
+    try {
+      watcher.write('watcher\n');
+      await expect.poll(() => heard).toMatch(/Welcome, watcher!/);
+      const code = `import net from 'node:net';
+const s = net.connect(Number(process.env.CHAT_PORT), process.env.HOST);
+s.on('data', (d) => {
+  const text = d.toString();
+  if (text.includes('username')) s.write('runner\\n');
+  if (text.includes('Welcome, runner!')) s.write('hello from a run\\n/quit\\n');
+});`;
+      const { status, json } = await postJson(`${server.url}/api/run`, { code, shared: ['chat'] });
+      expect(status).toBe(200);
+      expect(json.exitCode).toBe(0);
+      await expect.poll(() => heard).toMatch(/\* runner joined the chat\nrunner: hello from a run\n/);
+      // without `shared`, a Run's chat is its own: the watcher hears nothing of it
+      await postJson(`${server.url}/api/run`, { code: code.replace(/runner/g, 'loner') });
+      expect(heard).not.toMatch(/loner/);
+    } finally {
+      watcher.destroy();
+    }
+  });
+
+  it.each([[['nope']], ['chat'], [['chat', 'chat', 'chat']]])('refuses shared %j with 400 and what it may be', async (shared) => {
+    const { status, json } = await postJson(`${server.url}/api/run`, { code: 'console.log(1)', shared });
+    expect(status).toBe(400);
+    expect(json.error).toEqual({ code: 'invalid_shared', message: 'The field "shared" must be a list of the shared servers a Run may join instead of its own: "chat".' });
   });
 
   it('reports a compile error with line and column', async () => {

@@ -2,7 +2,7 @@
 import { Router, type Response } from 'express';
 import type { Exercise } from '../exercises/catalog.ts';
 import { redisInstalled } from '../harness/run-redis.ts';
-import { findExercise, inRunSlot, type Services } from '../services.ts';
+import { findExercise, inRunSlot, sharedServers, type Services } from '../services.ts';
 import { runBodySchema, submissionBodySchema } from '../shapes/requests.ts';
 import { readBody } from './validate.ts';
 import { ApiError } from './errors.ts';
@@ -51,10 +51,11 @@ export function apiRouter(services: Services, version: string): Router {
   });
 
   router.post('/run', async (req, res) => {
-    const { code, exerciseId } = readBody(runBodySchema, req.body, config.maxCodeBytes);
+    const { code, exerciseId, shared } = readBody(runBodySchema, req.body, config.maxCodeBytes);
     const exercise = exerciseId ? await findExercise(services, exerciseId) : undefined;
+    const joined = sharedServers(services, shared);
     const signal = abortWhenGone(res);
-    const result = await untilGone(signal, inRunSlot(services, signal, () => harness.run({ code, limits: exercise?.limits, services: exercise?.services, signal })));
+    const result = await untilGone(signal, inRunSlot(services, signal, () => harness.run({ code, limits: exercise?.limits, services: exercise?.services, shared: joined, signal })));
     if (result) res.json(result);
   });
 

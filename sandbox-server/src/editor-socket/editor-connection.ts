@@ -4,7 +4,7 @@
 import type { WebSocket } from 'ws';
 import { ApiError } from '../api/errors.ts';
 import { requireCodeWithin } from '../api/validate.ts';
-import { findExercise, inRunSlot, type Services } from '../services.ts';
+import { findExercise, inRunSlot, sharedServers, type Services } from '../services.ts';
 import { readClientMessage, type CheckRequest, type RunRequest, type ServerMessage } from '../shapes/editor-protocol.ts';
 import type { RunResult } from '../shapes/run.ts';
 import type { Verdict } from '../shapes/verdict.ts';
@@ -91,16 +91,18 @@ export class EditorConnection {
     }
   }
 
-  private async run({ id, code, exerciseId }: RunRequest, signal: AbortSignal): Promise<void> {
+  private async run({ id, code, exerciseId, shared }: RunRequest, signal: AbortSignal): Promise<void> {
     const { config, harness } = this.services;
     requireCodeWithin(code, config.maxCodeBytes);
     const exercise = exerciseId ? await findExercise(this.services, exerciseId) : undefined;
+    const joined = sharedServers(this.services, shared);
     const started = Date.now();
     const result: RunResult = await inRunSlot(this.services, signal, () =>
       harness.run({
         code,
         limits: exercise?.limits,
         services: exercise?.services,
+        shared: joined,
         signal,
         onOutput: (stream, text) => this.send({ type: 'output', id, stream, text }),
         onTraffic: (batch) => this.send({ type: 'traffic', id, ...batch }),

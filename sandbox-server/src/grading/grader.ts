@@ -50,12 +50,10 @@ export class Grader {
     const files = exercise.kind === 'module' ? { [MODULE_DRIVER_FILE]: moduleDriverSource() } : undefined;
     let session;
     try {
-      session = await this.harness.openSession(
-        compiled.js,
-        this.harness.limitsFor({ ...exercise.limits, timeoutMs: this.harness.config.grade.processTimeoutMs }),
+      session = await this.harness.openSession(compiled.js, this.harness.limitsFor({ ...exercise.limits, timeoutMs: this.harness.config.grade.processTimeoutMs }), {
         files,
-        exercise.services,
-      );
+        services: exercise.services,
+      });
     } catch (err) {
       // e.g. a Redis of its own that could not start: the server's set-up is at fault, not the code.
       const needs = exercise.services.length ? ` (it needs ${exercise.services.join(', ')} of its own)` : '';

@@ -8,7 +8,7 @@ import type { Isolation } from '../runner/learner-process.ts';
 import type { OutputListener } from '../runner/output-capture.ts';
 import type { RunResult } from '../shapes/run.ts';
 import type { RunService } from '../shapes/exercise.ts';
-import { Session } from './session.ts';
+import { Session, type SessionOptions, type SharedServer } from './session.ts';
 import { followTraffic, type TrafficListener } from './session-traffic.ts';
 
 export interface RunOptions {
@@ -16,6 +16,8 @@ export interface RunOptions {
   limits?: Partial<RunLimits>;
   /** Services of the run's own (an exercise's, e.g. "redis"). */
   services?: readonly RunService[];
+  /** Shared reference servers the program uses instead of fresh ones (e.g. the lessons' chat). */
+  shared?: SharedServer[];
   onOutput?: OutputListener;
   /** Aborting stops the program (the editor's Stop, or a closed WebSocket). */
   signal?: AbortSignal;
@@ -36,8 +38,8 @@ export class Harness {
   }
 
   /** Opens a session that shutdown() will close if it is still open. */
-  async openSession(js: string, limits: RunLimits, files?: Record<string, string>, services?: readonly RunService[]): Promise<Session> {
-    const session = await Session.open(this.isolation, { js, limits, tmpDir: this.config.tmpDir, files, services });
+  async openSession(js: string, limits: RunLimits, extra: Pick<SessionOptions, 'files' | 'services' | 'shared'> = {}): Promise<Session> {
+    const session = await Session.open(this.isolation, { js, limits, tmpDir: this.config.tmpDir, ...extra });
     this.live.add(session);
     return session;
   }
@@ -53,7 +55,7 @@ export class Harness {
     if (!compiled.ok) {
       return { stdout: '', stderr: compiled.error.message + '\n', exitCode: null, signal: null, timedOut: false, compileError: compiled.error, durationMs: Date.now() - started };
     }
-    const session = await this.openSession(compiled.js, this.limitsFor(options.limits), undefined, options.services);
+    const session = await this.openSession(compiled.js, this.limitsFor(options.limits), { services: options.services, shared: options.shared });
     const traffic = followTraffic(session, options.onTraffic);
     let result: RunResult;
     try {

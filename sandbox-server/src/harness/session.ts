@@ -13,6 +13,7 @@ import {
   type DatagramReferenceServer,
   type ReferenceServers,
   type StreamReferenceServer,
+  type StreamServerName,
 } from '../reference-servers/index.ts';
 import type { DatagramService, LearnerProcess, Isolation, StreamService } from '../runner/learner-process.ts';
 import type { OutputListener } from '../runner/output-capture.ts';
@@ -31,6 +32,15 @@ export interface SessionOptions {
   files?: Record<string, string>;
   /** Services of this session's own, started before any program (e.g. "redis": REDIS_URL). */
   services?: readonly RunService[];
+  /** Shared long-running reference servers to use instead of this session's fresh ones (a Run joining the lessons' chat). */
+  shared?: SharedServer[];
+}
+
+/** A shared reference server a program is pointed at instead of its session's own. */
+export interface SharedServer {
+  name: StreamServerName;
+  port: number;
+  server: StreamReferenceServer;
 }
 
 export class Session {
@@ -50,6 +60,7 @@ export class Session {
     /** This session's own Redis, when it asked for one. */
     readonly redis: RunRedis | undefined,
     private readonly serviceDir: string | undefined,
+    private readonly shared: readonly SharedServer[],
   ) {}
 
   static async open(isolation: Isolation, options: SessionOptions): Promise<Session> {
@@ -66,7 +77,7 @@ export class Session {
       // Services keep their files outside the run directory, which the program can read.
       if (needsRedis) serviceDir = await mkdtemp(path.join(options.tmpDir, 'services-'));
       [servers, redis] = await Promise.all([startReferenceServers({ traffic }), needsRedis ? RunRedis.start({ dir: serviceDir! }) : undefined]);
-      return new Session(isolation, runDir, servers, await freePort(), options.limits, traffic, redis, serviceDir);
+      return new Session(isolation, runDir, servers, await freePort(), options.limits, traffic, redis, serviceDir, options.shared ?? []);
     } catch (err) {
       await Promise.allSettled([servers?.close(), redis?.stop()]);
       await rm(runDir, { recursive: true, force: true });
@@ -80,7 +91,7 @@ export class Session {
     return {
       HOST: '127.0.0.1',
       PORT: String(this.learnerPort),
-      ...referenceEnvironment(this.servers.ports),
+      ...referenceEnvironment({ ...this.servers.ports, ...Object.fromEntries(this.shared.map((s) => [s.name, s.port])) }),
       ...(this.redis && { REDIS_URL: this.redis.url }),
     };
   }
@@ -99,6 +110,12 @@ export class Session {
     const streams: StreamService[] = [];
     const datagrams: DatagramService[] = [];
     for (const name of REFERENCE_SERVER_NAMES) {
+      const shared = this.shared.find((s) => s.name === name);
+      if (shared) {
+        // Not recorded in this run's traffic: the shared server serves everyone and logs no one.
+        streams.push({ port: shared.port, accept: (socket) => shared.server.acceptSocket(socket) });
+        continue;
+      }
       const port = this.servers.ports[name];
       const server = this.servers[name] as StreamReferenceServer | DatagramReferenceServer;
       if ('acceptSocket' in server) streams.push({ port, accept: (socket) => server.acceptSocket(socket) });

@@ -4,7 +4,7 @@
 // Every message names the job it belongs to by the client's request id. Browser-safe (no node:
 // imports): the site imports its types (and only its types, so zod stays out of the page).
 import { z } from 'zod';
-import { codeField, exerciseIdField, fieldRefusal, refusalOf, requestIdField, type Refusal } from './requests.ts';
+import { codeField, exerciseIdField, fieldRefusal, refusalOf, requestIdField, sharedField, type Refusal } from './requests.ts';
 import { compileErrorSchema, runResultSchema } from './run.ts';
 import { trafficSchema } from './traffic.ts';
 import { testResultSchema, verdictSchema } from './verdict.ts';
@@ -15,8 +15,10 @@ export const runRequestSchema = z.object({
   type: z.literal('run'),
   id: requestIdField,
   code: codeField,
-  /** Run with this exercise's limits (optional). */
+  /** Run with this exercise's limits and services (optional). */
   exerciseId: exerciseIdField.nullish(),
+  /** Use these shared servers instead of fresh ones (optional), e.g. ["chat"]. */
+  shared: sharedField.optional(),
 });
 export const checkRequestSchema = z.object({ type: z.literal('check'), id: requestIdField, code: codeField, exerciseId: exerciseIdField });
 /** Ends that run or check early; the server answers with its exit or verdict. */

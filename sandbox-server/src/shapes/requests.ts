@@ -25,6 +25,10 @@ const FIELD_REFUSALS = {
     missing: { code: 'missing_exercise_id', message: 'A "check" needs an "exerciseId".' },
     invalid: { code: 'invalid_exercise_id', message: 'The field "exerciseId" must be a string.' },
   },
+  shared: {
+    missing: { code: 'invalid_shared', message: 'The field "shared" may be left out, or be a list of shared servers.' },
+    invalid: { code: 'invalid_shared', message: 'The field "shared" must be a list of the shared servers a Run may join instead of its own: "chat".' },
+  },
 } satisfies Record<string, { missing: Refusal; invalid: Refusal }>;
 export type RequestField = keyof typeof FIELD_REFUSALS;
 
@@ -49,8 +53,15 @@ export const requestIdField = z
 /** The learner's TypeScript (its size limit is the server's configuration: MAX_CODE_BYTES). */
 export const codeField = z.string(refuseAs('code'));
 export const exerciseIdField = z.string(refuseAs('exerciseId'));
+/**
+ * Reference servers a Run may use the shared, long-running instance of instead of a fresh one of
+ * its own: a chat client sample then joins the chat that learners see in the lessons' terminal.
+ */
+export const SHAREABLE_SERVERS = ['chat'] as const;
+export type ShareableServer = (typeof SHAREABLE_SERVERS)[number];
+export const sharedField = z.array(z.enum(SHAREABLE_SERVERS), refuseAs('shared')).max(SHAREABLE_SERVERS.length, FIELD_REFUSALS.shared.invalid.message);
 
-/** POST /api/run: run with an exercise's limits when one is named. */
-export const runBodySchema = z.object({ code: codeField, exerciseId: exerciseIdField.nullish() });
+/** POST /api/run: run with an exercise's limits (and services) when one is named; `shared`: join those shared servers. */
+export const runBodySchema = z.object({ code: codeField, exerciseId: exerciseIdField.nullish(), shared: sharedField.optional() });
 /** POST /api/exercises/:id/submissions. */
 export const submissionBodySchema = z.object({ code: codeField });

@@ -8,6 +8,7 @@ import { store } from './storage';
 import { showIsolationNotice } from './isolation-notice';
 import type { CourseTraffic } from './traffic-view';
 import './traffic-view';
+import type { ShareableServer } from '../../../sandbox-server/src/shapes/requests.ts';
 
 const COMPILE_LOC_RE = /main\.ts:(\d+):(\d+)(?::\s*(?:error:\s*)?(.*))?/;
 
@@ -21,6 +22,8 @@ export abstract class CodePanel extends HTMLElement {
   protected original = '';
   protected storageKey = '';
   protected exerciseId: string | undefined;
+  /** Shared servers a Run joins instead of its own (e.g. the lessons' chat). */
+  protected shared: ShareableServer[] | undefined;
   protected current: RequestHandle | null = null;
   protected mountNow: () => void = () => {};
   private saveTimer: ReturnType<typeof setTimeout> | undefined;
@@ -265,7 +268,7 @@ export abstract class CodePanel extends HTMLElement {
     this.setStatus('Running…');
     this.traffic?.reset('run');
     this.current = serverConnection().request(
-      { type: 'run', code: this.getCode(), exerciseId: this.exerciseId },
+      { type: 'run', code: this.getCode(), exerciseId: this.exerciseId, ...(this.shared && { shared: this.shared }) },
       {
         onStatus: (s) => this.setStatus(s ?? 'Running…'),
         onFailure: (m) => this.endRequest(m, 'error'),

@@ -1,5 +1,6 @@
 import { CodePanel } from './panel';
 import { keys } from './storage';
+import type { ShareableServer } from '../../../sandbox-server/src/shapes/requests.ts';
 
 /** <course-playground>: a runnable example (see components/Playground.astro). */
 class CoursePlayground extends CodePanel {
@@ -10,6 +11,8 @@ class CoursePlayground extends CodePanel {
     // per page + playground; the hash of the original code makes a changed sample start fresh
     this.storageKey = keys.playground(location.pathname.replace(/\/$/, '') || '/', `${this.dataset.title}:${this.dataset.hash}`);
     this.exerciseId = this.dataset.exercise || undefined;
+    // The component only writes names it accepts (Playground.astro); the server checks them again.
+    this.shared = this.dataset.shared ? (this.dataset.shared.split(' ') as ShareableServer[]) : undefined;
   }
 }
 
