@@ -45,7 +45,7 @@ type RelaySocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<str
 /** Stands for a database write: a message counts as accepted only once it is saved. Takes a few milliseconds. */
 function persist(message: Delivery & { to: string }): Promise<void> {
   void message;
-  return new Promise((resolve) => setTimeout(resolve, 3));
+  return new Promise((resolve) => setTimeout(resolve, 5));
 }
 
 /** One recipient's side: the next number and what it has not acknowledged yet, in seq order. */

@@ -33,7 +33,7 @@ interface SocketData {
 /** Stands for a database write: a message counts as accepted only once it is saved. Takes a few milliseconds. Keep it. */
 function persist(message: Delivery & { to: string }): Promise<void> {
   void message;
-  return new Promise((resolve) => setTimeout(resolve, 3));
+  return new Promise((resolve) => setTimeout(resolve, 5));
 }
 
 const io = new Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>();
