@@ -111,18 +111,19 @@ const ADAPTER_HINT =
 
 /** What went wrong with Redis, from what the instances printed (an error line and what to do), or undefined. */
 function redisTrouble(output: string): string | undefined {
-  const line = /^.*(?:Can't execute|ECONNREFUSED|NOAUTH|WRONGPASS|ClientClosedError|SocketClosedUnexpectedly).*$/m.exec(output)?.[0].trim();
+  const line = /^.*(?:Can't execute|ECONNREFUSED|getaddrinfo|NOAUTH|WRONGPASS|ClientClosedError|SocketClosedUnexpectedly).*$/m.exec(output)?.[0].trim();
   if (!line) return undefined;
-  if (/6379/.test(line)) return `Your program tried Redis at 127.0.0.1:6379, createClient()'s default, and printed: ${line}. Each grading has a Redis of its own: createClient({ url: process.env.REDIS_URL }).`;
+  // createClient() without a url tries localhost:6379: refused, or (in the sandbox, which has no hosts file) not even resolved.
+  if (/6379|getaddrinfo.*localhost/.test(line)) return `Your program tried Redis at localhost:6379, createClient()'s default, and printed: ${line}. Each grading has a Redis of its own: createClient({ url: process.env.REDIS_URL }).`;
   if (/Can't execute/.test(line)) return `Your program printed: ${line}. A node-redis client that has subscribed can only (un)subscribe: the adapter needs two clients, one to publish and one to subscribe (const sub = pub.duplicate()).`;
   if (/NOAUTH|WRONGPASS/.test(line)) return `Your program printed: ${line}. REDIS_URL holds the password: pass the whole URL, createClient({ url: process.env.REDIS_URL }).`;
   return `Your program printed: ${line}`;
 }
 
 /**
- * Adds to a failure what the instances said about Redis and whether one stopped. A failure that is
- * only the consequence (the server never listened, or is gone) keeps its first sentence: the cause
- * replaces the output's tail, which would show a stack trace or the same line many times.
+ * Adds to a failure what the instances said about Redis and which one stopped. A failure that is
+ * only the consequence (the server never listened, or is gone) keeps its first sentence, and the
+ * cause (or each stopped instance's end) replaces the kit's output tail.
  */
 async function explain(err: unknown): Promise<unknown> {
   if (!(err instanceof GradingFailure)) return err;
@@ -130,20 +131,15 @@ async function explain(err: unknown): Promise<unknown> {
   const stopped = instances().flatMap((p, i) => (p.hasExited ? [{ p, name: nameOf(i as Instance) }] : []));
   if (!trouble && !stopped.length) return err;
   let message = err.message.replace(ADAPTER_HINT, '');
-  if (trouble) {
-    // The kit's own message ends with the output's tail: the cause says it better.
-    const consequence = /^your server (?:did not accept connections.*?\.\s|is no longer running:|stopped before it listened.*?:)/s.exec(message);
-    if (consequence) message = consequence[0].trim();
-  }
+  const consequence = /^your server (?:did not accept connections.*?\.\s|is no longer running:|stopped before it listened.*?:)/s.exec(message);
+  if (consequence) message = consequence[0].trim();
   const notes = [message];
   for (const { p, name } of stopped) {
     const exit = await p.exited;
-    if (trouble && /no longer running|stopped before/.test(message)) {
-      notes.push(`(${name} stopped, ${exit.limit ?? exit.signal ?? `exit code ${exit.exitCode}`}.)`);
-      continue;
-    }
+    const how = exit.limit ?? (exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.exitCode}`);
     // With the cause known, how it ended is enough; otherwise its last output shows why.
-    notes.push(trouble ? `Meanwhile ${name} stopped (${exit.limit ?? exit.signal ?? `exit code ${exit.exitCode}`}).` : `Meanwhile ${name} stopped: ${describeExit(p, exit).replace(/^your program /, 'it ')}`);
+    if (trouble) notes.push(`(${name} stopped, ${how}.)`);
+    else notes.push(`${consequence ? '' : 'Meanwhile '}${name} stopped: ${describeExit(p, exit).replace(/^your program /, 'it ')}`);
   }
   if (trouble) notes.push(trouble);
   return new GradingFailure(notes.join(' '));
