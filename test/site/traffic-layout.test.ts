@@ -95,6 +95,37 @@ describe('layoutTraffic', () => {
     expect(capped.hiddenRows).toBe(2);
   });
 
+  it("draws a grader client's conversation with a reference server between their two lanes, the program's lane not involved", () => {
+    seq = 0;
+    const chat = (fields: Omit<Parameters<typeof ev>[0], 'endpoint'>) => ev({ endpoint: 'chat', connection: 1, ...fields });
+    const grader = (fields: Omit<Parameters<typeof ev>[0], 'endpoint'>) => ev({ endpoint: 'grader:bob', connection: 2, peer: 'chat', ...fields });
+    const events = [
+      grader({ kind: 'open' }),
+      grader({ kind: 'data', direction: 'to-learner', ...text('bob\n') }),
+      grader({ kind: 'data', direction: 'from-learner', ...text('Welcome, bob!\n') }),
+      chat({ kind: 'open' }),
+      chat({ kind: 'data', direction: 'from-learner', ...text('ann\n') }),
+      chat({ kind: 'data', direction: 'to-learner', ...text('Welcome, ann!\n') }),
+      grader({ kind: 'close' }),
+    ];
+    const t = traffic(events, { endpoints: [{ name: 'grader:bob', role: 'grader', transport: 'tcp' }, { name: 'chat', role: 'server', transport: 'tcp', title: 'TCP chat' }] });
+    const layout = layoutTraffic(t);
+    // The server has its lane from the grader's first event, right of the program as servers are.
+    expect(layout.lanes.map((l) => l.id)).toEqual(['grader:bob', PROGRAM, 'chat']);
+    expect(arrows(layout.rows)).toEqual([
+      ['open', 'grader:bob', 'chat'],
+      ['data', 'grader:bob', 'chat'],
+      ['data', 'chat', 'grader:bob'],
+      ['open', PROGRAM, 'chat'],
+      ['data', PROGRAM, 'chat'],
+      ['data', 'chat', PROGRAM],
+      ['close', 'grader:bob', 'chat'],
+    ]);
+    const folded = layoutTraffic(t, { collapsed: new Set(['grader:bob#2']) });
+    expect(folded.rows.find((r) => r.type === 'collapsed')).toMatchObject({ key: 'grader:bob#2', count: 4, from: { id: 'grader:bob' }, to: { id: 'chat' } });
+    expect(eventFields(events[1])).toContainEqual(['connection', 'grader:bob #2, to chat (not to your program)']);
+  });
+
   it("shows a WebSocket connection's frames and hides the TCP chunks under them unless asked", () => {
     seq = 0;
     const events = [

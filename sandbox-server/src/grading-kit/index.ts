@@ -16,6 +16,7 @@ import { currentGrade } from './context.ts';
 import { TestClient } from './test-client.ts';
 import { TestSocketIo, type TestSocketIoOptions } from './test-socket-io.ts';
 import type { ReferenceServers, TcpServerName } from '../reference-servers/index.ts';
+import type { TrafficLog } from '../traffic/traffic-log.ts';
 
 // Types a grading test may name without reaching into the server's modules.
 export type { LearnerProcess } from '../runner/learner-process.ts';
@@ -31,14 +32,17 @@ export function referenceServers(): ReferenceServers {
 export async function connectSocketIoToReference(options: TestSocketIoOptions): Promise<TestSocketIo> {
   const ctx = currentGrade();
   const port = ctx.session.servers.ports.socketIo;
-  const client = await TestSocketIo.open(() => connectLoopback(port), `http://127.0.0.1:${port}`, options, ctx.session.traffic);
+  const traffic = ctx.session.traffic;
+  const client = await TestSocketIo.open(() => connectToServer(port, traffic), `http://127.0.0.1:${port}`, options, traffic, 'socketIo');
   ctx.cleanups.push(() => client.close());
   return client;
 }
 
-function connectLoopback(port: number): Promise<net.Socket> {
+/** A loopback connection to one of the grade's reference servers, which leaves its own record of it to the grader's client (see graderConnecting). */
+function connectToServer(port: number, traffic: TrafficLog | undefined): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
+    traffic?.graderConnecting(socket);
     socket.once('connect', () => resolve(socket)).once('error', reject);
   });
 }
@@ -46,7 +50,8 @@ function connectLoopback(port: number): Promise<net.Socket> {
 /** A test client connected to one of this grade's reference servers (e.g. to chat with the learner's client). */
 export async function connectToReference(name: TcpServerName, label: string): Promise<TestClient> {
   const ctx = currentGrade();
-  const client = await TestClient.connect(ctx.session.servers.ports[name], label, ctx.session.traffic);
+  const traffic = ctx.session.traffic;
+  const client = new TestClient(await connectToServer(ctx.session.servers.ports[name], traffic), label, traffic, ctx.session.servers[name].name);
   ctx.cleanups.push(() => client.destroy());
   return client;
 }

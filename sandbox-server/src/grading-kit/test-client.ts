@@ -32,9 +32,11 @@ export class TestClient {
     readonly socket: net.Socket,
     readonly label: string,
     private readonly traffic?: TrafficLog,
+    /** The reference server it is connected to, when not to the learner's program (for the traffic log). */
+    peer?: string,
   ) {
     socket.setNoDelay(true);
-    this.connection = traffic?.newConnection(`grader:${label}`) ?? 0;
+    this.connection = traffic?.newConnection(`grader:${label}`, peer) ?? 0;
     socket.on('data', (chunk: Buffer) => {
       this.traffic?.data(`grader:${label}`, this.connection, 'from-learner', chunk);
       this.all = Buffer.concat([this.all, chunk]);

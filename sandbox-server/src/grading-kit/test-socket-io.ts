@@ -55,6 +55,8 @@ class RoutedAgent extends http.Agent {
     private readonly connector: Connector,
     private readonly traffic: TrafficLog | undefined,
     private readonly endpoint: string,
+    /** The reference server it connects to, when not to the learner's program. */
+    private readonly peer?: string,
   ) {
     super({ keepAlive: true, maxSockets: 4 });
   }
@@ -63,7 +65,7 @@ class RoutedAgent extends http.Agent {
     if (!callback) throw new Error('RoutedAgent connects asynchronously: node calls createConnection with a callback');
     this.connector().then(
       (socket) => {
-        new WebSocketTap(this.traffic, this.endpoint, this.traffic?.newConnection(this.endpoint) ?? 0, undefined, 'from-learner').attach(socket);
+        new WebSocketTap(this.traffic, this.endpoint, this.traffic?.newConnection(this.endpoint, this.peer) ?? 0, undefined, 'from-learner').attach(socket);
         this.opened.add(socket);
         socket.once('close', () => this.opened.delete(socket));
         callback(null, socket);
@@ -119,9 +121,12 @@ export class TestSocketIo {
     socket.on('connect', () => this.waiters.wake());
   }
 
-  /** Connects (the handshake done, the namespace joined); fails with the server's refusal if it refuses. */
-  static async open(connector: Connector, url: string, options: TestSocketIoOptions, traffic?: TrafficLog): Promise<TestSocketIo> {
-    const { client, outcome } = TestSocketIo.start(connector, url, options, traffic);
+  /**
+   * Connects (the handshake done, the namespace joined); fails with the server's refusal if it
+   * refuses. `peer`: the reference server it connects to, when not to the learner's program.
+   */
+  static async open(connector: Connector, url: string, options: TestSocketIoOptions, traffic?: TrafficLog, peer?: string): Promise<TestSocketIo> {
+    const { client, outcome } = TestSocketIo.start(connector, url, options, traffic, peer);
     const result = await outcome;
     if (result === 'connected') return client;
     client.close();
@@ -139,8 +144,8 @@ export class TestSocketIo {
     return result;
   }
 
-  private static start(connector: Connector, url: string, options: TestSocketIoOptions, traffic?: TrafficLog) {
-    const agent = new RoutedAgent(connector, traffic, `grader:${options.label}`);
+  private static start(connector: Connector, url: string, options: TestSocketIoOptions, traffic?: TrafficLog, peer?: string) {
+    const agent = new RoutedAgent(connector, traffic, `grader:${options.label}`, peer);
     const socket = io(url.replace(/\/$/, '') + (options.namespace ?? '/'), {
       agent: agent as unknown as string, // socket.io-client types agent as string | boolean; Node's http.Agent is what it passes on
       auth: options.auth,

@@ -314,7 +314,7 @@ export class SocketIoReferenceServer implements StreamReferenceServer {
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     if (!this.traffic) return;
-    new WebSocketTap(this.traffic, 'socketIo', this.traffic.newConnection('socketIo'), undefined, 'from-learner').attach(socket);
+    new WebSocketTap(this.traffic, 'socketIo', this.traffic.acceptedConnection('socketIo', socket), undefined, 'from-learner').attach(socket);
   }
 
   private record(event: SocketIoEvent): void {

@@ -136,7 +136,7 @@ export abstract class ReferenceTcpServer {
       return;
     }
     this.sockets.add(socket);
-    const id = this.traffic ? this.traffic.newConnection(this.name) : this.nextId++;
+    const id = this.traffic ? this.traffic.acceptedConnection(this.name, socket) : this.nextId++;
     let shaper: OutputShaper | undefined;
     for (const hook of this.acceptHooks) shaper = hook(socket) ?? shaper;
     let ended = false;

@@ -166,7 +166,7 @@ export abstract class ReferenceWebSocketServer implements StreamReferenceServer 
     socket.once('close', () => this.sockets.delete(socket));
     if (!this.traffic || !ownConnection) return; // a routed request's bytes were already read by its server
     // The request's bytes after its head come back through 'data' when ws puts them back on the socket.
-    new WebSocketTap(this.traffic, this.name, this.traffic.newConnection(this.name), undefined, 'from-learner').attach(socket);
+    new WebSocketTap(this.traffic, this.name, this.traffic.acceptedConnection(this.name, socket), undefined, 'from-learner').attach(socket);
   }
 
   private serve(ws: WebSocket, socket: Duplex, req: http.IncomingMessage, ip: string): void {

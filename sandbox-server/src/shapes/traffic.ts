@@ -19,7 +19,7 @@ export const trafficDirectionSchema = z.enum(['to-learner', 'from-learner']);
 export const trafficEndpointSchema = z.strictObject({
   /** As events name it: "echo", "chat", "udp-echo", "grader:alice", … */
   name: z.string(),
-  /** server: a reference server the program connects to; grader: a client of the grading tests (it connects to the program). */
+  /** server: a reference server (the program, or a grader's client, connects to it); grader: a client of the grading tests (it connects to the program, or to a server: see the events' `peer`). */
   role: z.enum(['server', 'grader']),
   /** How it talks, when known: tcp, udp, ws or socket.io. */
   transport: z.enum(['tcp', 'udp', 'ws', 'socket.io']).optional(),
@@ -83,6 +83,12 @@ export const trafficEventSchema = z.strictObject({
   endpoint: z.string(),
   /** The connection's number in this run (a datagram exchange has its own). */
   connection: z.number().int(),
+  /**
+   * On every event of a grader client's connection to one of the run's reference servers (not to
+   * the program): that server's endpoint name. The conversation is between the two; its directions
+   * are the grader's (from-learner: what the grader received, to-learner: what it sent).
+   */
+  peer: z.string().optional(),
   /**
    * open: a connection was made; data: one TCP chunk as it arrived (one 'data' event); datagram: one
    * UDP datagram; end: a half-close (FIN); close: the connection closed; handshake: the head of an

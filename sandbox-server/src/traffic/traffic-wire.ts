@@ -1,6 +1,7 @@
 // Turns a run's traffic log into what leaves the server (shapes/traffic.ts): each event with its
 // exact byte length, a bounded preview of its payload (text when UTF-8, hex otherwise), a WebSocket
-// frame's header, and on Socket.IO connections the Engine.IO and Socket.IO packets decoded. Read in
+// frame's header, on Socket.IO connections the Engine.IO and Socket.IO packets decoded, and on a
+// grader client's connection to a reference server that server as its `peer`. Read in
 // batches (`next()` gives what was recorded since the last call), so the same reader both streams a
 // run while it goes and, from a fresh reader, gives the whole of it at the end.
 import { isUtf8 } from 'node:buffer';
@@ -12,6 +13,8 @@ import type { TrafficEvent, TrafficLog, TrafficMark } from './traffic-log.ts';
 export type ServerEndpoint = Omit<TrafficEndpoint, 'role'>;
 
 interface ConnectionState {
+  /** The reference server a grader's client talks to (from its open). */
+  peer?: string;
   socketIo?: Record<'to-learner' | 'from-learner', SocketIoMessageDecoder>;
 }
 
@@ -100,6 +103,8 @@ export class TrafficReader {
       wire.preview = preview(event.bytes);
     }
     const state = this.connection(event);
+    if (event.peer !== undefined) state.peer = event.peer;
+    if (state.peer !== undefined) wire.peer = state.peer;
     if (event.event === 'handshake' && event.bytes && isEngineIoRequest(event.bytes.toString('latin1'))) {
       state.socketIo = { 'to-learner': new SocketIoMessageDecoder(), 'from-learner': new SocketIoMessageDecoder() };
     }
@@ -122,18 +127,19 @@ export class TrafficReader {
   }
 
   private noteEndpoint(event: TrafficWireEvent): void {
-    const known = this.endpoints.get(event.endpoint);
-    if (known) {
-      // A grader's client shows what it speaks once it does.
-      if (known.role === 'grader' && event.socketIo) known.transport = 'socket.io';
-      else if (known.role === 'grader' && event.kind === 'handshake' && known.transport === 'tcp') known.transport = 'ws';
-      return;
-    }
-    const server = this.servers.get(event.endpoint);
-    this.endpoints.set(
-      event.endpoint,
-      server ? { ...server, role: 'server' } : { name: event.endpoint, role: event.endpoint.startsWith(GRADER_PREFIX) ? 'grader' : 'server', transport: 'tcp' },
-    );
+    this.noteName(event.endpoint);
+    if (event.peer !== undefined) this.noteName(event.peer);
+    // A grader's client shows what it speaks once it does.
+    const known = this.endpoints.get(event.endpoint)!;
+    if (known.role !== 'grader') return;
+    if (event.socketIo) known.transport = 'socket.io';
+    else if (event.kind === 'handshake' && known.transport === 'tcp') known.transport = 'ws';
+  }
+
+  private noteName(name: string): void {
+    if (this.endpoints.has(name)) return;
+    const server = this.servers.get(name);
+    this.endpoints.set(name, server ? { ...server, role: 'server' } : { name, role: name.startsWith(GRADER_PREFIX) ? 'grader' : 'server', transport: 'tcp' });
   }
 }
 

@@ -103,7 +103,7 @@ export function eventParties(e: TrafficWireEvent, from: string, to: string): str
 export function eventFields(e: TrafficWireEvent): [string, string][] {
   const fields: [string, string][] = [
     ['time', `${e.t} ms after the run started`],
-    ['connection', `${e.endpoint} #${e.connection}`],
+    ['connection', `${e.endpoint} #${e.connection}${e.peer !== undefined ? `, to ${e.peer} (not to your program)` : ''}`],
     ['kind', e.kind],
   ];
   if (e.bytes !== undefined) fields.push(['bytes', `${e.bytes}${e.preview && e.preview.bytes < e.bytes ? ` (the first ${e.preview.bytes} are shown)` : ''}`]);

@@ -2,7 +2,8 @@
  * Where everything of a traffic sequence diagram goes: one lane (lifeline) per endpoint — the
  * grader's clients on the left, the learner's program, the reference servers on the right — and one
  * row per event, top to bottom in the order they happened, each an arrow between two lanes (or a
- * line across both for a close). A grading test's events lie in a band that starts with a row naming
+ * line across both for a close): the program's and the endpoint's, or for a grader's client that
+ * talks to a reference server (its events' `peer`), the grader's and that server's. A grading test's events lie in a band that starts with a row naming
  * the test. A collapsed connection is one row; past `maxRows` rows the rest are counted, not drawn.
  * Pure (no DOM), so it is unit-tested; traffic-view.ts draws it.
  */
@@ -106,16 +107,17 @@ export function layoutTraffic(traffic: Traffic, options: LayoutOptions = {}): La
     const key = connectionKey(e);
     if (e.kind === 'data' && withFrames.has(key) && !showChunksUnderFrames) continue;
     const other = lane.get(e.endpoint)!;
+    const counterpart = e.peer !== undefined ? lane.get(e.peer)! : program;
     let added: boolean;
     if (collapsed.has(key)) {
       if (collapsedShown.has(key)) continue;
       collapsedShown.add(key);
       const events = traffic.events.filter((x) => connectionKey(x) === key);
       const bytes = events.reduce((sum, x) => sum + (x.kind === 'frame' || x.kind === 'datagram' || (x.kind === 'data' && !withFrames.has(key)) ? (x.bytes ?? 0) : 0), 0);
-      const [from, to] = other.endpoint?.role === 'grader' ? [other, program] : [program, other];
+      const [from, to] = other.endpoint?.role === 'grader' ? [other, counterpart] : [program, other];
       added = add({ type: 'collapsed', key, count: events.length, bytes, from, to });
     } else {
-      added = add({ type: 'event', event: e, ...ends(e, program, other), across: e.kind === 'close' || e.kind === 'end' });
+      added = add({ type: 'event', event: e, ...ends(e, counterpart, other), across: e.kind === 'close' || e.kind === 'end' });
     }
     if (!added) continue;
     for (const m of inMark(e.t)) {
@@ -135,9 +137,9 @@ export function layoutTraffic(traffic: Traffic, options: LayoutOptions = {}): La
   return { lanes, rows, bands, laneGap, width, height: y - LAYOUT.rowHeight / 2 + LAYOUT.margin, hiddenRows, connections: [...connections.values()] };
 }
 
-/** Grader clients (left), the program, servers (right), each in order of its first event. */
+/** Grader clients (left), the program, servers (right), each in order of its first event (a server also of the first a grader's client sent it). */
 function placeLanes(traffic: Traffic, fitWidth: number): Lane[] {
-  const seen = new Set(traffic.events.map((e) => e.endpoint));
+  const seen = new Set(traffic.events.flatMap((e) => (e.peer !== undefined ? [e.endpoint, e.peer] : [e.endpoint])));
   const order = [...seen];
   const info = new Map(traffic.endpoints.map((e) => [e.name, e]));
   const endpointOf = (name: string): TrafficEndpoint => info.get(name) ?? { name, role: name.startsWith('grader:') ? 'grader' : 'server' };
@@ -150,10 +152,13 @@ function placeLanes(traffic: Traffic, fitWidth: number): Lane[] {
   return ids.map((id, i) => ({ id, x: x0 + i * gap, ...(id !== PROGRAM && { endpoint: endpointOf(id) }) }));
 }
 
-/** From which lane to which an event goes; a connect goes from whoever connects. */
-function ends(e: TrafficWireEvent, program: Lane, other: Lane): { from: Lane; to: Lane } {
+/**
+ * From which lane to which an event goes; a connect goes from whoever connects. `counterpart`: the
+ * program's lane, or the server's that a grader's client talks to (whose directions are the grader's).
+ */
+function ends(e: TrafficWireEvent, counterpart: Lane, other: Lane): { from: Lane; to: Lane } {
   const graderSide = other.endpoint?.role === 'grader';
-  if (e.direction === 'from-learner') return { from: program, to: other };
-  if (e.direction === 'to-learner') return { from: other, to: program };
-  return graderSide ? { from: other, to: program } : { from: program, to: other };
+  if (e.direction === 'from-learner') return { from: counterpart, to: other };
+  if (e.direction === 'to-learner') return { from: other, to: counterpart };
+  return graderSide ? { from: other, to: counterpart } : { from: counterpart, to: other };
 }
