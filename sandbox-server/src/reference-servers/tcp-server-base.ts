@@ -5,7 +5,7 @@
 // replies are not being read is not read from either) and a cap on data queued for a client that
 // stops reading while others talk to it (it is dropped).
 import net from 'node:net';
-import { once } from 'node:events';
+import { whenListening } from './listening.ts';
 import type { TrafficLog } from '../traffic/traffic-log.ts';
 
 export interface Connection {
@@ -70,13 +70,7 @@ export abstract class ReferenceTcpServer {
   }
 
   async listen(port = 0, host = '127.0.0.1'): Promise<number> {
-    this.server.listen(port, host);
-    await Promise.race([
-      once(this.server, 'listening'),
-      once(this.server, 'error').then(([err]) => {
-        throw err;
-      }),
-    ]);
+    await whenListening(this.server, () => this.server.listen(port, host));
     return (this.server.address() as net.AddressInfo).port;
   }
 

@@ -2,7 +2,7 @@
 // so the rate is capped per address and in total (a datagram costs 1 unit plus 1 per KiB); what is
 // over the cap is dropped, as UDP may drop anything.
 import dgram from 'node:dgram';
-import { once } from 'node:events';
+import { whenListening } from './listening.ts';
 import { TokenBuckets } from '../token-buckets.ts';
 import type { TrafficLog } from '../traffic/traffic-log.ts';
 import type { DatagramSender } from './registry.ts';
@@ -56,13 +56,7 @@ export class UdpEchoServer {
   }
 
   async listen(port = 0, host = '127.0.0.1'): Promise<number> {
-    this.socket.bind(port, host);
-    await Promise.race([
-      once(this.socket, 'listening'),
-      once(this.socket, 'error').then(([err]) => {
-        throw err;
-      }),
-    ]);
+    await whenListening(this.socket, () => this.socket.bind(port, host));
     return this.port;
   }
 

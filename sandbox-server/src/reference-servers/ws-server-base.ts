@@ -8,7 +8,7 @@
 import http from 'node:http';
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { once } from 'node:events';
+import { whenListening } from './listening.ts';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { TokenBuckets } from '../token-buckets.ts';
 import type { TrafficLog } from '../traffic/traffic-log.ts';
@@ -106,13 +106,7 @@ export abstract class ReferenceWebSocketServer implements StreamReferenceServer 
   }
 
   async listen(port = 0, host = '127.0.0.1'): Promise<number> {
-    this.http.listen(port, host);
-    await Promise.race([
-      once(this.http, 'listening'),
-      once(this.http, 'error').then(([err]) => {
-        throw err;
-      }),
-    ]);
+    await whenListening(this.http, () => this.http.listen(port, host));
     return this.port;
   }
 
