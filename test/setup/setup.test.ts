@@ -20,7 +20,7 @@ function tempDir(): string {
   return dir;
 }
 
-/** A PATH with node and apt-get only: a Debian machine without bubblewrap and chromium. */
+/** A PATH with node and apt-get only: a Debian machine without bubblewrap, redis-server and chromium. */
 function barePath(): string {
   const dir = tempDir();
   symlinkSync(process.execPath, path.join(dir, 'node'));
@@ -43,18 +43,19 @@ describe('npm run setup on a machine without the packages', () => {
     const { status, lines } = runSetup(['--for-tests', '--dry-run']);
     expect(status).toBe(0);
     expect(lines).toContain('setup: bubblewrap: missing — strong isolation of learner code (each program in its own sandbox)');
+    expect(lines).toContain('setup: redis-server: missing — the Socket.IO scaling lesson and exercise (each run that needs one gets its own Redis)');
     expect(lines).toContain('setup: chromium: missing — the browser test (npm run test:browser)');
     if (process.getuid?.() === 0) {
-      expect(lines.filter((l) => l.startsWith('setup: would run: apt-get'))).toEqual(['setup: would run: apt-get update -qq', 'setup: would run: apt-get install -y -qq bubblewrap chromium']);
+      expect(lines.filter((l) => l.startsWith('setup: would run: apt-get'))).toEqual(['setup: would run: apt-get update -qq', 'setup: would run: apt-get install -y -qq bubblewrap redis-server chromium']);
     } else {
-      expect(lines).toContain('setup: to install: sudo apt-get install -y bubblewrap chromium   (or run npm run setup as root)');
+      expect(lines).toContain('setup: to install: sudo apt-get install -y bubblewrap redis-server chromium   (or run npm run setup as root)');
     }
   });
 
   it('as another user, prints the exact command and goes on (the server then starts in process isolation)', () => {
     const { status, lines } = runSetup([], true);
     expect(status).toBe(0);
-    expect(lines).toContain('setup: to install: sudo apt-get install -y bubblewrap   (or run npm run setup as root)');
+    expect(lines).toContain('setup: to install: sudo apt-get install -y bubblewrap redis-server   (or run npm run setup as root)');
     expect(lines.some((l) => l.includes('chromium'))).toBe(false); // only what serving needs
     expect(lines).toContain('setup: until that is done the server runs learner code with process-level limits only, and the tests that need strong isolation fail saying what is missing');
     expect(lines.at(-1)).toMatch(/^setup: npm dependencies: /);
