@@ -36,11 +36,13 @@ async function chatClient(port, name) {
   });
   const waitFor = (line, timeout = 10_000) =>
     new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the chat client never got ${JSON.stringify(line)}; it got ${JSON.stringify(lines.slice(-8))}`)), timeout);
+      const timer = setTimeout(() => reject(new Error(`the chat client never got ${typeof line === 'string' ? JSON.stringify(line) : line}; it got ${JSON.stringify(lines.slice(-8))}`)), timeout);
+      // an exact line, or a RegExp; resolves with the line
       const check = () => {
-        if (lines.includes(line)) {
+        const found = typeof line === 'string' ? lines.find((l) => l === line) : lines.find((l) => line.test(l));
+        if (found !== undefined) {
           clearTimeout(timer);
-          resolve();
+          resolve(found);
         } else waiters.push(check);
       };
       check();
@@ -148,6 +150,20 @@ async function chatTerminalSteps({ browser, base, chatPort, step, assert, runAxe
       assert(log.includes('tcp-observer: <img src=x'), `the screen-reader log lacks the line: ${JSON.stringify(log)}`);
       assert((await page.title()) !== 'pwned', 'the window title was changed');
       return 'shown as ^[[2J…, screen kept, no element made';
+    });
+
+    await step("chat terminal: a Run of the lesson's shared-chat sample joins the same chat, seen in the terminal and by the TCP client", async () => {
+      assert(observer, 'no TCP client');
+      const playground = page.locator('course-playground[data-title="chat-client-shared.ts"]');
+      assert((await playground.getAttribute('data-shared')) === 'chat', 'the Playground does not ask to join the shared chat');
+      await playground.scrollIntoViewIfNeeded();
+      await playground.locator('button[data-action="run"]').click();
+      const said = await observer.waitFor(/^kim-[a-z0-9]+: Hello from a Run in the lesson!$/);
+      await page.waitForFunction((sel) => /Exited with code 0/.test(document.querySelector(`${sel} [data-status]`)?.textContent ?? ''), 'course-playground[data-title="chat-client-shared.ts"]', { timeout: 15_000 });
+      // xterm draws only while in view: back to the terminal to read it
+      await page.locator(chatSel).scrollIntoViewIfNeeded();
+      await waitForTerminal(page, /kim-[a-z0-9]+: Hello from a Run in the lesson!/);
+      return `the program said "${said}" in the shared chat`;
     });
 
     await bothThemes(page, runAxe, 'chat terminal connected', step);
