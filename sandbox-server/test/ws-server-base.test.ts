@@ -85,6 +85,18 @@ describe('ReferenceWebSocketServer (via the WebSocket echo)', () => {
     for (let i = 0; i < 5; i++) b.send(`m${i}`);
     expect(await closed(b)).toEqual({ code: 1008, reason: 'too many messages' });
 
+    // per IP: two connections within their own rates, over the address's together; the other's next message is refused too
+    const perIp = await start({ ipMessagesPerMinute: 60, ipMessageBurst: 4 });
+    const [d, e] = [connect(perIp.port), connect(perIp.port)];
+    await Promise.all([once(d, 'open'), once(e, 'open')]);
+    const dClosed = closed(d);
+    for (let i = 0; i < 3; i++) d.send(`d${i}`);
+    await once(d, 'message'); // served while within the address's budget
+    for (let i = 0; i < 3; i++) e.send(`e${i}`);
+    expect(await closed(e)).toEqual({ code: 1008, reason: 'too many messages from your address' });
+    d.send('d3');
+    expect(await dClosed).toEqual({ code: 1008, reason: 'too many messages from your address' });
+
     const idle = await start({ idleTimeoutMs: 100 });
     const c = connect(idle.port);
     await once(c, 'open');

@@ -27,6 +27,9 @@ export interface WsServerLimits {
   /** Messages per minute per connection after a burst; past it the connection is closed with 1008 (0 = no limit). */
   messagesPerMinute: number;
   messageBurst: number;
+  /** Messages per minute from one client IP, all its connections together (0 = no limit): many tabs cannot multiply the per-connection rate. */
+  ipMessagesPerMinute: number;
+  ipMessageBurst: number;
   /** Data queued for a client past which it is taken to have stopped reading, and dropped. */
   maxBufferedBytes: number;
   /** Ping interval; a peer that has not answered the previous ping is dropped (0 = no heartbeat). */
@@ -41,12 +44,21 @@ export const DEFAULT_WS_LIMITS: WsServerLimits = {
   maxMessageBytes: 64 * 1024,
   messagesPerMinute: 6000,
   messageBurst: 500,
+  ipMessagesPerMinute: 0,
+  ipMessageBurst: 0,
   maxBufferedBytes: 1024 * 1024,
   heartbeatMs: 0,
 };
 
 /** The shared servers' extra strictness, on top of the configuration's caps and idle timeout. */
-export const SHARED_WS_LIMITS: Partial<WsServerLimits> = { maxPerIp: 20, messagesPerMinute: 600, messageBurst: 60, heartbeatMs: 30_000 };
+export const SHARED_WS_LIMITS: Partial<WsServerLimits> = {
+  maxPerIp: 20,
+  messagesPerMinute: 600,
+  messageBurst: 60,
+  ipMessagesPerMinute: 1800,
+  ipMessageBurst: 120,
+  heartbeatMs: 30_000,
+};
 
 export interface WsConnection {
   readonly id: number;
@@ -68,6 +80,7 @@ export abstract class ReferenceWebSocketServer implements StreamReferenceServer 
   private readonly sockets = new Set<Duplex>();
   private readonly perIp = new Map<string, number>();
   private readonly messageRate: TokenBuckets;
+  private readonly ipMessageRate: TokenBuckets;
   private readonly heartbeat?: NodeJS.Timeout;
   /** Connections that answered the last ping (or are new since it). */
   private readonly alive = new WeakSet<WebSocket>();
@@ -81,6 +94,7 @@ export abstract class ReferenceWebSocketServer implements StreamReferenceServer 
     const given = Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined));
     this.limits = { ...DEFAULT_WS_LIMITS, ...given };
     this.messageRate = new TokenBuckets(this.limits.messagesPerMinute, this.limits.messageBurst);
+    this.ipMessageRate = new TokenBuckets(this.limits.ipMessagesPerMinute, this.limits.ipMessageBurst);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.limits.maxMessageBytes, perMessageDeflate: false, clientTracking: true });
     this.http.on('error', () => {}); // listen errors are reported by listen()'s promise
     this.http.on('connection', (socket: net.Socket) => this.track(socket, true));
@@ -198,6 +212,7 @@ export abstract class ReferenceWebSocketServer implements StreamReferenceServer 
       if (gone) return;
       idle?.refresh();
       if (!this.messageRate.tryTake(String(id))) return ws.close(1008, 'too many messages');
+      if (!this.ipMessageRate.tryTake(ip)) return ws.close(1008, 'too many messages from your address');
       this.onMessage(conn, data, isBinary);
     });
     this.onConnection(conn, req);
