@@ -44,6 +44,8 @@ export const CHAT_BRIDGE_LIMITS: ChatBridgeLimits = {
   maxMessageBytes: 16 * 1024,
   messagesPerMinute: SHARED_WS_LIMITS.messagesPerMinute ?? 600,
   messageBurst: SHARED_WS_LIMITS.messageBurst ?? 60,
+  ipMessagesPerMinute: SHARED_WS_LIMITS.ipMessagesPerMinute ?? 1800,
+  ipMessageBurst: SHARED_WS_LIMITS.ipMessageBurst ?? 120,
   maxBufferedBytes: 1024 * 1024,
   heartbeatMs: SHARED_WS_LIMITS.heartbeatMs ?? 30_000,
   linesPerMinute: 120,
