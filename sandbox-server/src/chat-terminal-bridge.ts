@@ -44,8 +44,9 @@ export const CHAT_BRIDGE_LIMITS: ChatBridgeLimits = {
   maxMessageBytes: 16 * 1024,
   messagesPerMinute: SHARED_WS_LIMITS.messagesPerMinute ?? 600,
   messageBurst: SHARED_WS_LIMITS.messageBurst ?? 60,
-  ipMessagesPerMinute: SHARED_WS_LIMITS.ipMessagesPerMinute ?? 1800,
-  ipMessageBurst: SHARED_WS_LIMITS.ipMessageBurst ?? 120,
+  // Per IP the bridge counts lines (below) and refuses them one by one rather than closing a tab.
+  ipMessagesPerMinute: 0,
+  ipMessageBurst: 0,
   maxBufferedBytes: 1024 * 1024,
   heartbeatMs: SHARED_WS_LIMITS.heartbeatMs ?? 30_000,
   linesPerMinute: 120,
