@@ -150,6 +150,21 @@ s.on('data', (d) => {
     }
   });
 
+  it('lets a run hold only a few connections to a shared server at once (in a pod): the rest are closed at once', async () => {
+    requireStrongIsolation();
+    const code = `import net from 'node:net';
+const outcomes = await Promise.all(Array.from({ length: 10 }, () => new Promise<string>((resolve) => {
+  const s = net.connect(Number(process.env.CHAT_PORT), process.env.HOST);
+  s.once('data', () => resolve('served'));
+  s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+  s.once('close', () => resolve('closed'));
+})));
+console.log(outcomes.filter((o) => o === 'served').length, 'served,', outcomes.filter((o) => o !== 'served').length, 'closed');
+process.exit(0);`;
+    const { json } = await postJson(`${server.url}/api/run`, { code, shared: ['chat'] });
+    expect(json.stdout).toBe('4 served, 6 closed\n');
+  });
+
   it.each([[['nope']], ['chat'], [['chat', 'chat', 'chat']]])('refuses shared %j with 400 and what it may be', async (shared) => {
     const { status, json } = await postJson(`${server.url}/api/run`, { code: 'console.log(1)', shared });
     expect(status).toBe(400);

@@ -4,6 +4,7 @@
 // run as more than one instance). dispose() leaves nothing behind: processes killed, servers and
 // services stopped, directories removed.
 import { mkdtemp, writeFile, rm } from 'node:fs/promises';
+import type net from 'node:net';
 import path from 'node:path';
 import type { RunLimits } from '../config.ts';
 import {
@@ -23,6 +24,13 @@ import { freePort } from './free-port.ts';
 import { RunRedis } from './run-redis.ts';
 
 export const PROGRAM_FILE = 'main.mjs';
+
+/**
+ * Connections one run may hold open to a shared server at once: a chat client needs one or two,
+ * and a program opening hundreds would fill the server everyone shares. Past it a connection is
+ * closed at once. (Under process isolation the program reaches the shared port directly; the cap is a pod's.)
+ */
+export const SHARED_CONNECTIONS_PER_RUN = 4;
 
 export interface SessionOptions {
   js: string;
@@ -113,7 +121,7 @@ export class Session {
       const shared = this.shared.find((s) => s.name === name);
       if (shared) {
         // Not recorded in this run's traffic: the shared server serves everyone and logs no one.
-        streams.push({ port: shared.port, accept: (socket) => shared.server.acceptSocket(socket) });
+        streams.push({ port: shared.port, accept: (socket) => this.acceptShared(shared, socket) });
         continue;
       }
       const port = this.servers.ports[name];
@@ -134,6 +142,21 @@ export class Session {
     this.processes.push(learner);
     if (this.outputListener) learner.onOutput(this.outputListener);
     return learner;
+  }
+
+  private readonly sharedOpen = new Map<StreamServerName, number>();
+
+  private acceptShared(shared: SharedServer, socket: net.Socket): void {
+    const open = this.sharedOpen.get(shared.name) ?? 0;
+    if (open >= SHARED_CONNECTIONS_PER_RUN) {
+      // (a relayed connection is a unix socket: it can be closed, not reset)
+      socket.on('error', () => {});
+      socket.destroy();
+      return;
+    }
+    this.sharedOpen.set(shared.name, open + 1);
+    socket.once('close', () => this.sharedOpen.set(shared.name, (this.sharedOpen.get(shared.name) ?? 1) - 1));
+    shared.server.acceptSocket(socket);
   }
 
   async dispose(): Promise<void> {
