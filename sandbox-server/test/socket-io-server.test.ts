@@ -210,6 +210,28 @@ describe('Socket.IO reference server: disconnects and recovery', () => {
     expect(server.seen).toContainEqual({ kind: 'disconnect', id, reason: 'forced close' });
   });
 
+  it('forgetSessions(): a client coming back with a session kept from an earlier drop gets a new one, with a new id and a welcome', async () => {
+    const { server, url } = await start();
+    const a = client(url, { name: 'a' }, { reconnection: true, reconnectionDelay: 20, reconnectionDelayMax: 20 });
+    await connected(a);
+    const id = a.id!;
+    server.disconnect(id, 'transport'); // the session is kept from here
+    await connected(a);
+    expect(a.recovered).toBe(true);
+    // Without forgetSessions(), connecting again after a server-side disconnect gives that kept session back.
+    server.forgetSessions();
+    const reason = next(a, 'disconnect');
+    server.disconnect(id, 'server');
+    expect(await reason).toBe('io server disconnect');
+    const welcome = next<{ id: string }>(a, 'welcome');
+    a.connect();
+    await connected(a);
+    expect(a.recovered).toBe(false);
+    expect(a.id).not.toBe(id);
+    expect((await welcome).id).toBe(a.id);
+    expect(server.seen.filter((e) => e.kind === 'connect').map((e) => e.kind === 'connect' && e.recovered)).toEqual([false, true, false]);
+  });
+
   it("'server': the client is told 'io server disconnect' and does not come back by itself", async () => {
     const { server, url } = await start();
     const a = client(url, { name: 'a' }, { reconnection: true, reconnectionDelay: 20 });

@@ -181,6 +181,17 @@ export class SocketIoReferenceServer implements StreamReferenceServer {
     return true;
   }
 
+  /**
+   * Forgets every session kept so far for connection state recovery: a client that comes back with
+   * one gets a new session (recovered: false, a new id), as after a server restart. Socket.IO has no
+   * public call for it; its in-memory adapter keeps them in a Map named `sessions`.
+   */
+  forgetSessions(): void {
+    const adapter = this.io.of('/').adapter as unknown as { sessions?: Map<string, unknown> };
+    if (!(adapter.sessions instanceof Map)) throw new Error("socket.io's adapter no longer keeps its sessions in a Map: forgetSessions() needs another way");
+    adapter.sessions.clear();
+  }
+
   /** From now on a handshake must carry auth.token === token (undefined: no token needed, the default). */
   requireToken(token: string | undefined): void {
     this.requiredToken = token;
