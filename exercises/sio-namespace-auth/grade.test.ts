@@ -4,7 +4,7 @@
 // that an identity kept anywhere but on the connection shows. The main namespace must stay open.
 // Every wait is for an event (a connect, a connect_error, an ack): no fixed pauses.
 import { describe, it } from 'vitest';
-import { GradingFailure, learnerServer, show, showCall, type TestSocketIo } from '../../sandbox-server/src/grading-kit/index.ts';
+import { GradingFailure, learnerServer, show, showCall, type LearnerServer, type TestSocketIo } from '../../sandbox-server/src/grading-kit/index.ts';
 
 const SECURE = '/secure';
 /** The valid tokens and who they are (instructions.md's table). */
@@ -29,11 +29,37 @@ const isCode = (value: unknown): value is Code => typeof value === 'string' && O
 
 const authText = (auth: Record<string, unknown> | undefined) => (auth === undefined ? 'no auth at all' : `auth ${show(auth)}`);
 
+/** How a server that stopped ended, from the start of its error output (where a crash says what was thrown and where). */
+async function howItStopped(server: LearnerServer): Promise<string> {
+  const exit = await server.process.exited;
+  const how = exit.limit ?? (exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.exitCode}`);
+  const output = (server.process.stderr.trim() || server.process.stdout.trim()).slice(0, 800);
+  return `Your server ${how}.${output ? ` Its output began with:\n${output}` : ' It printed nothing.'}`;
+}
+
+/**
+ * A handshake that stops the server gets no answer: fail with how it stopped as soon as it has,
+ * rather than after the client's wait for a connect_error runs out.
+ */
+async function unlessItStops<T>(server: LearnerServer, attempt: Promise<T>, sent: string): Promise<T> {
+  if (server.process.hasExited) return attempt; // it stopped before: the kit says it is no longer running
+  const stopped = server.process.exited.then(async () => {
+    throw new GradingFailure(
+      `${sent}, and your server stopped while handling that handshake. An exception thrown in the middleware (or in anything it calls) ` +
+        `is not caught by Socket.IO and stops the whole server: refuse with next(err) instead of throwing. ${await howItStopped(server)}`,
+    );
+  });
+  // Whichever ends first decides; the other one's outcome is dropped (no unhandled rejection).
+  stopped.catch(() => {});
+  attempt.catch(() => {});
+  return Promise.race([attempt, stopped]);
+}
+
 /** Connects to /secure expecting a refusal with `code` and its message; fails saying what came instead. */
 async function expectRefused(label: string, auth: Record<string, unknown> | undefined, code: Code): Promise<void> {
   const server = await learnerServer();
   const sent = `${label} connected to ${SECURE} with ${authText(auth)}`;
-  const refusal = await server.connectSocketIoRefused({ label, namespace: SECURE, auth }).catch((err: unknown) => {
+  const refusal = await unlessItStops(server, server.connectSocketIoRefused({ label, namespace: SECURE, auth }), sent).catch((err: unknown) => {
     if (err instanceof GradingFailure && /accepted/.test(err.message)) {
       throw new GradingFailure(
         `${sent}, and your server let it connect; expected a connect_error "${REFUSALS[code]}" with data.code ${code} (${REFUSED_FOR[code]}). ` +
@@ -150,7 +176,7 @@ describe('a namespace that checks tokens at the handshake', () => {
     );
   });
 
-  it('admits each valid token on /secure, and whoami acknowledges its user and role (from socket.data)', async () => {
+  it('admits each valid token on /secure, and whoami acknowledges its user and role', async () => {
     const names = ['ada', 'bob', 'cy'] as const;
     const clients = await Promise.all(names.map((name) => admitted(name)));
     for (const [i, name] of names.entries()) {
