@@ -1,5 +1,5 @@
 import { describe, it } from 'vitest';
-import { expectOk, expectRefused, explainCrash, GradingFailure, learnerServer, oncePerGrade, request, show, showCall, type ReceivedEvent, type TestSocketIo, type TestSocketIoOptions } from '../../sandbox-server/src/grading-kit/index.ts';
+import { askUntil, expectOk, expectRefused, explainCrash, GradingFailure, learnerServer, oncePerGrade, request, show, showCall, type ReceivedEvent, type TestSocketIo, type TestSocketIoOptions } from '../../sandbox-server/src/grading-kit/index.ts';
 
 /** A room name no earlier test of this grade used. */
 const fresh = () => oncePerGrade('fresh-rooms', () => ({ n: 0 }));
@@ -13,8 +13,9 @@ async function connect(name: string, options: Partial<TestSocketIoOptions> = {})
 async function join(client: TestSocketIo, room: string, members: string[], what = `joining ${room}`): Promise<void> {
   const reply = await expectOk(client, 'join', [room], what);
   if (reply.room !== room || show(reply.members) !== show(members)) {
+    const place = members.at(-1) === client.label ? `${client.label} last` : `${client.label} keeping its place: a join to a room the client is already in changes nothing`;
     throw new GradingFailure(
-      `${client.label} sent join(${show(room)}) (${what}) and expected { ok: true, room: ${show(room)}, members: ${show(members)} } (every member's name, in the order they joined, ${client.label} last), but got ${show(reply)}${explainMembers(reply.members, members)}`,
+      `${client.label} sent join(${show(room)}) (${what}) and expected { ok: true, room: ${show(room)}, members: ${show(members)} } (every member's name, in the order they joined, ${place}), but got ${show(reply)}${explainMembers(reply.members, members)}`,
     );
   }
 }
@@ -89,31 +90,49 @@ describe('rooms server', () => {
       await join(ada, room, ['ada']);
       await join(bob, room, ['ada', 'bob']);
       await expectNotice(ada, 'joined', { room, name: 'bob' }, 'bob joined');
+      // ada first, then bob (last in the list): neither moves, and nobody hears of it. What came
+      // before (each answer comes after the notices sent before it) is another test's business.
+      const earlier = new Set([...ada.pending, ...bob.pending]);
+      await join(ada, room, ['ada', 'bob'], `joining ${room} a second time, where she is first`);
       await join(bob, room, ['ada', 'bob'], `joining ${room} a second time`);
-      await expectNothingMore(ada, `bob joined ${room} again, where he already was`, {
-        only: isJoined,
-        explain: (e) => `ada got ${showCall(e.event, e.args)} a second time, when bob joined a room he was already in: a join to a room the client is in changes nothing (check socket.rooms.has(…) first)`,
-      });
+      for (const [client, other] of [[ada, bob], [bob, ada]]) {
+        await expectNothingMore(client, `${other.label} joined ${room} again, where already a member`, {
+          only: (e) => isJoined(e) && !earlier.has(e),
+          explain: (e) => `${client.label} got ${showCall(e.event, e.args)} when ${other.label} joined a room already joined: a join to a room the client is in changes nothing (check socket.rooms.has(…) first)`,
+        });
+      }
     });
 
     it('takes names from the handshake (two members may share one), and answers join with BAD_NAME for a client without a valid name', async () => {
       const room = unique('names');
       const longest = 'twenty-characters-ok';
-      const badAuths = [undefined, { name: 42 }, { name: '   ' }, { name: 'n'.repeat(21) }];
+      // name.length counts UTF-16 code units, spaces around included: an emoji counts 2.
+      const spaced = '  spaced out  ';
+      const badAuths = [undefined, { name: 42 }, { name: '   ' }, { name: 'n'.repeat(21) }, { name: ' ' + 'n'.repeat(19) + ' ' }, { name: '\u{1F600}'.repeat(10) + 'n' }];
       const server = await learnerServer();
-      const [[first, second, third], nameless] = await Promise.all([
-        clients('sam', 'sam', longest),
+      const [[first, second, third, fourth], nameless] = await Promise.all([
+        clients('sam', 'sam', longest, spaced),
         Promise.all(badAuths.map((auth) => server.connectSocketIo({ label: `a client with auth ${show(auth)}`, auth }))),
       ]);
       await join(first, room, ['sam']);
       await join(second, room, ['sam', 'sam']);
       await expectNotice(first, 'joined', { room, name: 'sam' }, 'the second sam joined');
       await join(third, room, ['sam', 'sam', longest], 'a name of 20 characters');
-      await expectMembers(second, room, ['sam', 'sam', longest], 'two members named sam are two members');
+      const everyone = ['sam', 'sam', longest, spaced];
+      await join(fourth, room, everyone, `a name with spaces around it, used exactly as sent: ${show(spaced)}, not trimmed`);
+      await expectMembers(second, room, everyone, 'two members named sam are two members');
       await Promise.all(
-        nameless.map((client, i) => expectRefused(client, 'join', [room], 'BAD_NAME', `auth.name must be a string of 1 to 20 characters, not only whitespace; this client connected with auth ${show(badAuths[i])}`)),
+        nameless.map((client, i) =>
+          expectRefused(
+            client,
+            'join',
+            [room],
+            'BAD_NAME',
+            `auth.name must be a string of 1 to 20 characters (name.length, spaces around included, an emoji counting 2), not only whitespace; this client connected with auth ${show(badAuths[i])}`,
+          ),
+        ),
       );
-      await expectMembers(first, room, ['sam', 'sam', longest], 'after the joins refused with BAD_NAME');
+      await expectMembers(first, room, everyone, 'after the joins refused with BAD_NAME');
     });
 
     it('answers BAD_ROOM, for every event, for a room that is not 1 to 32 lower-case letters, digits or dashes', async () => {
@@ -144,12 +163,20 @@ describe('rooms server', () => {
       await expectOk(cy, 'say', [b, 'hello blue'], `cy is a member of ${b}`);
       await expectNotice(dee, 'message', { room: b, from: 'cy', text: 'hello blue' }, `cy's message to ${b}`);
       const rule = 'say reaches the other members of its room only: socket.to(room).emit(…), not io.to(room) (the sender too), socket.broadcast (every other client) or io.emit (everyone)';
-      const none = (who: TestSocketIo, why: string): NothingMore => ({ only: isMessage, explain: (e) => `${who.label} got ${showCall(e.event, e.args)}, ${why}: ${rule}` });
-      await expectNothingMore(ada, 'her own message back', none(ada, `but it is her own message (or one of ${b}, where she is not)`));
-      await expectNothingMore(dee, `a message of ${a}, where dee is not`, none(dee, `but dee is not in ${a} (or it is his own message)`));
-      await expectNothingMore(eve, 'a message of a room she is not in', none(eve, 'but eve is in no room'));
-      await expectNothingMore(bob, `a message of ${b}, where bob is not`, none(bob, `but bob is not in ${b}`));
-      await expectNothingMore(cy, 'his own message back', none(cy, 'his own message back, or a second copy'));
+      /** Why `who`, a member of `rooms`, should not have got the message `e` (which may be of any shape). */
+      const whyNot = (who: TestSocketIo, rooms: string[], e: ReceivedEvent) => {
+        const { from, room } = (e.args[0] ?? {}) as { from?: unknown; room?: unknown };
+        const sender = typeof from === 'string' ? from : show(from);
+        if (from === who.label) return `${who.label}'s own message, sent back to ${who.label}`;
+        if (typeof room !== 'string' || !rooms.includes(room)) return `${sender}'s message to ${typeof room === 'string' ? room : show(room)}, a room ${who.label} is not in${rooms.length ? '' : ' (in no room at all)'}`;
+        return `a second copy of ${sender}'s message`;
+      };
+      const none = (who: TestSocketIo, rooms: string[]): NothingMore => ({ only: isMessage, explain: (e) => `${who.label} got ${showCall(e.event, e.args)}: ${whyNot(who, rooms, e)}. ${rule}` });
+      await expectNothingMore(ada, 'her own message back', none(ada, [a]));
+      await expectNothingMore(dee, `a message of ${a}, where dee is not`, none(dee, [b]));
+      await expectNothingMore(eve, 'a message of a room she is not in', none(eve, []));
+      await expectNothingMore(bob, `a message of ${b}, where bob is not`, none(bob, [a]));
+      await expectNothingMore(cy, 'his own message back', none(cy, [a, b]));
     });
 
     it('answers say with NOT_IN_ROOM from a client outside the room, and BAD_TEXT for a text that is not 1 to 500 characters; nothing is delivered', async () => {
@@ -159,14 +186,20 @@ describe('rooms server', () => {
       await expectRefused(outsider, 'say', [room, 'let me in'], 'NOT_IN_ROOM', `otto is not a member of ${room}`);
       await join(bob, room, ['ada', 'bob']);
       await expectNotice(ada, 'joined', { room, name: 'bob' }, 'bob joined');
-      const texts = ['', '   ', 'x'.repeat(501), 42, null, { text: 'nested' }];
-      await Promise.all(texts.map((text) => expectRefused(bob, 'say', [room, text], 'BAD_TEXT', 'a text is a string of 1 to 500 characters, not only whitespace')));
+      // text.length counts UTF-16 code units, spaces around included: an emoji counts 2, "é" 1 (two bytes in UTF-8).
+      const emoji = '\u{1F600}';
+      const texts = ['', '   ', 'x'.repeat(501), ' ' + 'x'.repeat(499) + ' ', emoji.repeat(250) + 'x', 42, null, { text: 'nested' }];
+      await Promise.all(
+        texts.map((text) => expectRefused(bob, 'say', [room, text], 'BAD_TEXT', 'a text is a string of 1 to 500 characters (text.length, spaces around included, an emoji counting 2), not only whitespace')),
+      );
       await expectNothingMore(ada, 'a message that was refused', {
         only: isMessage,
         explain: (e) => `ada got ${showCall(e.event, e.args)}, a message your server refused (otto is not in ${room}, or the text was bad): check membership and the text before sending (socket.to(room) works from outside the room too)`,
       });
       await expectOk(bob, 'say', [room, 'x'.repeat(500)], 'a text of exactly 500 characters');
       await expectNotice(ada, 'message', { room, from: 'bob', text: 'x'.repeat(500) }, 'a text of 500 characters');
+      await expectOk(bob, 'say', [room, 'é'.repeat(500)], 'a text of 500 × "é": text.length is 500, although it takes 1000 bytes in UTF-8; the limit counts text.length, not bytes');
+      await expectNotice(ada, 'message', { room, from: 'bob', text: 'é'.repeat(500) }, 'a text of 500 × "é"');
     });
   });
 
@@ -208,10 +241,18 @@ describe('rooms server', () => {
       bob.close(); // a Socket.IO disconnect
       dan.dropTransport(); // no goodbye: the connection is cut
       const hint = "announce departures in 'disconnecting', where socket.rooms still holds the rooms ('disconnect' comes after Socket.IO took the socket out of them all)";
-      for (const [client, room] of [[ada, a], [cy, b]] as const) {
+      const watchers = [[ada, a], [cy, b]] as const;
+      /** The other room, when the other watcher heard `name` leave it. */
+      const heardElsewhere = (name: string, room: string) =>
+        watchers.find(([other, itsRoom]) => itsRoom !== room && other.received.some((e) => isLeft(e) && (e.args[0] as { name?: unknown } | undefined)?.name === name))?.[1];
+      for (const [client, room] of watchers) {
         for (const [name, how] of [['bob', 'disconnected'], ['dan', 'lost his connection']]) {
           await expectNotice(client, 'left', { room, name }, `${name}, who was in ${a} and ${b}, ${how}`).catch((err: unknown) => {
-            throw new GradingFailure(`${(err as Error).message.replace(/\.+$/, '')}. Every room a disconnected member was in hears it left: ${hint}`);
+            const elsewhere = heardElsewhere(name, room);
+            const advice = elsewhere
+              ? `Each room a disconnected member was in hears it left: ${name}'s departure was announced in ${elsewhere} but not in ${room} (go through every room of socket.rooms in 'disconnecting', not only the first)`
+              : `Every room a disconnected member was in hears it left: ${hint}`;
+            throw new GradingFailure(`${(err as Error).message.replace(/\.+$/, '')}. ${advice}`);
           });
         }
       }
@@ -256,7 +297,10 @@ describe('rooms server', () => {
       await expectNotice(ada, 'message', { room, from: 'quinn', text: 'a string where the callback goes' }, 'a say with a string where the callback goes').catch((err: unknown) =>
         explainCrash(err, 'when a client sent a number or a string where the callback goes, or an event it does not know. Check typeof callback === "function" before calling it'),
       );
-      await expectMembers(ada, room, ['ada', 'quinn'], 'after the odd emits');
+      // quinn's join came without a callback: give it up to a second to show in the list (a handler may await before it joins).
+      const expected = ['ada', 'quinn'];
+      const listed = await askUntil(() => expectOk(ada, 'members', [room], 'after the odd emits'), (reply) => show(reply.members) === show(expected));
+      if (!listed.held) throw new GradingFailure(`ada sent members(${show(room)}) (after quinn joined without a callback, and the odd emits) and expected { ok: true, room: ${show(room)}, members: ${show(expected)} } within 1 s, but got ${show(listed.answer)}`);
     });
   });
 });
