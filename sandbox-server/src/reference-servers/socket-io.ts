@@ -4,7 +4,7 @@
 // whether they asked for an ack, joins, disconnects with their reason) plus controls a grader uses
 // to cut connections and push events. It trusts nothing a client sends: names, rooms, texts,
 // argument counts and sizes are checked, and events are rate-limited per connection.
-import { EventEmitter, once } from 'node:events';
+import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type net from 'node:net';
@@ -13,6 +13,7 @@ import type { TrafficLog } from '../traffic/traffic-log.ts';
 import { WebSocketTap } from '../traffic/websocket-tap.ts';
 import { TokenBuckets } from '../token-buckets.ts';
 import type { StreamReferenceServer } from './registry.ts';
+import { whenListening } from './listening.ts';
 
 export interface SocketIoLimits {
   /** Engine.IO connections at once; one more is refused at the handshake (HTTP 503). */
@@ -133,13 +134,7 @@ export class SocketIoReferenceServer implements StreamReferenceServer {
   }
 
   async listen(port = 0, host = '127.0.0.1'): Promise<number> {
-    this.http.listen(port, host);
-    await Promise.race([
-      once(this.http, 'listening'),
-      once(this.http, 'error').then(([err]) => {
-        throw err;
-      }),
-    ]);
+    await whenListening(this.http, () => this.http.listen(port, host));
     return this.port;
   }
 
