@@ -70,26 +70,42 @@ async function nextIsMarker(client: TestSocketIo, sender: TestSocketIo, marker: 
     if (!(err instanceof GradingFailure) || instanceOf.get(client) === instanceOf.get(sender)) throw err;
     throw new GradingFailure(`${err.message}${ADAPTER_HINT}`);
   }
-  if (got?.text !== marker) throw new GradingFailure(`${client.label} should not have received ${forbidden}, but got ${show(got)} before the message "${marker}" that everyone got next`);
+  if (got?.text === marker) return;
+  if (got?.from === nameFor.get(client)) throw new GradingFailure(`${client.label} got its own message back: ${show(got)}, before the message "${marker}" that ${sender.label} sent to everyone. A message goes to everyone but its sender (socket.broadcast.emit, socket.to(room).emit; not io.emit)`);
+  throw new GradingFailure(`${client.label} should not have received ${forbidden}, but got ${show(got)} before the message "${marker}" that everyone got next`);
 }
 
-async function whoOn(client: TestSocketIo, request: Json, tag: string): Promise<string[]> {
+/** who's answer: this test's own names (sorted), and the whole list as it came, for messages. */
+async function whoOn(client: TestSocketIo, request: Json, tag: string): Promise<{ mine: string[]; all: unknown[] }> {
   const reply = await ack(client, 'who', [request]);
   if (reply?.ok !== true || !Array.isArray(reply.users)) throw new GradingFailure(`${client.label} sent who(${show(request)}) and expected {"ok":true,"users":[…]}, but got ${show(reply)}`);
   // Only this test's own names: clients of earlier tests may still be on their way out.
-  return (reply.users as unknown[]).filter((u): u is string => typeof u === 'string' && u.startsWith(`${tag}-`)).sort();
+  const all = reply.users as unknown[];
+  return { mine: all.filter((u): u is string => typeof u === 'string' && u.startsWith(`${tag}-`)).sort(), all };
+}
+
+/** Each name of `want` as often as it is missing from `got` (names may repeat: one per connection). */
+function missingFrom(got: string[], want: string[]): string[] {
+  const left = [...got];
+  return want.filter((name) => {
+    const at = left.indexOf(name);
+    if (at === -1) return true;
+    left.splice(at, 1);
+    return false;
+  });
 }
 
 async function expectWho(client: TestSocketIo, request: Json, tag: string, expected: string[], what: string): Promise<void> {
-  const got = await whoOn(client, request, tag);
+  const { mine, all } = await whoOn(client, request, tag);
   const want = [...expected].sort();
-  if (show(got) !== show(want)) {
-    const missing = want.filter((n) => !got.includes(n));
-    throw new GradingFailure(
-      `${client.label} sent who(${show(request)}) and expected ${what}: ${show(want)} (in any order), but the list held ${show(got)}.` +
-        (missing.length ? ` Missing: ${show(missing)}. ` + "io.sockets.sockets (or io.of('/').sockets) holds only this instance's connections; io.fetchSockets() asks every instance through the adapter." : ''),
-    );
-  }
+  if (show(mine) === show(want)) return;
+  const missing = missingFrom(mine, want);
+  const whole = all.length !== mine.length ? ` (the whole list: ${show(all)})` : '';
+  let why = '';
+  // Only names it has, but fewer times than connections carry them: a list made unique.
+  if (missing.length && missing.every((name) => mine.includes(name))) why = ` Names need not be unique: users has one name per connection, so ${show([...new Set(missing)])} comes once for each connection that has it.`;
+  else if (missing.length) why = ` Missing: ${show(missing)}. io.fetchSockets() asks every instance through the adapter and gives each socket's socket.data: keep the name in socket.data.name (what one instance keeps for itself, in a Map or io.of('/').sockets, the other cannot see).`;
+  throw new GradingFailure(`${client.label} sent who(${show(request)}) and expected ${what}: ${show(want)} (in any order), but the list held ${show(mine)}${whole}.${why}`);
 }
 
 /** vitest's it(), quoting what an instance said (or how it ended) when a test fails. */
@@ -107,7 +123,7 @@ function it(name: string, body: () => Promise<void>): void {
 const instances = (): LearnerProcess[] => currentGrade().processes;
 
 const ADAPTER_HINT =
-  ' A client on one instance did not receive what a client on the other instance broadcast: is the Redis adapter installed on both (new Server({ adapter: createAdapter(pub, sub) }))? Without it a broadcast reaches only the clients of the instance it was sent on.';
+  ' A client on one instance did not receive what a client on the other instance broadcast: is the Redis adapter installed on both (new Server({ adapter: createAdapter(pub, sub) })), with both Redis clients connected before createAdapter (await Promise.all([pub.connect(), sub.connect()]))? Without it a broadcast reaches only the clients of the instance it was sent on.';
 
 /** What went wrong with Redis, from what the instances printed (an error line and what to do), or undefined. */
 function redisTrouble(output: string): string | undefined {
@@ -127,13 +143,15 @@ function redisTrouble(output: string): string | undefined {
  */
 async function explain(err: unknown): Promise<unknown> {
   if (!(err instanceof GradingFailure)) return err;
+  // A connection that closed because its instance died can be seen a moment before the exit is.
+  if (/disconnected|ECONNREFUSED/.test(err.message) && !instances().some((p) => p.hasExited)) await Promise.race([...instances().map((p) => p.exited), sleep(300)]);
   const trouble = redisTrouble(instances().map((p) => p.stdout + p.stderr).join('\n'));
   const stopped = instances().flatMap((p, i) => (p.hasExited ? [{ p, name: nameOf(i as Instance) }] : []));
   if (!trouble && !stopped.length) return err;
   let message = err.message.replace(ADAPTER_HINT, '');
   const consequence = /^your server (?:did not accept connections.*?\.\s|is no longer running:|stopped before it listened.*?:)/s.exec(message);
   if (consequence) message = consequence[0].trim();
-  const notes = [message];
+  const notes = [/[.!?:]$/.test(message) ? message : `${message}.`];
   for (const { p, name } of stopped) {
     const exit = await p.exited;
     const how = exit.limit ?? (exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.exitCode}`);
@@ -153,7 +171,7 @@ describe('chat server on two instances', () => {
   it('both instances take connections with auth.name and refuse one without a name (connect_error, data.code "BAD_NAME")', async () => {
     const tag = testTag();
     await Promise.all([connect(0, `${tag}-ada`), connect(1, `${tag}-bob`)]);
-    const attempts = ([0, 1] as Instance[]).flatMap((instance) => [{}, { name: '' }, { name: 'x'.repeat(33) }, { name: 42 }].map((auth) => ({ instance, auth })));
+    const attempts = ([0, 1] as Instance[]).flatMap((instance) => [{}, { name: '' }, { name: '   ' }, { name: 'x'.repeat(33) }, { name: 42 }].map((auth) => ({ instance, auth })));
     const refusals = await Promise.all(attempts.map(async ({ instance, auth }) => (await learnerServer(instance)).connectSocketIoRefused({ label: `newcomer (on ${nameOf(instance)})`, auth })));
     refusals.forEach((refusal, i) => {
       const { instance, auth } = attempts[i];
@@ -161,6 +179,35 @@ describe('chat server on two instances', () => {
         throw new GradingFailure(`newcomer connected to ${nameOf(instance)} with auth ${show(auth)}; expected connect_error with data { code: "BAD_NAME" }, but got "${refusal.message}" with data ${show(refusal.data)}`);
       }
     });
+  });
+
+  it('answers a bad text with BAD_TEXT and a bad room with BAD_ROOM; no request, malformed or without a callback, stops an instance', async () => {
+    const tag = testTag();
+    const clients = await Promise.all([connect(0, `${tag}-ada`), connect(1, `${tag}-bob`)]);
+    const refused: [string, unknown, string][] = [
+      ['say', { text: '' }, 'BAD_TEXT'],
+      ['say', { text: 'a text of 501 characters'.padEnd(501, '.') }, 'BAD_TEXT'],
+      ['say', { text: 42 }, 'BAD_TEXT'],
+      ['say', { text: 'fine', room: 'two words' }, 'BAD_ROOM'],
+      ['say', { text: 'fine', room: 'x'.repeat(33) }, 'BAD_ROOM'],
+      ['join', 'bad room', 'BAD_ROOM'],
+      ['join', 42, 'BAD_ROOM'],
+      ['leave', '', 'BAD_ROOM'],
+      ['who', { room: 'no/slash' }, 'BAD_ROOM'],
+    ];
+    for (const client of clients) {
+      // Emitted without a callback first: nobody to answer, and nothing may throw. The room of
+      // the valid say has no members, so its message reaches nobody.
+      for (const [event, ...args] of [['say', { text: 'no callback', room: `${tag}-nobody` }], ['say', null], ['say', 'hello'], ['join'], ['leave', null], ['who'], ['who', null]] as [string, ...unknown[]][]) client.emit(event, ...args);
+      for (const [event, arg, code] of refused) {
+        const reply = await ack(client, event, [arg]);
+        if (reply?.ok !== false || (reply.error as Json | undefined)?.code !== code) {
+          throw new GradingFailure(`${client.label} sent ${event}(${show(arg)}) and expected {"ok":false,"error":{"code":"${code}","message":…}}, but got ${show(reply)}`);
+        }
+      }
+      // Answered after everything before it on this connection was handled: the instance still serves.
+      await whoOn(client, {}, tag);
+    }
   });
 
   it('a broadcast from a client on one instance reaches every other client on both instances, not the sender', async () => {
@@ -210,12 +257,13 @@ describe('chat server on two instances', () => {
     await expectWho(ada, { room }, tag, [`${tag}-ada`], `the members of "${room}" after bob and cy left`);
   });
 
-  it('who lists everyone connected to either instance, and who with a room its members on both, asked on either instance', async () => {
+  it('who lists everyone connected to either instance, one name per connection (names may repeat), and who with a room its members on both, asked on either instance', async () => {
     const tag = testTag();
     const room = `${tag}-room`;
-    const [ada, bob, cy, dee] = await Promise.all([connect(0, `${tag}-ada`), connect(0, `${tag}-bob`), connect(1, `${tag}-cy`), connect(1, `${tag}-dee`)]);
+    // Two connections named ada, one on each instance: names need not be unique.
+    const [ada, bob, cy, dee] = await Promise.all([connect(0, `${tag}-ada`), connect(0, `${tag}-bob`), connect(1, `${tag}-cy`), connect(1, `${tag}-dee`), connect(1, `${tag}-ada`)]);
     await Promise.all([bob, dee].map((member) => expectOk(member, 'join', [room], { ok: true, room })));
-    const everyone = [`${tag}-ada`, `${tag}-bob`, `${tag}-cy`, `${tag}-dee`];
+    const everyone = [`${tag}-ada`, `${tag}-ada`, `${tag}-bob`, `${tag}-cy`, `${tag}-dee`];
     await expectWho(ada, {}, tag, everyone, 'everyone connected to both instances');
     await expectWho(cy, {}, tag, everyone, 'everyone connected to both instances');
     await expectWho(ada, { room }, tag, [`${tag}-bob`, `${tag}-dee`], `the members of "${room}" on both instances`);
@@ -231,7 +279,7 @@ describe('chat server on two instances', () => {
     cy.dropTransport();
     // The instance hears of a dropped connection when its TCP connection closes: a moment, not a timeout.
     let last: string[] = [];
-    const gone = await waitUntilAsync(async () => (last = await whoOn(ada, {}, tag)).length === 1, 1500);
+    const gone = await waitUntilAsync(async () => (last = (await whoOn(ada, {}, tag)).mine).length === 1, 1500);
     if (!gone) throw new GradingFailure(`${tag}-bob closed its connection to ${nameOf(1)} and ${tag}-cy's connection dropped; ${ada.label} sent who({}) and expected only ${show([`${tag}-ada`])} within 1.5 s, but the list still held ${show(last)}`);
     await expectWho(ada, { room }, tag, [], `the members of "${room}" after both its members went`);
   });
