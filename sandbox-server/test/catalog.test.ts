@@ -38,6 +38,17 @@ describe('ExerciseCatalog', () => {
   });
 });
 
+describe('ExerciseCatalog.list', () => {
+  it('lists the exercises that read cleanly and names the broken one, instead of failing them all', async () => {
+    const c = await catalogWith('ok-one', good);
+    await mkdir(path.join(c.dir, 'half-written'));
+    await writeFile(path.join(c.dir, 'half-written', 'exercise.json'), '{"id": "half-written",');
+    const broken: string[] = [];
+    expect((await c.list((e) => broken.push(e.message))).map((e) => e.id)).toEqual(['ok-one']);
+    expect(broken).toEqual([expect.stringMatching(/^exercises\/half-written\/exercise.json: /)]);
+  });
+});
+
 describe('parseHints', () => {
   it('takes one hint per top-level bullet, continuing indented lines', () => {
     expect(parseHints('Intro\n- first\n  more\n- second\n')).toEqual(['first\nmore', 'second']);

@@ -61,8 +61,20 @@ export class ExerciseCatalog {
     return { ...parsed.data, dir, instructions, starter, solution, hints: parseHints(hints), testFile: path.join(dir, 'grade.test.ts') };
   }
 
-  async list(): Promise<Exercise[]> {
-    const all = await Promise.all((await this.ids()).map((id) => this.get(id)));
+  /**
+   * Every exercise that reads cleanly, in course order. One folder being written or broken must not
+   * hide the others: it is left out and named in `onBroken` (check:content reports it in full).
+   */
+  async list(onBroken: (error: ExerciseError) => void = (e) => console.error(`exercise left out of the list: ${e.message}`)): Promise<Exercise[]> {
+    const all = await Promise.all(
+      (await this.ids()).map((id) =>
+        this.get(id).catch((err: unknown) => {
+          if (!(err instanceof ExerciseError)) throw err;
+          onBroken(err);
+          return undefined;
+        }),
+      ),
+    );
     return all.filter((e): e is Exercise => !!e).sort((a, b) => a.order - b.order || a.id.localeCompare(b.id));
   }
 }
