@@ -9,7 +9,11 @@ function connect(label: string, options: Partial<ManagerOptions>): Promise<void>
   return new Promise((resolve, reject) => {
     // The course's server wants a name in the handshake's auth payload.
     const socket = io(url, { auth: { name: label }, ...options });
-    const done = () => {
+    // The upgrade can finish before or after Socket.IO's own connect: close only once both are done.
+    let connected = false;
+    let upgraded = options.transports?.[0] === 'websocket'; // nothing to upgrade to
+    const doneIfBoth = () => {
+      if (!connected || !upgraded) return;
       socket.close();
       resolve();
     };
@@ -20,11 +24,13 @@ function connect(label: string, options: Partial<ManagerOptions>): Promise<void>
     });
     engine.on('upgrade', (transport) => {
       console.log(`${label}: upgraded to ${transport.name}`);
-      done();
+      upgraded = true;
+      doneIfBoth();
     });
     socket.on('connect', () => {
       console.log(`${label}: connected over ${socket.io.engine.transport.name}`);
-      if (options.transports?.[0] === 'websocket') done(); // nothing to upgrade to
+      connected = true;
+      doneIfBoth();
     });
     socket.on('connect_error', (err) => {
       socket.close();
