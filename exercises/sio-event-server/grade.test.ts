@@ -1,4 +1,5 @@
 import { describe, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { askUntil, expectOk, expectRefused, GradingFailure, learnerServer, oncePerGrade, request, show, showCall, waitUntil, type Reply, type TestSocketIo, type TestSocketIoOptions } from '../../sandbox-server/src/grading-kit/index.ts';
 
 interface Note {
@@ -34,10 +35,18 @@ function noteIn(reply: Reply, sent: string): Note {
   return { id: note.id, text: note.text };
 }
 
+/** The text with every character outside ASCII written as \uXXXX, so that look-alike texts differ on screen. */
+const escaped = (text: string) => JSON.stringify(text).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 /** Adds a note that must be accepted and come back with exactly the text sent. */
 async function add(client: TestSocketIo, text: string, what = 'a valid note'): Promise<Note> {
   const sent = showCall('add', [{ text }]);
   const note = noteIn(await expectOk(client, 'add', [{ text }], what), sent);
+  if (note.text !== text && note.text.normalize() === text.normalize()) {
+    throw new GradingFailure(
+      `${client.label} sent ${sent}, the text ${escaped(text)} (${text.length} code units), and got back ${escaped(note.text)} (${note.text.length}): the same letters, Unicode-normalized. Store the text exactly as sent, without normalize()`,
+    );
+  }
   if (note.text !== text) throw new GradingFailure(`${client.label} sent ${sent} and got back the note ${show(note)}: the text must be stored exactly as sent (no trimming, nothing added)`);
   return note;
 }
@@ -64,6 +73,22 @@ async function list(client: TestSocketIo, what: string): Promise<Note[]> {
 
 const texts = (notes: Note[]) => notes.map((n) => n.text);
 
+/** Whole lists compared (show() shortens long ones, so it cannot tell them apart). */
+const sameNotes = (a: Note[], b: Note[]) => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * A clean disconnect the server has handled: the disconnect packet goes before the WebSocket's
+ * close frame, and the server answers that frame only after it read the packet, so once the
+ * connection is closed the server's 'disconnect' handler has run (no wait for a guessed time).
+ */
+async function closeSeen(client: TestSocketIo): Promise<void> {
+  const ws = (client.socket.io.engine?.transport as unknown as { ws?: { once(event: 'close', listener: () => void): void } } | undefined)?.ws;
+  const closed = new Promise<void>((resolve) => (ws ? ws.once('close', resolve) : resolve()));
+  client.close();
+  // A server that never answers the close frame is not this test's business: give up after a second.
+  await Promise.race([closed, sleep(1000)]);
+}
+
 describe('notes server', () => {
   describe('acknowledgements', () => {
     it('answers add with { ok: true, note } (ids 1, 2, …) and list with every note, in the order added', async () => {
@@ -72,8 +97,10 @@ describe('notes server', () => {
       if (first.id !== 1) throw new GradingFailure(`the first note ever added got the id ${show(first.id)}: ids are whole numbers starting at 1`);
       const second = await add(client, '  spaces around are kept  ', 'a text with spaces around it');
       if (second.id !== 2) throw new GradingFailure(`the second note got the id ${show(second.id)} after the first got 1: each note added takes the next whole number`);
-      const listed = await list(client, 'after adding two notes');
-      if (show(listed) !== show([first, second])) throw new GradingFailure(`after adding ${show(first)} and ${show(second)}, list answered the notes ${show(listed)}`);
+      // "e" followed by a combining accent: normalize('NFC') would make it one character, "é".
+      const third = await add(client, 'cafe\u0301', 'a text with a combining accent, stored exactly as sent (not normalized)');
+      const listed = await list(client, 'after adding three notes');
+      if (!sameNotes(listed, [first, second, third])) throw new GradingFailure(`after adding ${show(first)}, ${show(second)} and ${show(third)}, list answered the notes ${show(listed)}: every note, each text exactly as sent`);
     });
 
     it('answers remove with { ok: true, note } (the note removed), and never gives its id again', async () => {
@@ -111,6 +138,11 @@ describe('notes server', () => {
       const client = await alice();
       await add(client, 'm'.repeat(MAX_TEXT), `a text of exactly ${MAX_TEXT} characters, the longest allowed`);
       await expectRefused(client, 'add', [{ text: 'm'.repeat(MAX_TEXT + 1) }], 'TEXT_TOO_LONG', `a text of ${MAX_TEXT + 1} characters`);
+      // Spaces around count: the length is the text's as sent, not after trim().
+      await Promise.all([
+        expectRefused(client, 'add', [{ text: ' ' + 'm'.repeat(MAX_TEXT - 1) + ' ' }], 'TEXT_TOO_LONG', `a text of ${MAX_TEXT + 1} characters, a space at each end included: text.length counts them (not text.trim().length)`),
+        add(client, ' ' + 'm'.repeat(MAX_TEXT - 2) + ' ', `a text of ${MAX_TEXT} characters, a space at each end included`),
+      ]);
       // text.length counts UTF-16 code units: "é" is 1 (but 2 bytes in UTF-8), an emoji 2 (but one code point).
       const emoji = '\u{1F600}';
       await Promise.all([
@@ -165,20 +197,36 @@ describe('notes server', () => {
   });
 
   describe('clients and connections', () => {
-    it('shares one store between clients: concurrent adds get distinct, consecutive ids, and each client sees the others', async () => {
+    it('shares one store between clients: concurrent adds get distinct, consecutive ids, each client sees the others, and notes outlive their client', async () => {
       const [first, ben] = await Promise.all([alice(), connect('ben')]);
-      const sent = (who: string) => Array.from({ length: 10 }, (_, i) => `${who}'s note ${i + 1}`);
+      const oldest = await add(first, "alice's note before 30 more", 'the first of more than 20 notes');
+      const sent = (who: string) => Array.from({ length: 15 }, (_, i) => `${who}'s note ${i + 1}`);
       const [alices, bens] = await Promise.all([
-        Promise.all(sent('alice').map((text) => add(first, text, 'one of 10 adds sent at once'))),
-        Promise.all(sent('ben').map((text) => add(ben, text, 'one of 10 adds sent at once'))),
+        Promise.all(sent('alice').map((text) => add(first, text, 'one of 15 adds sent at once'))),
+        Promise.all(sent('ben').map((text) => add(ben, text, 'one of 15 adds sent at once'))),
       ]);
       const ids = [...alices, ...bens].map((n) => n.id).sort((a, b) => a - b);
-      if (new Set(ids).size !== ids.length || ids.at(-1)! - ids[0] !== ids.length - 1) {
-        throw new GradingFailure(`alice and ben each added 10 notes at once and got the ids ${show(ids)}: expected 20 different ids in a row (one counter for the whole server, not one per connection)`);
+      const repeated = ids.filter((id, i) => i > 0 && id === ids[i - 1]);
+      if (repeated.length) {
+        throw new GradingFailure(
+          `alice and ben each added 15 notes at once and got the ids ${show(ids)}: several adds got the same id (${show([...new Set(repeated)])}). Is the counter read before an await and written after it? Take the next id and store the note before anything awaits`,
+        );
       }
-      const seenByBen = await list(ben, 'after alice and ben added 10 notes each');
-      const missing = alices.filter((n) => !seenByBen.some((s) => s.id === n.id && s.text === n.text));
-      if (missing.length) throw new GradingFailure(`ben's list does not hold alice's notes ${show(missing.slice(0, 3))}${missing.length > 3 ? '…' : ''}: there is one store for every client (keep it outside the 'connection' handler)`);
+      if (ids.at(-1)! - ids[0] !== ids.length - 1) {
+        throw new GradingFailure(`alice and ben each added 15 notes at once and got the ids ${show(ids)}: expected 30 different ids in a row (one counter for the whole server, not one per connection)`);
+      }
+      const seenByBen = await list(ben, 'after alice and ben added 15 notes each');
+      const missing = [oldest, ...alices].filter((n) => !seenByBen.some((s) => s.id === n.id && s.text === n.text));
+      if (missing.length === alices.length + 1) throw new GradingFailure(`ben's list holds none of alice's notes (such as ${show(alices[0])}): there is one store for every client (keep it outside the 'connection' handler)`);
+      if (missing.length) {
+        throw new GradingFailure(
+          `alice added ${show(oldest)}, then alice and ben 30 notes more, and ben's list (${seenByBen.length} notes) no longer holds ${show(missing.slice(0, 3))}${missing.length > 3 ? '…' : ''}: notes live as long as the server runs, with no limit on how many`,
+        );
+      }
+      await closeSeen(ben);
+      const afterBen = await list(first, 'after ben disconnected');
+      const gone = bens.filter((n) => !afterBen.some((s) => s.id === n.id));
+      if (gone.length) throw new GradingFailure(`ben added 15 notes and disconnected, and alice's list no longer holds ${show(gone.slice(0, 3))}${gone.length > 3 ? '…' : ''}: notes live as long as the server runs, not as long as the client that added them`);
     });
 
     it('serves a client that starts on HTTP long-polling and upgrades to WebSocket, before and after the upgrade', async () => {
@@ -264,7 +312,12 @@ describe('notes server', () => {
       // The server reads the requests in order: a handler that answers the unknown ones at once has answered before list is.
       const after = await list(client, `after the events ${names}, which have no handler: a lookup such as handlers[event](…) finds nothing, or something inherited from Object.prototype, for such names`);
       if (answered.length) throw new GradingFailure(`alice emitted events your server has no handler for, with a callback, and your server called it: ${answered.join('; ')}. Ignore unknown events: no answer, not even a refusal`);
-      if (show(after) !== show(before)) throw new GradingFailure(`the notes changed after events that are not add, list or remove (${names}): before ${show(before)}, after ${show(after)}`);
+      if (!sameNotes(after, before)) {
+        const added = after.filter((n) => !before.some((b) => b.id === n.id));
+        const removed = before.filter((b) => !after.some((n) => n.id === b.id));
+        const change = [added.length ? `added ${show(added)}` : '', removed.length ? `removed ${show(removed)}` : ''].filter(Boolean).join(' and ') || `changed them to ${show(after)}`;
+        throw new GradingFailure(`after events that are not add, list or remove (${names}), the notes changed: your server ${change}. Ignore unknown events: no change (event names are case-sensitive, so ADD is not add; and a lookup such as handlers[event] must not find names such as constructor)`);
+      }
     });
   });
 });

@@ -80,7 +80,12 @@ describe('rooms server', () => {
       await expectNotice(zoe, 'joined', { room, name: 'mia' }, 'mia joined');
       await expectNotice(ada, 'joined', { room, name: 'mia' }, 'mia joined');
       await expectNothingMore(mia, 'its own join is answered through the callback; joined goes to the others', {
-        explain: (e) => (isJoined(e) && isOwn(mia, e) ? `mia got the joined notice of her own join (${showCall(e.event, e.args)}): socket.to(room) reaches the others, io.to(room) everyone in the room` : undefined),
+        explain: (e) => {
+          if (!isJoined(e)) return undefined;
+          if (isOwn(mia, e)) return `mia got the joined notice of her own join (${showCall(e.event, e.args)}): socket.to(room) reaches the others, io.to(room) everyone in the room`;
+          const { name } = (e.args[0] ?? {}) as { name?: unknown };
+          return `mia got ${showCall(e.event, e.args)}, the notice of ${typeof name === 'string' ? name : show(name)}'s join, sent before mia was in ${room} (she joined last): joined goes to the room's other members only (socket.to(room), not socket.broadcast or io.emit)`;
+        },
       });
     });
 
@@ -108,7 +113,8 @@ describe('rooms server', () => {
       const longest = 'twenty-characters-ok';
       // name.length counts UTF-16 code units, spaces around included: an emoji counts 2.
       const spaced = '  spaced out  ';
-      const badAuths = [undefined, { name: 42 }, { name: '   ' }, { name: 'n'.repeat(21) }, { name: ' ' + 'n'.repeat(19) + ' ' }, { name: '\u{1F600}'.repeat(10) + 'n' }];
+      // Only whitespace is whatever trim() removes: tabs, newlines and no-break spaces too.
+      const badAuths = [undefined, { name: 42 }, { name: '   ' }, { name: '\t\t' }, { name: '\n' }, { name: '\u00a0' }, { name: 'n'.repeat(21) }, { name: ' ' + 'n'.repeat(19) + ' ' }, { name: '\u{1F600}'.repeat(10) + 'n' }];
       const server = await learnerServer();
       const [[first, second, third, fourth], nameless] = await Promise.all([
         clients('sam', 'sam', longest, spaced),
@@ -133,6 +139,12 @@ describe('rooms server', () => {
         ),
       );
       await expectMembers(first, room, everyone, 'after the joins refused with BAD_NAME');
+      await expectNothingMore(first, 'joins refused with BAD_NAME', {
+        // The joins of the valid names may still be unread (their order against these is not in question).
+        only: (e) => isJoined(e) && !everyone.includes((e.args[0] as { name?: unknown } | undefined)?.name as string),
+        explain: (e) => `sam got ${showCall(e.event, e.args)} after joins your server refused with BAD_NAME: a refused request changes nothing and tells nobody anything (answer the refusal and return before announcing)`,
+      });
+      await Promise.all(nameless.map((client) => expectMembers(client, room, everyone, 'a client without a valid name may still ask for members')));
     });
 
     it('answers BAD_ROOM, for every event, for a room that is not 1 to 32 lower-case letters, digits or dashes', async () => {
@@ -196,8 +208,9 @@ describe('rooms server', () => {
         only: isMessage,
         explain: (e) => `ada got ${showCall(e.event, e.args)}, a message your server refused (otto is not in ${room}, or the text was bad): check membership and the text before sending (socket.to(room) works from outside the room too)`,
       });
-      await expectOk(bob, 'say', [room, 'x'.repeat(500)], 'a text of exactly 500 characters');
-      await expectNotice(ada, 'message', { room, from: 'bob', text: 'x'.repeat(500) }, 'a text of 500 characters');
+      const longest = ' ' + 'x'.repeat(498) + ' ';
+      await expectOk(bob, 'say', [room, longest], 'a text of exactly 500 characters, a space at each end included');
+      await expectNotice(ada, 'message', { room, from: 'bob', text: longest }, 'a text of 500 characters with a space at each end, delivered exactly as sent (not trimmed)');
       await expectOk(bob, 'say', [room, 'é'.repeat(500)], 'a text of 500 × "é": text.length is 500, although it takes 1000 bytes in UTF-8; the limit counts text.length, not bytes');
       await expectNotice(ada, 'message', { room, from: 'bob', text: 'é'.repeat(500) }, 'a text of 500 × "é"');
     });
@@ -206,13 +219,17 @@ describe('rooms server', () => {
   describe('leaving', () => {
     it('leave: the others get left, the leaver is off the list and gets nothing more from the room; leaving a room it is not in is NOT_IN_ROOM', async () => {
       const [room, other] = [unique('leave'), unique('elsewhere')];
-      const [ada, bob] = await clients('ada', 'bob');
+      const [ada, bob, nia] = await clients('ada', 'bob', 'nia'); // nia is in no room
       await join(ada, room, ['ada']);
       await join(bob, room, ['ada', 'bob']);
       await expectNotice(ada, 'joined', { room, name: 'bob' }, 'bob joined');
       const reply = await expectOk(bob, 'leave', [room], `bob is in ${room}`);
       if (reply.room !== room) throw new GradingFailure(`bob sent leave(${show(room)}) and got ${show(reply)}: expected { ok: true, room: ${show(room)} }`);
       await expectNotice(ada, 'left', { room, name: 'bob' }, 'bob left');
+      await expectNothingMore(nia, `bob leaving ${room}, where nia is not`, {
+        only: isLeft,
+        explain: (e) => `nia, in no room, got ${showCall(e.event, e.args)}: a notice to a client who is not a member of ${room}. left goes to the room's remaining members only (socket.to(room), not socket.broadcast)`,
+      });
       await expectMembers(ada, room, ['ada'], 'after bob left');
       await expectOk(ada, 'say', [room, 'bob is gone'], `ada is still in ${room}`);
       await expectNothingMore(bob, `a message of ${room}, which he left`, {
@@ -223,17 +240,21 @@ describe('rooms server', () => {
       await expectRefused(bob, 'leave', [other], 'NOT_IN_ROOM', `bob never joined ${other}`);
       await expectNothingMore(ada, 'a second left notice', { only: isLeft, explain: (e) => `ada got ${showCall(e.event, e.args)} again, for a leave answered NOT_IN_ROOM: a refused leave tells nobody anything` });
       await join(bob, room, ['ada', 'bob'], `joining ${room} again: last in the list`);
+      await expectOk(ada, 'leave', [room], `ada is in ${room}`);
+      await join(ada, room, ['bob', 'ada'], `joining ${room} again after leaving it, where she was first: a client who leaves and joins again is last in the list`);
     });
 
     it('a member who disconnects, politely or because its connection drops, leaves every room it was in: each room hears it left, once, and lists it no more', async () => {
       const [a, b] = [unique('first'), unique('second')];
-      const [ada, cy, bob, dan] = await clients('ada', 'cy', 'bob', 'dan');
+      const [ada, cy, eli, bob, dan] = await clients('ada', 'cy', 'eli', 'bob', 'dan'); // eli shares both rooms with bob and dan
       await join(ada, a, ['ada']);
       await join(cy, b, ['cy']);
-      await join(bob, a, ['ada', 'bob']);
-      await join(bob, b, ['cy', 'bob'], 'a second room');
-      await join(dan, a, ['ada', 'bob', 'dan']);
-      await join(dan, b, ['cy', 'bob', 'dan'], 'a second room');
+      await join(eli, a, ['ada', 'eli']);
+      await join(eli, b, ['cy', 'eli'], 'a second room');
+      await join(bob, a, ['ada', 'eli', 'bob']);
+      await join(bob, b, ['cy', 'eli', 'bob'], 'a second room');
+      await join(dan, a, ['ada', 'eli', 'bob', 'dan']);
+      await join(dan, b, ['cy', 'eli', 'bob', 'dan'], 'a second room');
       for (const name of ['bob', 'dan']) {
         await expectNotice(ada, 'joined', { room: a, name }, `${name} joined`);
         await expectNotice(cy, 'joined', { room: b, name }, `${name} joined`);
@@ -241,7 +262,7 @@ describe('rooms server', () => {
       bob.close(); // a Socket.IO disconnect
       dan.dropTransport(); // no goodbye: the connection is cut
       const hint = "announce departures in 'disconnecting', where socket.rooms still holds the rooms ('disconnect' comes after Socket.IO took the socket out of them all)";
-      const watchers = [[ada, a], [cy, b]] as const;
+      const watchers = [[ada, a], [cy, b], [eli, a], [eli, b]] as const;
       /** The other room, when the other watcher heard `name` leave it. */
       const heardElsewhere = (name: string, room: string) =>
         watchers.find(([other, itsRoom]) => itsRoom !== room && other.received.some((e) => isLeft(e) && (e.args[0] as { name?: unknown } | undefined)?.name === name))?.[1];
@@ -249,17 +270,29 @@ describe('rooms server', () => {
         for (const [name, how] of [['bob', 'disconnected'], ['dan', 'lost his connection']]) {
           await expectNotice(client, 'left', { room, name }, `${name}, who was in ${a} and ${b}, ${how}`).catch((err: unknown) => {
             const elsewhere = heardElsewhere(name, room);
-            const advice = elsewhere
+            const heardOnce = client.received.some((e) => isLeft(e) && (e.args[0] as { name?: unknown; room?: unknown } | undefined)?.name === name);
+            const advice = heardOnce
+              ? `${client.label} shares ${a} and ${b} with ${name}, and heard it leave only one of them: each room hears it, so a member of both rooms gets one left for each room (not one per client)`
+              : elsewhere
               ? `Each room a disconnected member was in hears it left: ${name}'s departure was announced in ${elsewhere} but not in ${room} (go through every room of socket.rooms in 'disconnecting', not only the first)`
               : `Every room a disconnected member was in hears it left: ${hint}`;
             throw new GradingFailure(`${(err as Error).message.replace(/\.+$/, '')}. ${advice}`);
           });
         }
       }
-      await expectMembers(ada, a, ['ada'], 'after bob and dan disconnected');
-      await expectMembers(cy, b, ['cy'], 'after bob and dan disconnected');
-      for (const client of [ada, cy]) {
-        await expectNothingMore(client, 'a second left notice', { only: isLeft, explain: (e) => `${client.label} got ${showCall(e.event, e.args)} after it had already heard that one left: one notice per room` });
+      await expectMembers(ada, a, ['ada', 'eli'], 'after bob and dan disconnected');
+      await expectMembers(cy, b, ['cy', 'eli'], 'after bob and dan disconnected');
+      for (const [client, rooms] of [[ada, [a]], [cy, [b]], [eli, [a, b]]] as const) {
+        await expectNothingMore(client, 'a second left notice', {
+          only: isLeft,
+          explain: (e) => {
+            const { room } = (e.args[0] ?? {}) as { room?: unknown };
+            if (typeof room !== 'string' || !(rooms as readonly string[]).includes(room)) {
+              return `${client.label} got ${showCall(e.event, e.args)}: a notice to a client who is not a member of ${typeof room === 'string' ? room : show(room)} (${client.label} is in ${rooms.join(' and ')} only). left goes to the remaining members of each room the leaver was in (socket.to(room), not socket.broadcast)`;
+            }
+            return `${client.label} got ${showCall(e.event, e.args)} after it had already heard that one left ${room}: one notice per room`;
+          },
+        });
       }
     });
   });
@@ -292,7 +325,9 @@ describe('rooms server', () => {
       await expectNotice(ada, 'message', { room, from: 'quinn', text: 'no callback here' }, 'a say without a callback');
       quiet.emit('members', room, 42);
       quiet.emit('say', room, 'a string where the callback goes', 'oops');
-      quiet.emit('dance', room);
+      const answered: string[] = [];
+      // An unknown event with a callback: not answered, not even with a refusal.
+      quiet.socket.emit('dance', room, (...reply: unknown[]) => answered.push(`${showCall('dance', [room])} with ${reply.map(show).join(', ')}`));
       quiet.emit('constructor');
       await expectNotice(ada, 'message', { room, from: 'quinn', text: 'a string where the callback goes' }, 'a say with a string where the callback goes').catch((err: unknown) =>
         explainCrash(err, 'when a client sent a number or a string where the callback goes, or an event it does not know. Check typeof callback === "function" before calling it'),
@@ -301,6 +336,9 @@ describe('rooms server', () => {
       const expected = ['ada', 'quinn'];
       const listed = await askUntil(() => expectOk(ada, 'members', [room], 'after the odd emits'), (reply) => show(reply.members) === show(expected));
       if (!listed.held) throw new GradingFailure(`ada sent members(${show(room)}) (after quinn joined without a callback, and the odd emits) and expected { ok: true, room: ${show(room)}, members: ${show(expected)} } within 1 s, but got ${show(listed.answer)}`);
+      // quinn's requests are read in order: an answer to the unknown event would have come before this one.
+      await request(quiet, 'members', [room], 'after an unknown event sent with a callback');
+      if (answered.length) throw new GradingFailure(`quinn emitted an event your server has no handler for, with a callback, and your server called it: ${answered.join('; ')}. Ignore events with other names: no answer, not even a refusal`);
     });
   });
 });
