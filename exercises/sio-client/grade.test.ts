@@ -14,16 +14,16 @@
 // arguments and whether they carried an ack, disconnects with their reason) and from the lines the
 // program printed; every wait is for an event or a line, with a deadline, never a fixed pause. The
 // grader notes when each record and each line arrived, for the one rule about time: "silent" times
-// out after 1 s, so its line and the "slow" after it cannot come at once (TIMEOUT_FLOOR_MS).
+// out after 1 s, so its line and the "slow" after it cannot come at once (TIMEOUT_FLOOR_MS), nor
+// long after the last try (LAST_TRY_WITHIN_MS); the tries themselves are counted, not timed
+// (MAX_SILENT_TRIES), so a program that waits 4 tries is told so on every run.
 import { describe, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import {
   connectSocketIoToReference,
   currentGrade,
-  describeExit,
   GradingFailure,
   oncePerGrade,
-  outputTail,
   referenceServers,
   show,
   showCall,
@@ -52,9 +52,15 @@ const SILENT_LINE_WITHIN_MS = 3000;
 const TIMEOUT_FLOOR_MS = 600;
 /** Slack for a late line on a loaded machine, past SILENT_LINE_WITHIN_MS. */
 const LATE_SLACK_MS = 1000;
+/** Tries of 1 s each that fit in SILENT_LINE_WITHIN_MS: the first and at most two resends. */
+const MAX_SILENT_TRIES = SILENT_LINE_WITHIN_MS / SILENT_TIMEOUT_MS;
+/** The line ends the last try's 1 s timeout; past this after that try reached the server, the timeout was longer (e.g. 2.5 s). */
+const LAST_TRY_WITHIN_MS = SILENT_TIMEOUT_MS + LATE_SLACK_MS;
 /** Says "bye" without being exactly "bye": the program must stay. */
 const NOT_BYE = 'bye? no, not yet';
 const SLOW_LINE = `slow: waited ${SLOW_MS}`;
+/** What its own socket.disconnect() on "bye" makes the program print. */
+const OWN_DISCONNECT_LINE = 'disconnected: io client disconnect';
 /** The lines about connections: "connected (recovered: true|false)" is what they must say. */
 const CONNECTED = /^connected\b/;
 
@@ -163,9 +169,24 @@ const openProgramConnections = (r: Run): number => programEvents(r).reduce((open
 /** The token the run that must be refused with BAD_TOKEN gets. */
 const wrongToken = (r: Run): string => `not-${r.token}`;
 
+/**
+ * What the program printed, each stream named (only stdout is read): the end of stdout, where its
+ * latest lines are, and the start of stderr, where a crash says what was thrown and where.
+ */
+function outputOf(learner: LearnerProcess): string {
+  const stdout = learner.stdout.trim().slice(-600);
+  const stderr = learner.stderr.trim().slice(0, 800);
+  return (stdout ? ` Its stdout ended with:\n${stdout}` : ' It printed nothing on stdout.') + (stderr ? `\nIts stderr (not read) began with:\n${stderr}` : '');
+}
+
+function howItEnded(learner: LearnerProcess, exit: { exitCode: number | null; signal: string | null; limit?: string }): string {
+  const how = exit.limit ?? (exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.exitCode}`);
+  return `your program ${how}.${outputOf(learner)}`;
+}
+
 /** Why a wait for the program failed: it ended, or what it printed last. */
 async function ended(learner: LearnerProcess): Promise<string> {
-  return learner.hasExited ? describeExit(learner, await learner.exited) : `it is still running.${outputTail(learner)}`;
+  return learner.hasExited ? howItEnded(learner, await learner.exited) : `it is still running.${outputOf(learner)}`;
 }
 
 /** Waits until `ready` holds (or the program ended), for at most `within` ms. */
@@ -266,7 +287,7 @@ describe('Socket.IO client', () => {
     await expectLine(r.learner, SILENT_LINE, 'the server never answers "silent"; once the timeout passed').catch(async (err: unknown) => {
       const other = lines(r.learner).find((l) => l.startsWith('silent:'));
       if (other) throw new GradingFailure(`the server never answers "silent"; expected your program to print ${JSON.stringify(SILENT_LINE)}, but it printed ${JSON.stringify(other)}`);
-      if (!r.learner.hasExited) throw new GradingFailure(`the server never answers "silent", and your program did not print ${JSON.stringify(SILENT_LINE)} within ${STEP_MS / 1000} s: an emitWithAck without a timeout waits forever. Use socket.timeout(1000).emitWithAck(…), which rejects after 1 s.${outputTail(r.learner)}`);
+      if (!r.learner.hasExited) throw new GradingFailure(`the server never answers "silent", and your program did not print ${JSON.stringify(SILENT_LINE)} within ${STEP_MS / 1000} s: an emitWithAck without a timeout waits forever. Use socket.timeout(1000).emitWithAck(…), which rejects after 1 s.${outputOf(r.learner)}`);
       throw err;
     });
     const printed = lines(r.learner);
@@ -278,9 +299,20 @@ describe('Socket.IO client', () => {
           `so the emitWithAck failed because the connection was lost, not because its 1 s timeout passed. Ask "slow" only once "silent" has timed out: await it first.`,
       );
     }
-    const after = msAfter(r, silent, r.lineTimes[lineAt] ?? Date.now());
+    const lineTime = r.lineTimes[lineAt] ?? Date.now();
+    const after = msAfter(r, silent, lineTime);
     if (after < TIMEOUT_FLOOR_MS) {
       throw new GradingFailure(`your program printed ${JSON.stringify(SILENT_LINE)} ${after > 0 ? `${after} ms after the server received "silent"` : 'before the server had even received "silent"'}: a timeout of ${SILENT_TIMEOUT_MS / 1000} s cannot have passed by then. Print the line when the emitWithAck rejects (in its catch), not right after emitting.`);
+    }
+    // Counted, not timed: each try waits its 1 s, so the tries before the line say how long it took (a bound on the clock alone sits right where 4 tries end).
+    const tries = programEmits(r, 'silent').filter((e) => r.arrivedAt.get(e.event)! <= lineTime);
+    if (tries.length > MAX_SILENT_TRIES) {
+      throw new GradingFailure(`the server received "silent" ${tries.length} times before your program printed ${JSON.stringify(SILENT_LINE)}: each try waits ${SILENT_TIMEOUT_MS / 1000} s, so the line came after ${tries.length} s; resend at most ${MAX_SILENT_TRIES - 1} times (e.g. retries: ${MAX_SILENT_TRIES - 1}), so that it comes within ${SILENT_LINE_WITHIN_MS / 1000} s`);
+    }
+    const afterLast = msAfter(r, tries.at(-1)!.event, lineTime);
+    if (afterLast > LAST_TRY_WITHIN_MS) {
+      const which = tries.length === 1 ? 'the server received "silent"' : `the server received the last of its ${tries.length} "silent"s`;
+      throw new GradingFailure(`your program printed ${JSON.stringify(SILENT_LINE)} ${(afterLast / 1000).toFixed(1)} s after ${which}; expected a timeout of ${SILENT_TIMEOUT_MS / 1000} s (socket.timeout(${SILENT_TIMEOUT_MS}).emitWithAck(…)), so that the line comes about ${SILENT_TIMEOUT_MS / 1000} s after the try it gives up on`);
     }
     if (after > SILENT_LINE_WITHIN_MS + LATE_SLACK_MS) {
       throw new GradingFailure(`your program printed ${JSON.stringify(SILENT_LINE)} ${(after / 1000).toFixed(1)} s after the server received "silent"; expected a timeout of ${SILENT_TIMEOUT_MS / 1000} s (socket.timeout(${SILENT_TIMEOUT_MS})), so that the line comes within ${SILENT_LINE_WITHIN_MS / 1000} s, resends included`);
@@ -335,7 +367,7 @@ describe('Socket.IO client', () => {
       throw new GradingFailure(
         `${lost}; your program emitted "slow" again once reconnected (${tries.length} time${tries.length === 1 ? '' : 's'}: ${calls}), but printed no "slow: …" line within ${STEP_MS / 1000} s.` +
           (tooSoon ? ` It sent each "slow" again at most ${Math.max(...gaps)} ms after the one before, sooner than the ${SLOW_MS} ms the answer takes: each try gave up before its answer could come (an ack timeout shorter than ${SLOW_MS} ms). Give "slow" a longer timeout, e.g. 2 s.` : refusedArgs) +
-          (r.learner.hasExited ? ` Then ${describeExit(r.learner, await r.learner.exited).replace(/^your program/, 'it')}` : outputTail(r.learner)),
+          (r.learner.hasExited ? ` Then ${howItEnded(r.learner, await r.learner.exited).replace(/^your program/, 'it')}` : outputOf(r.learner)),
       );
     }
     if (printed[0] !== SLOW_LINE) throw new GradingFailure(`${lost}; after it asked again, expected your program to print ${JSON.stringify(SLOW_LINE)} (the server answers slow(${SLOW_MS}) with { ok: true, waited: ${SLOW_MS} }), but it printed ${JSON.stringify(printed[0])}.${refusedArgs}`);
@@ -390,6 +422,13 @@ describe('Socket.IO client', () => {
     await expectLine(r.learner, 'disconnected: io server disconnect', 'the server disconnected your program (socket.disconnect(true) on its side); then');
     const back = await waitFor(r.learner, () => programConnects(r, cutAt).length > 0);
     if (!back) {
+      const refused = seen().slice(cutAt).find((e): e is Seen<'refused'> => e.kind === 'refused');
+      if (refused) {
+        throw new GradingFailure(
+          `the server disconnected your program ("io server disconnect"), and it handshook again, but that handshake carried auth ${show(refused.auth)}${authToken(refused.auth) === undefined ? ', with no token,' : ''} and the server refused it: ${refused.code} (${refused.message}). ` +
+            `The token goes with every handshake: keep it in io()'s auth option (socket.io-client sends the same auth again), do not remove or change it after the first connect. Then ${(await ended(r.learner)).replace(/^your program/, 'it')}`,
+        );
+      }
       throw new GradingFailure(`the server disconnected your program ("io server disconnect"); socket.io-client does not reconnect by itself after that, so expected your program to call socket.connect(), but it did not connect again within ${STEP_MS / 1000} s: ${await ended(r.learner)}`);
     }
     const again = programConnects(r, cutAt)[0].event;
@@ -428,20 +467,39 @@ describe('Socket.IO client', () => {
     if (!left) throw new GradingFailure(`ada said "bye"; expected your program to disconnect (socket.disconnect()), but it stayed connected: ${await ended(r.learner)}`);
     const exited = await waitFor(r.learner, () => r.learner.hasExited, 3000);
     if (reason !== 'client namespace disconnect') {
-      throw new GradingFailure(`ada said "bye"; expected your program to disconnect with socket.disconnect() (the server then sees "client namespace disconnect"), but the server saw "${reason}"${reason === 'transport close' ? ': the connection just ended. process.exit() right after socket.disconnect() ends the program before the disconnect packet is written; let the program end by itself' : ''}`);
+      throw new GradingFailure(
+        `ada said "bye"; expected your program to disconnect with socket.disconnect() (the server then sees "client namespace disconnect"), but the server saw "${reason}"` +
+          (reason === 'transport close'
+            ? ': the connection ended without a disconnect packet. socket.disconnect() sends one; it is lost when, for example, process.exit() right after it ends the program before the packet is written, or when the connection underneath is closed instead (socket.io.engine.close()). Call socket.disconnect() and let the program end by itself'
+            : ''),
+      );
     }
     if (!exited) {
       const open = openProgramConnections(r);
+      const leftAt = disconnected()!.at;
+      const handshookAgain = programConnects(r, leftAt).length > 0;
       throw new GradingFailure(
         `your program disconnected after "bye" (the server saw "client namespace disconnect") but was still running 3 s later: ` +
-          (open > 0
-            ? `it still has ${open === 1 ? 'another connection' : `${open} other connections`} to the server open (a second socket?): close every socket.`
-            : 'it has no connection to the server left open, so something else keeps Node running: a timer or an interval (setInterval, a setTimeout not cleared), or another handle of your own.') +
-          outputTail(r.learner),
+          (handshookAgain
+            ? 'the server saw a new handshake from it after its own disconnect, so it connected again. Do not reconnect after your own disconnect: call socket.connect() only after "io server disconnect", not after "io client disconnect".'
+            : open > 0
+              ? `it still has ${open === 1 ? 'another connection' : `${open} other connections`} to the server open, made before "bye" (a second socket, from another io()?): close every socket.`
+              : 'it has no connection to the server left open, so something else keeps Node running: a timer or an interval (setInterval, a setTimeout not cleared), or another handle of your own.') +
+          outputOf(r.learner),
       );
     }
     const exit = await r.learner.exited;
-    if (exit.exitCode !== 0) throw new GradingFailure(`expected exit code 0 after "bye", but ${describeExit(r.learner, exit)}`);
+    // Its whole stdout is in once it ended: its own disconnect fires 'disconnect' too, after the "bye" line.
+    const printed = lines(r.learner);
+    const byeLine = printed.indexOf(messageLine('ada', 'bye'));
+    const ownLine = printed.lastIndexOf(OWN_DISCONNECT_LINE);
+    if (ownLine === -1) {
+      throw new GradingFailure(`your program disconnected after "bye", but did not print ${JSON.stringify(OWN_DISCONNECT_LINE)}: print a line on every 'disconnect' event, your own socket.disconnect() included (its reason is "io client disconnect").${outputOf(r.learner)}`);
+    }
+    if (ownLine < byeLine) {
+      throw new GradingFailure(`your program printed ${JSON.stringify(OWN_DISCONNECT_LINE)} before ${JSON.stringify(messageLine('ada', 'bye'))}: it disconnected first. Print the "bye" message like any other, then call socket.disconnect().${outputOf(r.learner)}`);
+    }
+    if (exit.exitCode !== 0) throw new GradingFailure(`expected exit code 0 after "bye", but ${howItEnded(r.learner, exit)}`);
   });
 
   it('prints every message once and keeps one connection at a time (no listener added again on reconnection, no second socket)', { timeout: TEST_MS }, async () => {
@@ -501,7 +559,11 @@ describe('Socket.IO client', () => {
       const context = `${runName}: the server refused its handshake (auth ${show(handshake.auth)}) with connect_error "${handshake.message}" (data.code ${handshake.code}); then`;
       await expectLine(learner, expected, context, 3000).catch((err: unknown) => {
         const other = lines(learner).find((l) => l.startsWith('refused:'));
-        throw other ? new GradingFailure(`${context} expected that run to print ${JSON.stringify(expected)}, but it printed ${JSON.stringify(other)}`) : err;
+        if (other) throw new GradingFailure(`${context} expected that run to print ${JSON.stringify(expected)}, but it printed ${JSON.stringify(other)}`);
+        if (learner.stderr.split('\n').some((l) => l.includes(expected))) {
+          throw new GradingFailure(`${context} that run wrote ${JSON.stringify(expected)} to stderr (console.error?); only stdout is read: print it with console.log.`);
+        }
+        throw err;
       });
       if (!(await waitFor(learner, () => learner.hasExited, 3000))) {
         const tries = handshakes().length;
@@ -511,10 +573,10 @@ describe('Socket.IO client', () => {
             : tries > 1
               ? `it handshook ${tries} times, so it keeps trying again after the refusal (socket.connect() in 'connect_error'?): stop once refused (socket.active is false).`
               : 'the server holds no connection of it (socket.io-client closed it after the refusal), so something else keeps Node running: a timer or an interval (setInterval, a setTimeout not cleared), or another handle of your own. Clear it, or end with process.exit(1).';
-        throw new GradingFailure(`${context} that run printed the refusal but was still running 3 s later: ${why}${outputTail(learner)}`);
+        throw new GradingFailure(`${context} that run printed the refusal but was still running 3 s later: ${why}${outputOf(learner)}`);
       }
       const exit = await learner.exited;
-      if (exit.exitCode !== 1) throw new GradingFailure(`${context} expected that run to end with exit code 1 (the program could not do its work), but ${describeExit(learner, exit).replace(/^your program/, 'it')}`);
+      if (exit.exitCode !== 1) throw new GradingFailure(`${context} expected that run to end with exit code 1 (the program could not do its work), but ${howItEnded(learner, exit).replace(/^your program/, 'it')}`);
     });
   }
 });
