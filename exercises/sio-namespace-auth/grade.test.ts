@@ -59,15 +59,21 @@ async function unlessItStops<T>(server: LearnerServer, attempt: Promise<T>, sent
 async function expectRefused(label: string, auth: Record<string, unknown> | undefined, code: Code): Promise<void> {
   const server = await learnerServer();
   const sent = `${label} connected to ${SECURE} with ${authText(auth)}`;
-  const refusal = await unlessItStops(server, server.connectSocketIoRefused({ label, namespace: SECURE, auth }), sent).catch((err: unknown) => {
-    if (err instanceof GradingFailure && /accepted/.test(err.message)) {
+  const refusal = await unlessItStops(server, server.connectSocketIoRefused({ label, namespace: SECURE, auth }), sent).catch(async (err: unknown) => {
+    if (!(err instanceof GradingFailure && /accepted/.test(err.message))) throw err;
+    const expected = `${sent}, and your server let it connect; expected a connect_error "${REFUSALS[code]}" with data.code ${code} (${REFUSED_FOR[code]}).`;
+    // A middleware on the wrong namespace refuses there: the same handshake on "/" says so.
+    const onMain = await server.connectSocketIoRefused({ label: `${label} on "/"`, auth }).catch(() => undefined);
+    if (onMain) {
       throw new GradingFailure(
-        `${sent}, and your server let it connect; expected a connect_error "${REFUSALS[code]}" with data.code ${code} (${REFUSED_FOR[code]}). ` +
-          `Either the middleware let this token through, or the token is checked in the 'connection' handler, which is too late ` +
-          `(the client is connected by then): check it in io.of('/secure').use((socket, next) => …) and refuse with next(err).`,
+        `${expected} The same handshake on the main namespace "/" was refused (connect_error "${onMain.message}"): the check runs on "/" instead of ${SECURE}. ` +
+          `io.use(…) is the main namespace's middleware; ${SECURE}'s is io.of('${SECURE}').use((socket, next) => …).`,
       );
     }
-    throw err;
+    throw new GradingFailure(
+      `${expected} Either the middleware let this token through, or the token is checked in the 'connection' handler, which is too late ` +
+        `(the client is connected by then): check it in io.of('${SECURE}').use((socket, next) => …) and refuse with next(err).`,
+    );
   });
   const gotCode = typeof refusal.data === 'object' && refusal.data !== null ? (refusal.data as { code?: unknown }).code : undefined;
   const expected = `connect_error "${REFUSALS[code]}" with data.code "${code}"`;
@@ -121,10 +127,11 @@ async function expectIdentity(client: TestSocketIo, name: keyof typeof USERS, co
 describe('a namespace that checks tokens at the handshake', () => {
   it('keeps the main namespace "/" open: clients with no auth, a wrong token or a good one connect, and ping is acknowledged with "pong"', async () => {
     const server = await learnerServer();
+    // Names, not descriptions: the kit's messages say "<label>'s connection".
     const guests = [
       ['guest', undefined],
-      ['a guest with a wrong token', { token: 'nope' }],
-      ['ada on /', { token: USERS.ada.token }],
+      ['eve', { token: 'nope' }],
+      ['ada', { token: USERS.ada.token }],
     ] as const;
     const clients = await Promise.allSettled(guests.map(([label, auth]) => server.connectSocketIo({ label, auth })));
     for (const [i, [label, auth]] of guests.entries()) {
@@ -163,11 +170,13 @@ describe('a namespace that checks tokens at the handshake', () => {
     ]);
   });
 
-  it('compares tokens exactly: a valid token in capitals or with a space, and "toString", "constructor", "__proto__", are unknown tokens', async () => {
+  it('compares tokens exactly: a valid token in capitals, with a space before or after, or with more after it, and "toString", "constructor", "__proto__", are unknown tokens', async () => {
     await expectAllRefused([
       ['a client shouting', { token: USERS.ada.token.toUpperCase() }, 'UNKNOWN_TOKEN'],
       ['a client with a space', { token: ` ${USERS.bob.token}` }, 'UNKNOWN_TOKEN'],
-    ]);
+      ['a client with a space after', { token: `${USERS.ada.token} ` }, 'UNKNOWN_TOKEN'],
+      ['a client with more after the token', { token: `${USERS.ada.token}x` }, 'UNKNOWN_TOKEN'],
+    ], (failure) => new GradingFailure(`${failure.message} A token is valid only when the whole string equals one in the table: no trimming, no change of case, no prefix match (USERS.get(token) on a Map).`));
     const inherited = ['toString', 'constructor', '__proto__', 'hasOwnProperty'];
     await expectAllRefused(
       inherited.map((token) => [`a client with the token ${show(token)}`, { token }, 'UNKNOWN_TOKEN'] as const),
