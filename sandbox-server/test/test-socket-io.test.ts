@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import net from 'node:net';
-import { Server } from 'socket.io';
+import { Server, type ServerOptions } from 'socket.io';
 import { TestSocketIo } from '../src/grading-kit/test-socket-io.ts';
 import { TrafficLog } from '../src/traffic/traffic-log.ts';
 
@@ -14,9 +14,9 @@ afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
 
-async function serve(setUp: (io: Server) => void) {
+async function serve(setUp: (io: Server) => void, options: Partial<ServerOptions> = {}) {
   const server = http.createServer();
-  const io = new Server(server);
+  const io = new Server(server, options);
   setUp(io);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const port = (server.address() as net.AddressInfo).port;
@@ -57,6 +57,14 @@ describe('TestSocketIo', () => {
     );
     await expect(open(target)).rejects.toThrow(`your server refused alice's connection (connect_error: "no token", data {"code":"TOKEN_REQUIRED"})`);
     expect(await TestSocketIo.openRefused(target.connector, target.url, { label: 'bob' })).toEqual({ message: 'no token', data: { code: 'TOKEN_REQUIRED' } });
+  });
+
+  it('says a WebSocket-only client was refused its transport (a polling-only server), not refused by a middleware', async () => {
+    const target = await serve(() => {}, { transports: ['polling'] });
+    const expected = "alice could not connect: the grader connects with the WebSocket transport; your server refused it (websocket error): is `transports: ['polling']` set on the server?";
+    await expect(open(target)).rejects.toThrow(expected);
+    await expect(TestSocketIo.openRefused(target.connector, target.url, { label: 'alice' })).rejects.toThrow(expected);
+    expect((await open(target, { label: 'bob', transports: ['polling', 'websocket'] })).connected).toBe(true);
   });
 
   it('openRefused fails when the server accepts instead', async () => {

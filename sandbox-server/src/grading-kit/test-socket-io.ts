@@ -44,6 +44,16 @@ export interface ConnectRefusal {
   data: unknown;
 }
 
+/**
+ * A WebSocket-only client whose upgrade the server refused gets connect_error "websocket error":
+ * not a middleware's refusal but a transport the server does not take (most often a server set to
+ * `transports: ['polling']`), so the failure says so rather than quoting it as a refusal.
+ */
+function throwIfWebSocketRefused(options: TestSocketIoOptions, refusal: ConnectRefusal): void {
+  if (refusal.message !== 'websocket error' || refusal.data !== undefined || options.transports?.includes('polling')) return;
+  throw new GradingFailure(`${options.label} could not connect: the grader connects with the WebSocket transport; your server refused it (websocket error): is \`transports: ['polling']\` set on the server?`);
+}
+
 /** Opens connections to the server under test (the kit's `learner.connect(port)`). */
 export type Connector = () => Promise<net.Socket>;
 
@@ -131,6 +141,7 @@ export class TestSocketIo {
     if (result === 'connected') return client;
     client.close();
     if (result === 'timeout') throw new GradingFailure(`${options.label} could not connect to your Socket.IO server within ${(options.connectWithin ?? DEFAULT_WAIT_MS) / 1000} s`);
+    throwIfWebSocketRefused(options, result);
     throw new GradingFailure(`your server refused ${options.label}'s connection (connect_error: "${result.message}"${result.data !== undefined ? `, data ${show(result.data)}` : ''})`);
   }
 
@@ -141,6 +152,7 @@ export class TestSocketIo {
     client.close();
     if (result === 'connected') throw new GradingFailure(`your server accepted ${options.label}'s connection (auth ${show(options.auth ?? {})}), expected it to refuse with a connect_error`);
     if (result === 'timeout') throw new GradingFailure(`${options.label} got neither a connection nor a connect_error from your server within ${(options.connectWithin ?? DEFAULT_WAIT_MS) / 1000} s`);
+    throwIfWebSocketRefused(options, result);
     return result;
   }
 
