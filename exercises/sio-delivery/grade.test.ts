@@ -107,8 +107,10 @@ function expectMessage(client: TestSocketIo, got: Json, expected: Json, when: st
  * test checks): each message is acked unless `keepUnacked` says so. Since one connection gets its
  * messages in seq order, anything sent twice, or left out, shows up before the marker.
  */
-async function untilMarker(recipient: TestSocketIo, marker: { from: TestSocketIo; id: string }, when: string, { ack = true }: { ack?: boolean } = {}): Promise<Json[]> {
-  await sendAny(marker.from, { id: marker.id, to: recipient.label, text: 'marker' });
+async function untilMarker(recipient: TestSocketIo, marker: { from: TestSocketIo; id: string; seq?: number; why?: string }, when: string, { ack = true }: { ack?: boolean } = {}): Promise<Json[]> {
+  const request = { id: marker.id, to: recipient.label, text: 'marker' };
+  if (marker.seq === undefined) await sendAny(marker.from, request);
+  else await sendAccepted(marker.from, request, marker.seq, marker.why);
   return readUntilMarker(recipient, marker, when, { ack });
 }
 
@@ -119,7 +121,11 @@ async function readUntilMarker(recipient: TestSocketIo, marker: { from: TestSock
     const before = got.length ? `before it, it had received ${got.map(showMessage).join(', ')}` : 'nothing had come before it';
     const received = await nextMessage(recipient, `the marker message ${show(marker.id)} from ${marker.from.label} (sent ${when}); ${before}`);
     if (ack) ackOf(recipient, received)();
-    if (received.message?.id === marker.id && received.message?.from === marker.from.label) return got;
+    if (received.message?.id === marker.id) {
+      if (received.message?.from === marker.from.label) return got;
+      // Marker ids are used once per grade: this is the marker, with another sender.
+      throw new GradingFailure(`${recipient.label} got the marker message ${showMessage(received.message)} (sent ${when}), but its "from" is ${show(received.message?.from)}, not ${show(marker.from.label)}: "from" is the sender's user (auth.user), not its socket.id`);
+    }
     got.push(received.message);
   }
 }
@@ -202,7 +208,7 @@ function watcher(): Promise<Watcher> {
 }
 
 /** Says why a backlog came late or not at all (a hint for the tests of a connection that opens). */
-const NEWER_AFTER_BACKLOG = 'Send what the user has not acknowledged as its connection opens (in the connection handler), in seq order, before any newer message: the marker, sent after it connected, is newer.';
+const NEWER_AFTER_BACKLOG = 'Send what the user has not acknowledged as its connection opens (in the connection handler), in seq order, before any newer message: the marker, sent after it connected, is newer. Emit it plainly: socket.volatile drops what a connection that just opened cannot send yet.';
 
 describe('delivery server', () => {
   describe('handshake', () => {
@@ -215,7 +221,10 @@ describe('delivery server', () => {
           throw new GradingFailure(`newcomer connected with auth ${show(refused[i])} and was refused with "${refusal.message}" and data ${show(refusal.data)}; expected data { code: "BAD_USER" } (an Error with err.data = { code: 'BAD_USER' }, passed to next() in io.use)`);
         }
       });
-      await connect(user('ok_user-'));
+      const longest = user('ok_user-').padEnd(32, '-');
+      await connect(longest).catch((err: unknown) => {
+        throw err instanceof GradingFailure ? new GradingFailure(`${err.message} (auth {"user":${show(longest)}}: 32 characters, the longest allowed)`) : err;
+      });
     });
   });
 
@@ -229,7 +238,8 @@ describe('delivery server', () => {
         { from: a, request: { id: 'm2', to: bob, text: 'second' }, seq: 2, why: '' },
         { from: c, request: { id: 'c1', to: bob, text: 'from carol' }, seq: 3, why: '' },
         { from: a, request: { id: 'm3', to: dave, text: 'hello dave' }, seq: 1, why: ` (dave's first message: seq counts per recipient)` },
-        { from: c, request: { id: 'an-id-of-64-characters-'.padEnd(64, '-'), to: dave, text: 'a text of 1000 characters'.padEnd(1000, '.') }, seq: 2, why: ' (an id of 64 characters and a text of 1000: the longest allowed)' },
+        { from: c, request: { id: 'an-id-of-64-characters-'.padEnd(64, '-'), to: dave, text: 'a text of 1000 characters, each é one: '.padEnd(1000, 'é') }, seq: 2, why: ' (an id of 64 characters and a text of 1000, "é" included: the longest allowed; a length counts characters, not bytes)' },
+        { from: a, request: { id: 'm4', to: dave, text: ' ' }, seq: 3, why: ' (a text of one space is 1 character: valid)' },
       ];
       for (const { from, request, seq, why } of sent) await sendAccepted(from, request, seq, why);
       for (const { from, request, seq } of sent) {
@@ -255,6 +265,8 @@ describe('delivery server', () => {
         { id: 'b3', to: bob, text: '' },
         { id: 'b4', to: bob, text: 'x'.repeat(1001) },
         { id: 'b5', to: bob },
+        { id: 'b6', to: 'x'.repeat(33), text: 'recipient of 33 characters' },
+        { id: 'b7', to: bob, text: 42 },
       ];
       for (const request of bad) {
         const reply = await send(a, request);
@@ -264,6 +276,11 @@ describe('delivery server', () => {
         }
       }
       await sendAccepted(a, { id: 'b3', to: bob, text: 'valid this time' }, 1, ' (b3 was refused above, and a refused send is not remembered: its id is new now)');
+      const invalidRetry = { id: 'b3', to: bob, text: '' };
+      const replyToInvalid = await send(a, invalidRetry);
+      if (replyToInvalid?.ok !== false || (replyToInvalid.error as Json | undefined)?.code !== 'BAD_MESSAGE') {
+        throw new GradingFailure(`${a.label} sent send(${show(invalidRetry)}) and expected {"ok":false,"error":{"code":"BAD_MESSAGE","message":…}}, but got ${show(replyToInvalid)}: a retry is a valid send whose id was used; an invalid one is BAD_MESSAGE whatever its id (check the send before looking its id up)`);
+      }
       a.emit('send', { id: 'b1', to: bob, text: 'no callback' }); // b1 was refused above: a fresh id now
       a.emit('send', null);
       const got = await untilMarker(b, { from: a, id: markerId() }, 'after the malformed sends, a valid one and a valid one without a callback');
@@ -358,10 +375,10 @@ describe('delivery server', () => {
   });
 
   describe('memory', () => {
-    it(`remembers a sender's ${KEPT} most recent ids and keeps a recipient's ${KEPT} unacknowledged messages`, async () => {
+    it(`remembers a sender's ${KEPT} most recent ids and keeps a recipient's ${KEPT} most recent unacknowledged messages; past that, the oldest may go`, async () => {
       const [alice, bob] = [user('alice'), user('bob')];
       const a = await connect(alice);
-      const requests = Array.from({ length: KEPT }, (_, i) => ({ id: `k${i + 1}`, to: bob, text: `message ${i + 1} of ${KEPT}` }));
+      const requests = Array.from({ length: KEPT }, (_, i) => ({ id: `k${i + 1}`, to: bob, text: `message ${i + 1} of ${KEPT + 1}` }));
       // All at once, as a busy client would: the server may save them concurrently.
       const replies = await Promise.all(requests.map((request) => send(a, request)));
       const seqOf = new Map<string, number>();
@@ -372,10 +389,29 @@ describe('delivery server', () => {
       const seqs = [...seqOf.values()].sort((x, y) => x - y);
       if (seqs.some((seq, i) => seq !== i + 1)) throw new GradingFailure(`${a.label} sent ${KEPT} messages to ${bob}, who had none, and expected their acks to hold each seq from 1 to ${KEPT} once; they held ${shownAtMost(seqs.map(String))}`);
       await sendRetry(a, requests[0], seqOf.get('k1')!, ` again: k1 is the oldest of only ${KEPT} ids alice used`, `: a different seq means your server forgot k1 and took the retry for a new message. Remember at least each sender's ${KEPT} most recent ids`);
+      // One more: now the oldest id and the oldest message may be forgotten, the newest may not.
+      const newest = { id: `k${KEPT + 1}`, to: bob, text: `message ${KEPT + 1} of ${KEPT + 1}` };
+      await sendAccepted(a, newest, KEPT + 1, ` (bob's message number ${KEPT + 1})`);
+      seqOf.set(newest.id, KEPT + 1);
+      await sendRetry(a, newest, KEPT + 1, ` again: ${newest.id} is alice's newest id`, `: a different seq means your server forgot ${newest.id}, the newest id, and took the retry for a new message. Past ${KEPT} ids forget the oldest, never the newest`);
       const b = await connect(bob);
-      const got = await untilMarker(b, { from: a, id: markerId() }, 'after bob connected');
-      const expected = requests.map((r) => ({ from: alice, id: r.id, seq: seqOf.get(r.id)! })).sort((x, y) => x.seq - y.seq);
-      expectSequence(b, got, expected, `on connecting: all ${KEPT} messages it had not acknowledged, in seq order, then the marker`, `Keep at least each recipient's ${KEPT} most recent unacknowledged messages.`);
+      const all = [...requests, newest].map((r) => ({ from: alice, id: r.id, seq: seqOf.get(r.id)! })).sort((x, y) => x.seq - y.seq);
+      // The backlog is read to its last message before the marker is sent, so the marker never
+      // counts as one more unacknowledged message of bob's.
+      const got: Json[] = [];
+      for (;;) {
+        const so = got.length ? `after ${got.length} others, the last ${showMessage(got[got.length - 1])}` : 'none had come yet';
+        const received = await nextMessage(b, `${newest.id}, the newest of the ${KEPT + 1} messages it had not acknowledged, on connecting (${so})`);
+        ackOf(b, received)();
+        got.push(received.message);
+        if (received.message?.id === newest.id) break; // its sender is checked with the rest
+      }
+      const kept = all.slice(Math.max(0, all.length - got.length));
+      const hint = `Keep at least each recipient's ${KEPT} most recent unacknowledged messages (past that you may forget the oldest, never the newest), and send them in seq order.`;
+      if (got.length < KEPT) expectSequence(b, got, all.slice(1), `on connecting: at least the ${KEPT} most recent of the ${KEPT + 1} messages it had not acknowledged, in seq order`, hint);
+      else expectSequence(b, got, kept, `on connecting: the ${KEPT} most recent of the ${KEPT + 1} messages it had not acknowledged (or all ${KEPT + 1}), in seq order`, hint);
+      const rest = await untilMarker(b, { from: a, id: markerId() }, `after bob got ${newest.id}`);
+      expectSequence(b, rest, [], `nothing between ${newest.id} and the marker: each of its messages once`);
     });
   });
 
@@ -384,11 +420,11 @@ describe('delivery server', () => {
       const [alice, carol, bob] = [user('alice'), user('carol'), user('bob')];
       const [a, c] = await Promise.all([alice, carol].map((name) => connect(name)));
       await sendAccepted(a, { id: 'o1', to: bob, text: 'while you were out' }, 1);
-      await sendAccepted(c, { id: 'o2', to: bob, text: 'me too' }, 2);
+      await sendAccepted(c, { id: 'o1', to: bob, text: 'me too' }, 2, ` (carol's o1 is not alice's: ids are per sender)`);
       await sendAccepted(a, { id: 'o3', to: bob, text: 'and again' }, 3);
       const b = await connect(bob);
       const got = await untilMarker(b, { from: a, id: markerId() }, 'after bob connected');
-      expectSequence(b, got, [{ from: alice, id: 'o1', seq: 1 }, { from: carol, id: 'o2', seq: 2 }, { from: alice, id: 'o3', seq: 3 }], 'on connecting: what it missed, in seq order, then the marker', `Keep each message until its recipient acknowledges it. ${NEWER_AFTER_BACKLOG}`);
+      expectSequence(b, got, [{ from: alice, id: 'o1', seq: 1 }, { from: carol, id: 'o1', seq: 2 }, { from: alice, id: 'o3', seq: 3 }], 'on connecting: what it missed, in seq order, then the marker', `Keep each message until its recipient acknowledges it, by seq (two senders' o1 are two messages). ${NEWER_AFTER_BACKLOG}`);
     });
 
     it('unacknowledged messages are not sent again on the same connection, but are after a reconnection, in seq order, before newer ones; acknowledged ones never again', async () => {
@@ -433,7 +469,7 @@ describe('delivery server', () => {
       ackOf(phone, onPhone)();
       await settled(phone);
       const tablet = await connect(bob);
-      const got = await untilMarker(tablet, { from: a, id: markerId() }, 'once a third connection of bob was open, after the first one had acked "both"');
+      const got = await untilMarker(tablet, { from: a, id: markerId(), seq: 2, why: ` (bob's second message: seq keeps counting once everything is acknowledged)` }, 'once a third connection of bob was open, after the first one had acked "both"');
       expectSequence(tablet, got, [], 'nothing before the marker: "both" was acknowledged on another connection of bob');
     });
 
@@ -450,7 +486,7 @@ describe('delivery server', () => {
       const marker = { from: sender, id: markerId() };
       await sendAny(sender, { id: marker.id, to: open.label, text: 'marker' });
       const backlog = await readUntilMarker(second, marker, `once ${open.label}'s second connection was open`);
-      expectSequence(second, backlog, [{ from: sender.label, id: 'keep-me', seq: 1 }], 'on its second connection: keep-me, which its first connection had not acknowledged, then the marker', NEWER_AFTER_BACKLOG);
+      expectSequence(second, backlog, [{ from: sender.label, id: 'keep-me', seq: 1 }], 'on its second connection: keep-me, which its first connection had not acknowledged, then the marker', `${NEWER_AFTER_BACKLOG} The 100 unacknowledged messages you keep are counted per recipient: others' messages must not push out this one.`);
       const onOpen = await readUntilMarker(open, marker, `once ${open.label}'s second connection was open`, { ack: false });
       expectSequence(open, onOpen, [], 'on its first connection, which had keep-me already: nothing before the marker', 'When a connection opens, send the backlog on that connection only: the connections already open have had it.');
     });
