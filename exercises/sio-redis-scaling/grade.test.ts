@@ -104,6 +104,7 @@ async function expectWho(client: TestSocketIo, request: Json, tag: string, expec
   let why = '';
   // Only names it has, but fewer times than connections carry them: a list made unique.
   if (missing.length && missing.every((name) => mine.includes(name))) why = ` Names need not be unique: users has one name per connection, so ${show([...new Set(missing)])} comes once for each connection that has it.`;
+  else if (show(missing) === show([nameFor.get(client)])) why = ` The asker's own name is missing: who lists every client, the one that asks included.`;
   else if (missing.length) why = ` Missing: ${show(missing)}. io.fetchSockets() asks every instance through the adapter and gives each socket's socket.data: keep the name in socket.data.name (what one instance keeps for itself, in a Map or io.of('/').sockets, the other cannot see).`;
   throw new GradingFailure(`${client.label} sent who(${show(request)}) and expected ${what}: ${show(want)} (in any order), but the list held ${show(mine)}${whole}.${why}`);
 }
@@ -123,7 +124,7 @@ function it(name: string, body: () => Promise<void>): void {
 const instances = (): LearnerProcess[] => currentGrade().processes;
 
 const ADAPTER_HINT =
-  ' A client on one instance did not receive what a client on the other instance broadcast: is the Redis adapter installed on both (new Server({ adapter: createAdapter(pub, sub) })), with both Redis clients connected before createAdapter (await Promise.all([pub.connect(), sub.connect()]))? Without it a broadcast reaches only the clients of the instance it was sent on.';
+  ' A client on one instance did not receive what a client on the other instance broadcast: is the Redis adapter installed on both (new Server({ adapter: createAdapter(pub, sub) })), with both Redis clients connected before createAdapter (await Promise.all([pub.connect(), sub.connect()]))? Without it a broadcast reaches only the clients of the instance it was sent on, and so it does with .local (socket.broadcast.local, io.local), which keeps a broadcast on one instance.';
 
 /** What went wrong with Redis, from what the instances printed (an error line and what to do), or undefined. */
 function redisTrouble(output: string): string | undefined {
@@ -170,7 +171,13 @@ describe('chat server on two instances', () => {
 
   it('both instances take connections with auth.name and refuse one without a name (connect_error, data.code "BAD_NAME")', async () => {
     const tag = testTag();
-    await Promise.all([connect(0, `${tag}-ada`), connect(1, `${tag}-bob`)]);
+    const longest = `${tag}-bob`.padEnd(32, '-');
+    await Promise.all([
+      connect(0, `${tag}-ada`),
+      connect(1, longest).catch((err: unknown) => {
+        throw err instanceof GradingFailure ? new GradingFailure(`${err.message} (auth {"name":${show(longest)}}: 32 characters, the longest allowed)`) : err;
+      }),
+    ]);
     const attempts = ([0, 1] as Instance[]).flatMap((instance) => [{}, { name: '' }, { name: '   ' }, { name: 'x'.repeat(33) }, { name: 42 }].map((auth) => ({ instance, auth })));
     const refusals = await Promise.all(attempts.map(async ({ instance, auth }) => (await learnerServer(instance)).connectSocketIoRefused({ label: `newcomer (on ${nameOf(instance)})`, auth })));
     refusals.forEach((refusal, i) => {
@@ -188,12 +195,15 @@ describe('chat server on two instances', () => {
       ['say', { text: '' }, 'BAD_TEXT'],
       ['say', { text: 'a text of 501 characters'.padEnd(501, '.') }, 'BAD_TEXT'],
       ['say', { text: 42 }, 'BAD_TEXT'],
+      ['say', { text: '', room: 'two words' }, 'BAD_TEXT'],
       ['say', { text: 'fine', room: 'two words' }, 'BAD_ROOM'],
+      ['say', { text: 'fine', room: '' }, 'BAD_ROOM'],
       ['say', { text: 'fine', room: 'x'.repeat(33) }, 'BAD_ROOM'],
       ['join', 'bad room', 'BAD_ROOM'],
       ['join', 42, 'BAD_ROOM'],
       ['leave', '', 'BAD_ROOM'],
       ['who', { room: 'no/slash' }, 'BAD_ROOM'],
+      ['who', { room: '' }, 'BAD_ROOM'],
     ];
     for (const client of clients) {
       // Emitted without a callback first: nobody to answer, and nothing may throw. The room of
@@ -229,18 +239,19 @@ describe('chat server on two instances', () => {
 
   it("a message to a room reaches exactly the room's other members, on both instances", async () => {
     const tag = testTag();
-    const room = `${tag}-room`;
+    const room = `${tag}-room`.padEnd(32, '_'); // the longest allowed
     const [ada, out0, bob, out1, other] = await Promise.all([connect(0, `${tag}-ada`), connect(0, `${tag}-out0`), connect(1, `${tag}-bob`), connect(1, `${tag}-out1`), connect(1, `${tag}-other`)]);
     await Promise.all([expectOk(ada, 'join', [room], { ok: true, room }), expectOk(bob, 'join', [room], { ok: true, room }), expectOk(other, 'join', [`${tag}-elsewhere`], { ok: true, room: `${tag}-elsewhere` })]);
     await say(ada, 'for the room only', room);
     await expectChat(bob, ada, { from: `${tag}-ada`, text: 'for the room only', room }, true);
-    await say(bob, 'answer in the room', room);
-    await expectChat(ada, bob, { from: `${tag}-bob`, text: 'answer in the room', room }, true);
+    const answer = 'answer in the room, 500 characters: the longest allowed'.padEnd(500, '.');
+    await say(bob, answer, room);
+    await expectChat(ada, bob, { from: `${tag}-bob`, text: answer, room }, true);
     await say(out0, 'marker');
     for (const client of [out1, other]) await nextIsMarker(client, out0, 'marker', `the messages sent to the room "${room}", which it is not in (socket.to(room).emit reaches the room's members only)`);
     await say(out1, 'marker 2');
     await nextIsMarker(out0, out1, 'marker 2', `the messages sent to the room "${room}", which it is not in`);
-    for (const [client, own] of [[ada, 'for the room only'], [bob, 'answer in the room']] as const) {
+    for (const [client, own] of [[ada, 'for the room only'], [bob, 'answer in the room, …']] as const) {
       await nextIsMarker(client, out0, 'marker', `its own message "${own}" back (a room message goes to the others in the room)`);
     }
   });
@@ -248,11 +259,25 @@ describe('chat server on two instances', () => {
   it('a client that left a room gets no more of its messages, on either instance', async () => {
     const tag = testTag();
     const room = `${tag}-room`;
+    const stays = `${tag}-stays`;
+    const never = `${tag}-never-joined`;
     const [ada, bob, cy] = await Promise.all([connect(0, `${tag}-ada`), connect(1, `${tag}-bob`), connect(0, `${tag}-cy`)]);
-    await Promise.all([ada, bob, cy].map((member) => expectOk(member, 'join', [room], { ok: true, room })));
-    await Promise.all([bob, cy].map((member) => expectOk(member, 'leave', [room], { ok: true, room })));
+    await Promise.all([
+      ...[ada, bob, cy].map((member) => expectOk(member, 'join', [room], { ok: true, room })),
+      ...[ada, bob].map((member) => expectOk(member, 'join', [stays], { ok: true, room: stays })),
+    ]);
+    // Leaving a room one is not in changes nothing, and is no error.
+    await Promise.all([...[bob, cy].map((member) => expectOk(member, 'leave', [room], { ok: true, room })), expectOk(cy, 'leave', [never], { ok: true, room: never })]);
+    await say(ada, 'to the room bob stays in', stays);
     await say(ada, 'after they left', room);
     await say(ada, 'marker');
+    // bob left one room of two: the other's message comes first (a leave that left every room shows here).
+    const [forStays] = (await bob.nextEvent('message', { what: `the message to "${stays}", which it is still in` }).catch((err: unknown) => {
+      throw err instanceof GradingFailure ? new GradingFailure(`${err.message}${ADAPTER_HINT}`) : err;
+    })) as [Json];
+    if (forStays?.text !== 'to the room bob stays in') {
+      throw new GradingFailure(`${bob.label} was in "${room}" and "${stays}" and left "${room}" only; it expected ${ada.label}'s message to "${stays}" first, but got ${show(forStays)}. leave takes one room: socket.leave(room), not every room`);
+    }
     for (const client of [bob, cy]) await nextIsMarker(client, ada, 'marker', `"after they left", sent to "${room}" after it had left it (socket.leave(room))`);
     await expectWho(ada, { room }, tag, [`${tag}-ada`], `the members of "${room}" after bob and cy left`);
   });
@@ -264,8 +289,8 @@ describe('chat server on two instances', () => {
     const [ada, bob, cy, dee] = await Promise.all([connect(0, `${tag}-ada`), connect(0, `${tag}-bob`), connect(1, `${tag}-cy`), connect(1, `${tag}-dee`), connect(1, `${tag}-ada`)]);
     await Promise.all([bob, dee].map((member) => expectOk(member, 'join', [room], { ok: true, room })));
     const everyone = [`${tag}-ada`, `${tag}-ada`, `${tag}-bob`, `${tag}-cy`, `${tag}-dee`];
-    await expectWho(ada, {}, tag, everyone, 'everyone connected to both instances');
     await expectWho(cy, {}, tag, everyone, 'everyone connected to both instances');
+    await expectWho(ada, {}, tag, everyone, 'everyone connected to both instances');
     await expectWho(ada, { room }, tag, [`${tag}-bob`, `${tag}-dee`], `the members of "${room}" on both instances`);
     await expectWho(dee, { room }, tag, [`${tag}-bob`, `${tag}-dee`], `the members of "${room}" on both instances`);
   });
@@ -280,7 +305,10 @@ describe('chat server on two instances', () => {
     // The instance hears of a dropped connection when its TCP connection closes: a moment, not a timeout.
     let last: string[] = [];
     const gone = await waitUntilAsync(async () => (last = (await whoOn(ada, {}, tag)).mine).length === 1, 1500);
-    if (!gone) throw new GradingFailure(`${tag}-bob closed its connection to ${nameOf(1)} and ${tag}-cy's connection dropped; ${ada.label} sent who({}) and expected only ${show([`${tag}-ada`])} within 1.5 s, but the list still held ${show(last)}`);
+    if (!gone) {
+      const held = last.includes(`${tag}-ada`) ? `the list still held ${show(last)}` : `the list held ${show(last)}: the asker's own name is missing (who lists every client, the one that asks included)`;
+      throw new GradingFailure(`${tag}-bob closed its connection to ${nameOf(1)} and ${tag}-cy's connection dropped; ${ada.label} sent who({}) and expected only ${show([`${tag}-ada`])} within 1.5 s, but ${held}`);
+    }
     await expectWho(ada, { room }, tag, [], `the members of "${room}" after both its members went`);
   });
 });
