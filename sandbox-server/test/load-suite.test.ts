@@ -62,3 +62,16 @@ it('reloads the tests when the test file itself changes', async () => {
   write('grade.test.ts', GRADE_TEST("it('another test', () => {});\n"));
   expect(await testNames()).toEqual(['second, longer name', 'another test']);
 });
+
+it('answers concurrent submissions of a test file that does not build with an error verdict each, and keeps serving', async () => {
+  write('grade.test.ts', "import { it } from 'vitest';\nit('broken', () => { [1].map(() => { await 1; }); });\n");
+  const verdicts = await Promise.all(
+    Array.from({ length: 4 }, () => postJson(`${server.url}/api/exercises/reload-me/submissions`, { code: 'export function answer() { return 42; }' })),
+  );
+  for (const { status, json } of verdicts) {
+    expect(status).toBe(200);
+    expect(json).toMatchObject({ status: 'error', message: expect.stringMatching(/^The tests of reload-me could not be loaded \(a fault in the course, not in your code\)/) });
+  }
+  write('grade.test.ts', GRADE_TEST());
+  expect(await testNames()).toEqual(['second, longer name']); // the server is still up, and reloads the fixed file
+});

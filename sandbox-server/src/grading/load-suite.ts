@@ -75,6 +75,9 @@ export async function loadSuite(testFile: string, outDir: string): Promise<Colle
     suite: bundled.then((b) => collectFile(testFile, outDir, b.code, b.signature)),
   };
   cache.set(testFile, entry);
+  // A test file that does not build rejects both; `suite`'s caller reports it, and `built` must not
+  // be left an unhandled rejection (it would end the server).
+  entry.built.catch(() => {});
   entry.suite.catch(() => {
     if (cache.get(testFile) === entry) cache.delete(testFile);
   });
