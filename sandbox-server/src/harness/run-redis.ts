@@ -13,14 +13,8 @@ import { freePort } from './free-port.ts';
 
 export const REDIS_COMMAND = 'redis-server';
 
-export interface RedisLimits {
-  maxMemoryMb: number;
-  maxClients: number;
-  /** A subscriber that falls this far behind is disconnected (its output buffer, hard limit). */
-  pubsubBufferMb: number;
-}
-
-export const DEFAULT_REDIS_LIMITS: RedisLimits = { maxMemoryMb: 32, maxClients: 64, pubsubBufferMb: 8 };
+/** What one run's Redis may hold and serve. `pubsubBufferMb`: a subscriber this far behind is disconnected. */
+export const REDIS_LIMITS = { maxMemoryMb: 32, maxClients: 64, pubsubBufferMb: 8 } as const;
 
 const READY_WITHIN_MS = 5000;
 
@@ -58,15 +52,14 @@ export class RunRedis {
     return `redis://:${this.password}@127.0.0.1:${this.port}`;
   }
 
-  static async start(options: { dir: string; limits?: Partial<RedisLimits>; env?: NodeJS.ProcessEnv }): Promise<RunRedis> {
-    const limits = { ...DEFAULT_REDIS_LIMITS, ...options.limits };
+  static async start(options: { dir: string }): Promise<RunRedis> {
     let lastError: Error | undefined;
     // freePort() can race with another process taking the port; a second draw settles it.
     for (let attempt = 0; attempt < 3; attempt++) {
       const port = await freePort();
       const password = randomBytes(24).toString('base64url');
       try {
-        return await RunRedis.launch(port, password, options.dir, limits, options.env);
+        return await RunRedis.launch(port, password, options.dir);
       } catch (err) {
         lastError = err as Error;
         if (!/Address already in use/i.test(lastError.message)) break;
@@ -75,7 +68,8 @@ export class RunRedis {
     throw lastError!;
   }
 
-  private static async launch(port: number, password: string, dir: string, limits: RedisLimits, env: NodeJS.ProcessEnv = process.env): Promise<RunRedis> {
+  private static async launch(port: number, password: string, dir: string): Promise<RunRedis> {
+    const limits = REDIS_LIMITS;
     const config = [
       `port ${port}`,
       'bind 127.0.0.1',
@@ -99,7 +93,7 @@ export class RunRedis {
     ].join('\n');
     // No environment but what the test runs' leftover check looks for: a server needs none.
     const childEnv: NodeJS.ProcessEnv = {};
-    for (const key of ['PATH', 'SOCKET_MASTERY_TEST_RUN']) if (env[key] !== undefined) childEnv[key] = env[key];
+    for (const key of ['PATH', 'SOCKET_MASTERY_TEST_RUN']) if (process.env[key] !== undefined) childEnv[key] = process.env[key];
     const child = spawn(REDIS_COMMAND, ['-'], { stdio: ['pipe', 'pipe', 'pipe'], env: childEnv });
     const redis = new RunRedis(child, port, password);
     let log = '';
