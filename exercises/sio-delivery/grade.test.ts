@@ -4,7 +4,7 @@
 // user names, so the server's memory of earlier tests never meets a later one.
 import { describe, it as vitestIt } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describeExit, GradingFailure, learnerServer, oncePerGrade, show, type ReceivedEvent, type TestSocketIo } from '../../sandbox-server/src/grading-kit/index.ts';
+import { describeExit, explainFailures, GradingFailure, learnerServer, oncePerGrade, show, type ReceivedEvent, type TestSocketIo } from '../../sandbox-server/src/grading-kit/index.ts';
 
 type Json = Record<string, unknown>;
 type Ack = (...args: unknown[]) => void;
@@ -20,13 +20,7 @@ const user = (name: string) => `${name}${++fresh().n}`;
 
 /** vitest's it(), adding how the server ended when a test failed because it stopped. */
 function it(name: string, body: () => Promise<void>): void {
-  vitestIt(name, async () => {
-    try {
-      await body();
-    } catch (err) {
-      throw await explainCrash(err);
-    }
-  });
+  vitestIt(name, explainFailures(explainCrash)(body));
 }
 
 async function explainCrash(err: unknown): Promise<unknown> {

@@ -4,7 +4,7 @@
 // instance wrote why it is failing (an error from Redis, a refused connection) the message quotes it.
 import { afterEach, describe, it as vitestIt } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { currentGrade, describeExit, GradingFailure, learnerServer, oncePerGrade, show, type LearnerProcess, type TestSocketIo } from '../../sandbox-server/src/grading-kit/index.ts';
+import { currentGrade, describeExit, explainFailures, GradingFailure, learnerServer, oncePerGrade, show, type LearnerProcess, type TestSocketIo } from '../../sandbox-server/src/grading-kit/index.ts';
 
 type Json = Record<string, unknown>;
 type Instance = 0 | 1;
@@ -111,13 +111,7 @@ async function expectWho(client: TestSocketIo, request: Json, tag: string, expec
 
 /** vitest's it(), quoting what an instance said (or how it ended) when a test fails. */
 function it(name: string, body: () => Promise<void>): void {
-  vitestIt(name, async () => {
-    try {
-      await body();
-    } catch (err) {
-      throw await explain(err);
-    }
-  });
+  vitestIt(name, explainFailures(explain)(body));
 }
 
 /** The instances' processes, in the order the grader started them (instance 1 first). */

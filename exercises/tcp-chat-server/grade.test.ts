@@ -1,6 +1,6 @@
 import { afterEach, describe, it as vitestIt } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describeExit, GradingFailure, learnerServer, oncePerGrade, type TestClient } from '../../sandbox-server/src/grading-kit/index.ts';
+import { describeExit, explainFailures, GradingFailure, learnerServer, oncePerGrade, type TestClient } from '../../sandbox-server/src/grading-kit/index.ts';
 
 /** How long to wait for a line a correct server sends at once (a wrong one makes us wait this long). */
 const W = 1000;
@@ -123,13 +123,7 @@ async function explainCrash(err: unknown): Promise<unknown> {
 
 /** vitest's it(), with crash explanations added to failures. */
 function it(name: string, body: () => Promise<void>): void {
-  vitestIt(name, async () => {
-    try {
-      await body();
-    } catch (err) {
-      throw await explainCrash(err);
-    }
-  });
+  vitestIt(name, explainFailures(explainCrash)(body));
 }
 
 /** Adds the lesson to a failure of a test about split or merged writes. */

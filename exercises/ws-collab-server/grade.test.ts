@@ -4,7 +4,7 @@
 // applying every edit in version order, which must equal what a late joiner is sent.
 import { describe, it as vitestIt } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describeExit, GradingFailure, learnerServer } from '../../sandbox-server/src/grading-kit/index.ts';
+import { describeExit, explainFailures, GradingFailure, learnerServer } from '../../sandbox-server/src/grading-kit/index.ts';
 import { Editor, W, describeUsers, show, type Json, type UserInfo } from './editor.ts';
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -14,17 +14,7 @@ const userOf = (user: Json) => ({ id: user?.id, name: user?.name, cursor: user?.
 
 /** vitest's it(), saying so when a failure is because the server stopped. */
 function it(name: string, body: () => Promise<void>, timeout?: number): void {
-  vitestIt(
-    name,
-    async () => {
-      try {
-        await body();
-      } catch (err) {
-        throw await explainCrash(err);
-      }
-    },
-    timeout,
-  );
+  vitestIt(name, explainFailures(explainCrash)(body), timeout);
 }
 
 async function explainCrash(err: unknown): Promise<unknown> {

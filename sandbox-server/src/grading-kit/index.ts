@@ -5,6 +5,7 @@ export { describeBytes, describeLines, firstDifference } from './describe-bytes.
 export { TestClient, DEFAULT_WAIT_MS } from './test-client.ts';
 export { TestWebSocket, type TestWebSocketOptions, type WebSocketMessage, type CloseInfo } from './test-websocket.ts';
 export { TestSocketIo, show, showCall, type TestSocketIoOptions, type ReceivedEvent, type ConnectRefusal } from './test-socket-io.ts';
+export { explainFailures } from './explained.ts';
 export { request, expectOk, expectRefused, explainCrash, askUntil, type Reply } from './ack-replies.ts';
 export { learnerServer, startLearner, expectOutputLine, expectExit, describeExit, outputTail, waitUntil, type LearnerServer } from './learner.ts';
 export { learnerModule, type LearnerModule, type RemoteObject } from './learner-module.ts';
