@@ -7,6 +7,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { Server, type ServerOptions } from 'socket.io';
 import { TestSocketIo } from '../src/grading-kit/test-socket-io.ts';
+import { GradingFailure } from '../src/grading-kit/context.ts';
 import { TrafficLog } from '../src/traffic/traffic-log.ts';
 
 const closers: Array<() => unknown> = [];
@@ -65,6 +66,12 @@ describe('TestSocketIo', () => {
     await expect(open(target)).rejects.toThrow(expected);
     await expect(TestSocketIo.openRefused(target.connector, target.url, { label: 'alice' })).rejects.toThrow(expected);
     expect((await open(target, { label: 'bob', transports: ['polling', 'websocket'] })).connected).toBe(true);
+  });
+
+  it("says the kit's own reason when its connector cannot connect (the server stopped), not socket.io-client's", async () => {
+    const stopped = () => Promise.reject(new GradingFailure('your server is no longer running: it exited with code 1'));
+    await expect(TestSocketIo.open(stopped, 'http://127.0.0.1:9', { label: 'alice' })).rejects.toThrow('your server is no longer running: it exited with code 1');
+    await expect(TestSocketIo.openRefused(stopped, 'http://127.0.0.1:9', { label: 'bob' })).rejects.toThrow('your server is no longer running: it exited with code 1');
   });
 
   it('openRefused fails when the server accepts instead', async () => {

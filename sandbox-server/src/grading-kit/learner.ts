@@ -99,13 +99,11 @@ async function bootServer(instance: number): Promise<LearnerServer> {
       return client;
     },
     async connectSocketIo(options = {}) {
-      await openConnection().then((probe) => probe.destroy()); // says "no longer running" rather than a bare timeout
       const client = await TestSocketIo.open(openConnection, `http://127.0.0.1:${port}`, { ...options, label: options.label ?? `client ${++clients}` }, ctx.session.traffic);
       ctx.cleanups.push(() => client.close());
       return client;
     },
     async connectSocketIoRefused(options = {}) {
-      await openConnection().then((probe) => probe.destroy());
       return TestSocketIo.openRefused(openConnection, `http://127.0.0.1:${port}`, { ...options, label: options.label ?? `client ${++clients}` }, ctx.session.traffic);
     },
   };

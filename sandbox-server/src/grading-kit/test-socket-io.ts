@@ -60,6 +60,8 @@ export type Connector = () => Promise<net.Socket>;
 /** An http.Agent whose connections come from `connector`, each tapped into the traffic log. */
 class RoutedAgent extends http.Agent {
   private readonly opened = new Set<net.Socket>();
+  /** Why the connector could not open a connection (socket.io-client only says "websocket error"). */
+  connectFailure: Error | undefined;
 
   constructor(
     private readonly connector: Connector,
@@ -80,7 +82,10 @@ class RoutedAgent extends http.Agent {
         socket.once('close', () => this.opened.delete(socket));
         callback(null, socket);
       },
-      (err: Error) => callback(err, undefined as unknown as Duplex),
+      (err: Error) => {
+        this.connectFailure = err;
+        callback(err, undefined as unknown as Duplex);
+      },
     );
     return undefined;
   }
@@ -140,6 +145,7 @@ export class TestSocketIo {
     const result = await outcome;
     if (result === 'connected') return client;
     client.close();
+    client.throwIfConnectorFailed();
     if (result === 'timeout') throw new GradingFailure(`${options.label} could not connect to your Socket.IO server within ${(options.connectWithin ?? DEFAULT_WAIT_MS) / 1000} s`);
     throwIfWebSocketRefused(options, result);
     throw new GradingFailure(`your server refused ${options.label}'s connection (connect_error: "${result.message}"${result.data !== undefined ? `, data ${show(result.data)}` : ''})`);
@@ -150,10 +156,16 @@ export class TestSocketIo {
     const { client, outcome } = TestSocketIo.start(connector, url, options, traffic);
     const result = await outcome;
     client.close();
+    if (result !== 'connected') client.throwIfConnectorFailed();
     if (result === 'connected') throw new GradingFailure(`your server accepted ${options.label}'s connection (auth ${show(options.auth ?? {})}), expected it to refuse with a connect_error`);
     if (result === 'timeout') throw new GradingFailure(`${options.label} got neither a connection nor a connect_error from your server within ${(options.connectWithin ?? DEFAULT_WAIT_MS) / 1000} s`);
     throwIfWebSocketRefused(options, result);
     return result;
+  }
+
+  /** A kit failure from the connector (the learner's server stopped, or refused TCP) says more than socket.io-client's error. */
+  private throwIfConnectorFailed(): void {
+    if (this.agent.connectFailure instanceof GradingFailure) throw this.agent.connectFailure;
   }
 
   private static start(connector: Connector, url: string, options: TestSocketIoOptions, traffic?: TrafficLog, peer?: string) {
