@@ -5,6 +5,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { getJson, LEARNER_ENVIRONMENT, postJson, ROOT, startServerProcess, type ServerProcess } from './support/server-process.ts';
 import { requireRedis, requireStrongIsolation } from './support/prerequisites.ts';
+import { trafficSchema } from '../src/shapes/traffic.ts';
 
 const echo = (file: string) => readFileSync(path.join(ROOT, 'exercises/tcp-echo-server', file), 'utf8');
 let server: ServerProcess;
@@ -147,6 +148,38 @@ s.on('data', (d) => {
       expect(heard).not.toMatch(/loner/);
     } finally {
       watcher.destroy();
+    }
+  });
+
+  it("records a Run's own conversation with the shared chat in its traffic (in a pod), and no one else's", async () => {
+    requireStrongIsolation(); // under process isolation the program reaches the shared port directly
+    const chatPort = (await getJson(`${server.url}/api/health`)).json.referenceServers.chat;
+    const bystander = net.connect(chatPort, '127.0.0.1');
+    bystander.on('data', () => {});
+    try {
+      bystander.write('bystander\n');
+      const code = `import net from 'node:net';
+const s = net.connect(Number(process.env.CHAT_PORT), process.env.HOST);
+s.on('data', (d) => {
+  const text = d.toString();
+  if (text.includes('username')) s.write('recorded\\n');
+  if (text.includes('Welcome, recorded!')) s.write('seen in my traffic\\n/quit\\n');
+});`;
+      const { json } = await postJson(`${server.url}/api/run`, { code, shared: ['chat'] });
+      expect(json.exitCode).toBe(0);
+      const traffic = trafficSchema.parse(json.traffic);
+      const chat = traffic.events.filter((e) => e.endpoint === 'chat');
+      expect(new Set(chat.map((e) => e.connection)).size).toBe(1);
+      expect(chat[0].kind).toBe('open');
+      const sent = chat.filter((e) => e.direction === 'from-learner').map((e) => e.preview?.text ?? '').join('');
+      const received = chat.filter((e) => e.direction === 'to-learner').map((e) => e.preview?.text ?? '').join('');
+      expect(sent).toBe('recorded\nseen in my traffic\n/quit\n');
+      expect(received).toMatch(/username/);
+      expect(received).toMatch(/Welcome, recorded!/);
+      expect(chat.at(-1)?.kind).toBe('close');
+      expect(traffic.endpoints.map((e) => e.name)).toContain('chat');
+    } finally {
+      bystander.destroy();
     }
   });
 

@@ -14,11 +14,12 @@ import {
   type DatagramReferenceServer,
   type ReferenceServers,
   type StreamReferenceServer,
-  type StreamServerName,
 } from '../reference-servers/index.ts';
 import type { DatagramService, LearnerProcess, Isolation, StreamService } from '../runner/learner-process.ts';
 import type { OutputListener } from '../runner/output-capture.ts';
+import type { ReferenceTcpServer } from '../reference-servers/tcp-server-base.ts';
 import type { RunService } from '../shapes/exercise.ts';
+import type { ShareableServer } from '../shapes/requests.ts';
 import { TrafficLog } from '../traffic/traffic-log.ts';
 import { freePort } from './free-port.ts';
 import { RunRedis } from './run-redis.ts';
@@ -46,9 +47,10 @@ export interface SessionOptions {
 
 /** A shared reference server a program is pointed at instead of its session's own. */
 export interface SharedServer {
-  name: StreamServerName;
+  name: ShareableServer;
   port: number;
-  server: StreamReferenceServer;
+  /** A TCP server: it can record one connection in a run's traffic log. */
+  server: ReferenceTcpServer;
 }
 
 export class Session {
@@ -120,7 +122,7 @@ export class Session {
     for (const name of REFERENCE_SERVER_NAMES) {
       const shared = this.shared.find((s) => s.name === name);
       if (shared) {
-        // Not recorded in this run's traffic: the shared server serves everyone and logs no one.
+        // The shared server keeps no log; this run's connections to it are recorded in its own.
         streams.push({ port: shared.port, accept: (socket) => this.acceptShared(shared, socket) });
         continue;
       }
@@ -144,7 +146,7 @@ export class Session {
     return learner;
   }
 
-  private readonly sharedOpen = new Map<StreamServerName, number>();
+  private readonly sharedOpen = new Map<ShareableServer, number>();
 
   private acceptShared(shared: SharedServer, socket: net.Socket): void {
     const open = this.sharedOpen.get(shared.name) ?? 0;
@@ -156,7 +158,7 @@ export class Session {
     }
     this.sharedOpen.set(shared.name, open + 1);
     socket.once('close', () => this.sharedOpen.set(shared.name, (this.sharedOpen.get(shared.name) ?? 1) - 1));
-    shared.server.acceptSocket(socket);
+    shared.server.acceptSocket(socket, this.traffic);
   }
 
   async dispose(): Promise<void> {

@@ -111,8 +111,12 @@ export abstract class ReferenceTcpServer {
     conn.socket.once('close', () => clearTimeout(timer));
   }
 
-  /** Serves a connection that arrived some other way (relayed from an isolated program's network). */
-  acceptSocket(socket: net.Socket): void {
+  /**
+   * Serves a connection that arrived some other way (relayed from an isolated program's network).
+   * `recordIn`: a run's traffic log to record this one connection in, when this server is shared
+   * and keeps no log of its own (a Run that joined the lessons' chat sees its own conversation).
+   */
+  acceptSocket(socket: net.Socket, recordIn?: TrafficLog): void {
     socket.on('error', () => {}); // ECONNRESET and the like: 'close' follows and cleans up
     // A client's end is answered by conn.end() below, after whatever an output shaper still holds
     // (node's default would end this side at once and lose it), on TCP and relayed sockets alike.
@@ -131,6 +135,9 @@ export abstract class ReferenceTcpServer {
     }
     this.sockets.add(socket);
     const id = this.traffic ? this.traffic.acceptedConnection(this.name, socket) : this.nextId++;
+    // Where this connection's traffic goes, under which number there (a shared server's ids are its own).
+    const log = recordIn ?? this.traffic;
+    const logId = recordIn ? recordIn.newConnection(this.name) : id;
     let shaper: OutputShaper | undefined;
     for (const hook of this.acceptHooks) shaper = hook(socket) ?? shaper;
     let ended = false;
@@ -140,7 +147,7 @@ export abstract class ReferenceTcpServer {
       send: (data) => {
         if (ended || socket.destroyed) return;
         const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-        this.traffic?.data(this.name, id, 'to-learner', bytes);
+        log?.data(this.name, logId, 'to-learner', bytes);
         if (shaper) return shaper.write(bytes);
         if (socket.writableLength > MAX_UNSENT_BYTES) {
           socket.destroy(); // it stopped reading: dropping it is the only bound on what it would cost
@@ -163,7 +170,7 @@ export abstract class ReferenceTcpServer {
       if (gone) return; // 'error' is followed by 'close': handle the departure once
       gone = true;
       this.sockets.delete(socket);
-      this.traffic?.closed(this.name, id, 'close');
+      log?.closed(this.name, logId, 'close');
       this.onGone(conn);
     };
     let idle: NodeJS.Timeout | undefined;
@@ -175,7 +182,7 @@ export abstract class ReferenceTcpServer {
     let waitingForDrain = false;
     socket.on('data', (chunk: Buffer) => {
       idle?.refresh();
-      this.traffic?.data(this.name, id, 'from-learner', chunk);
+      log?.data(this.name, logId, 'from-learner', chunk);
       this.onData(conn, chunk);
       // Back-pressure: while this client's replies wait to be sent, read nothing more from it.
       if (socket.writableNeedDrain && !waitingForDrain && !socket.destroyed) {
@@ -188,7 +195,7 @@ export abstract class ReferenceTcpServer {
       }
     });
     socket.on('end', () => {
-      this.traffic?.closed(this.name, id, 'end');
+      log?.closed(this.name, logId, 'end');
       conn.end();
     });
     socket.on('error', leave);
