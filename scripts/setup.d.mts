@@ -10,7 +10,7 @@ export interface HostProblem {
   fix: string | undefined;
 }
 export declare function wantedPackages(forTests: boolean): SystemPackage[];
-export declare function findCommand(command: string, searchPath?: string): string | undefined;
+export { findCommand } from '../sandbox-server/src/find-command.mjs';
 export declare function namespaceProblem(bwrap?: string): HostProblem | undefined;
 export declare function cgroupProblem(base?: string): HostProblem | undefined;
 export declare function installedDependenciesProblem(dir?: string): string | undefined;

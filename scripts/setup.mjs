@@ -18,6 +18,9 @@ import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findCommand } from '../sandbox-server/src/find-command.mjs';
+
+export { findCommand };
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const NOBODY = 65534;
@@ -29,19 +32,6 @@ export function wantedPackages(forTests) {
   return forTests ? [...list.product, ...list.tests] : list.product;
 }
 
-/** The absolute path of `command` on PATH, or undefined. */
-export function findCommand(command, searchPath = process.env.PATH ?? '') {
-  for (const dir of searchPath.split(path.delimiter).filter(Boolean)) {
-    const candidate = path.join(dir, command);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
-}
 
 function say(line) {
   console.log(`setup: ${line}`);

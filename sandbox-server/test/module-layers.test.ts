@@ -12,13 +12,14 @@ const SRC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src')
 const MAY_IMPORT: Record<string, string[]> = {
   shapes: [],
   'token-buckets.ts': [],
+  'find-command.mjs': [],
   'config.ts': ['reference-servers'], // the registry names the servers' port variables
   traffic: ['shapes'], // the wire shape of the traffic it serializes
   compile: ['shapes'],
   exercises: ['shapes'],
   'reference-servers': ['config.ts', 'token-buckets.ts', 'traffic'],
   runner: ['config.ts'],
-  harness: ['config.ts', 'compile', 'shapes', 'traffic', 'reference-servers', 'runner'],
+  harness: ['config.ts', 'find-command.mjs', 'compile', 'shapes', 'traffic', 'reference-servers', 'runner'],
   'grading-kit': ['config.ts', 'shapes', 'traffic', 'reference-servers', 'runner', 'harness'],
   grading: ['config.ts', 'compile', 'exercises', 'shapes', 'traffic', 'runner', 'harness', 'grading-kit'],
 };

@@ -6,9 +6,8 @@
 // output buffers; nothing touches the disk; administrative and scripting commands are not allowed.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants } from 'node:fs';
 import net from 'node:net';
-import path from 'node:path';
+import { findCommand } from '../find-command.mjs';
 import { freePort } from './free-port.ts';
 
 export const REDIS_COMMAND = 'redis-server';
@@ -20,14 +19,7 @@ const READY_WITHIN_MS = 5000;
 
 /** Whether redis-server is on PATH (health reports it: without it, exercises with "services": ["redis"] cannot be graded). */
 export function redisInstalled(searchPath = process.env.PATH ?? ''): boolean {
-  return searchPath.split(path.delimiter).some((dir) => {
-    try {
-      accessSync(path.join(dir, REDIS_COMMAND), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
+  return findCommand(REDIS_COMMAND, searchPath) !== undefined;
 }
 
 export class RunRedis {
