@@ -1,7 +1,7 @@
 // Every exercise through the real grading path (HTTP submissions to the spawned server): the
 // solution passes, the starter fails, and each declared wrong example (solution.ts with its patch
 // applied) fails exactly the tests it declares and passes all others. Gradings run concurrently
-// (they mostly wait on sockets and deadlines); each program is graded once.
+// (they mostly wait on sockets and deadlines); a program whose verdict does not fit is graded again alone.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { shown } from '../content/roots.ts';
@@ -43,6 +43,10 @@ export function gradable(content: Content): ExerciseEntry[] {
 export interface GradingReport {
   problems: Problem[];
   submissions: number;
+  /** Programs graded a second time, alone, because the first verdict did not fit their role. */
+  regraded: number;
+  /** Of those, the ones the second grading cleared: where, and what the first one said. */
+  unsteady: string[];
 }
 
 export async function checkGrading(content: Content, sandbox: GradingServer, onGraded?: (exerciseId: string) => void): Promise<GradingReport> {
@@ -58,63 +62,94 @@ export async function checkGrading(content: Content, sandbox: GradingServer, onG
   const left = new Map(exercises.map((e) => [e.id, submissions.filter((s) => s.exercise === e).length]));
   const results = await Promise.all(
     submissions.map(async (s) => {
-      const verdict = await sandbox.submit(s.exercise.id, s.code).catch(
-        (err: Error): Verdict => ({ status: 'error', message: `the server could not grade it: ${err.message}`, tests: [], durationMs: 0 }),
-      );
+      const verdict = await gradeOnce(sandbox, s);
       const remaining = left.get(s.exercise.id)! - 1;
       left.set(s.exercise.id, remaining);
       if (remaining === 0) onGraded?.(s.exercise.id);
       return { ...s, verdict };
     }),
   );
-  const problems: Problem[] = [];
   const suiteBroken = new Set<string>();
-  for (const { exercise, role, name, declared, verdict } of results) {
-    const folder = shown(content.roots, exercise.dir);
-    const file = `${folder}/${name}`;
-    const add = (p: Omit<Problem, 'check'>) => problems.push({ check: 'grading', ...p });
-    if (verdict.status === 'error' && /could not be loaded/.test(verdict.message ?? '')) {
-      if (!suiteBroken.has(exercise.id)) {
-        add({ file: `${folder}/grade.test.ts`, message: `the grading tests do not load: ${verdict.message?.replace(/^.*?: /, '')}`, fix: 'Fix the error in grade.test.ts (or a file it imports); `npm run typecheck` shows type errors too.' });
-      }
-      suiteBroken.add(exercise.id);
+  const judged = results.map((r) => ({ ...r, problems: judge(content, r, r.verdict, suiteBroken) }));
+  // A program whose verdict is not what its role calls for is graded once more, alone on the server:
+  // many gradings at once on a loaded machine can miss a deadline that one alone meets. What the
+  // second grading finds is reported; a program it clears is named as unsteady, never hidden.
+  const unsteady: string[] = [];
+  const problems: Problem[] = [];
+  let regraded = 0;
+  for (const r of judged) {
+    if (r.problems.length === 0) continue;
+    if (!regradable(r.verdict)) {
+      problems.push(...r.problems);
       continue;
     }
-    if (verdict.status === 'error' && verdict.message?.startsWith('the server could not grade it')) {
-      add({ file, message: verdict.message, fix: 'This is a fault of the server, not of the content: see its log (`npm run dev` prints it), or try again.' });
-      continue;
-    }
-    if (verdict.status === 'error') {
-      const at = /^main\.ts:(\d+):(\d+): (?:error: )?(.*)$/s.exec(verdict.message ?? '');
-      if (role === 'wrong') {
-        // The line is one of the patched solution, not of the patch: said in the message, not as the problem's line.
-        add({ file, message: `the patched solution does not compile${at ? ` (line ${at[1]})` : ''}: ${at ? at[3] : verdict.message}`, fix: `A wrong example is a plausible program with one mistake the tests catch: fix the mistake in a copy of solution.ts and run \`npm run new:wrong -- ${exercise.id} ${declared!.example.name} <the copy>\`.` });
-        continue;
-      }
-      const purpose = role === 'solution' ? 'the solution' : 'the starter (learners would start from an error)';
-      add({ file, line: at ? Number(at[1]) : undefined, message: `does not compile: ${at ? at[3] : verdict.message}`, fix: `Fix the syntax of ${purpose}.` });
-      continue;
-    }
-    if (role === 'solution' && verdict.tests.length === 0) {
-      add({ file: `${folder}/grade.test.ts`, message: 'declares no tests, so nothing can pass', fix: "Add tests with describe()/it() from 'vitest' (see AUTHORING.md)." });
-      continue;
-    }
-    if (role === 'solution' && verdict.status !== 'pass') {
-      add({
-        file,
-        message: `fails ${failing(verdict).length} of ${verdict.tests.length} grading tests:\n${describeFailures(verdict)}`,
-        fix: 'The solution must pass every test: fix the solution, or the test if it expects the wrong thing. Each test runs alone as often as you like in `npm run dev`: paste the solution into the exercise and press Check.',
-      });
-    }
-    if (role === 'starter' && verdict.status === 'pass') {
-      add({ file, message: 'passes every grading test: there is nothing left for the learner to do', fix: 'Leave out of the starter what the exercise asks for (keep the TODO comments), or add tests that catch the missing part.' });
-    }
-    if (role === 'starter' && verdict.status === 'fail' && !verdict.tests.some((t) => t.status !== 'pass' && t.message)) {
-      add({ file, message: 'fails without a message that tells the learner what is wrong', fix: 'Make the failing test throw a GradingFailure (or use the kit\'s readers and expect*) with a message for the learner.' });
-    }
-    if (role === 'wrong') problems.push(...checkDeclaredFailures(content, exercise, declared!, verdict));
+    regraded++;
+    const again = await gradeOnce(sandbox, r);
+    const second = judge(content, r, again, new Set());
+    if (second.length === 0) unsteady.push(`${shown(content.roots, r.exercise.dir)}/${r.name} (graded with the others: ${r.problems[0].message.split('\n')[0]})`);
+    problems.push(...second);
   }
-  return { problems, submissions: submissions.length };
+  return { problems, submissions: submissions.length, regraded, unsteady };
+}
+
+/** A verdict another grading could change: not a compile error or tests that do not load. */
+function regradable(verdict: Verdict): boolean {
+  return verdict.status === 'pass' || verdict.status === 'fail' || verdict.message?.startsWith('the server could not grade it') === true;
+}
+
+function gradeOnce(sandbox: GradingServer, s: Submission): Promise<Verdict> {
+  return sandbox.submit(s.exercise.id, s.code).catch(
+    (err: Error): Verdict => ({ status: 'error', message: `the server could not grade it: ${err.message}`, tests: [], durationMs: 0 }),
+  );
+}
+
+/** What is wrong with one program's verdict, given its role. */
+function judge(content: Content, { exercise, role, name, declared }: Submission, verdict: Verdict, suiteBroken: Set<string>): Problem[] {
+  const folder = shown(content.roots, exercise.dir);
+  const file = `${folder}/${name}`;
+  const problems: Problem[] = [];
+  const add = (p: Omit<Problem, 'check'>) => problems.push({ check: 'grading', ...p });
+  if (verdict.status === 'error' && /could not be loaded/.test(verdict.message ?? '')) {
+    if (!suiteBroken.has(exercise.id)) {
+      add({ file: `${folder}/grade.test.ts`, message: `the grading tests do not load: ${verdict.message?.replace(/^.*?: /, '')}`, fix: 'Fix the error in grade.test.ts (or a file it imports); `npm run typecheck` shows type errors too.' });
+    }
+    suiteBroken.add(exercise.id);
+    return problems;
+  }
+  if (verdict.status === 'error' && verdict.message?.startsWith('the server could not grade it')) {
+    add({ file, message: verdict.message, fix: 'This is a fault of the server, not of the content: see its log (`npm run dev` prints it), or try again.' });
+    return problems;
+  }
+  if (verdict.status === 'error') {
+    const at = /^main\.ts:(\d+):(\d+): (?:error: )?(.*)$/s.exec(verdict.message ?? '');
+    if (role === 'wrong') {
+      // The line is one of the patched solution, not of the patch: said in the message, not as the problem's line.
+      add({ file, message: `the patched solution does not compile${at ? ` (line ${at[1]})` : ''}: ${at ? at[3] : verdict.message}`, fix: `A wrong example is a plausible program with one mistake the tests catch: fix the mistake in a copy of solution.ts and run \`npm run new:wrong -- ${exercise.id} ${declared!.example.name} <the copy>\`.` });
+      return problems;
+    }
+    const purpose = role === 'solution' ? 'the solution' : 'the starter (learners would start from an error)';
+    add({ file, line: at ? Number(at[1]) : undefined, message: `does not compile: ${at ? at[3] : verdict.message}`, fix: `Fix the syntax of ${purpose}.` });
+    return problems;
+  }
+  if (role === 'solution' && verdict.tests.length === 0) {
+    add({ file: `${folder}/grade.test.ts`, message: 'declares no tests, so nothing can pass', fix: "Add tests with describe()/it() from 'vitest' (see AUTHORING.md)." });
+    return problems;
+  }
+  if (role === 'solution' && verdict.status !== 'pass') {
+    add({
+      file,
+      message: `fails ${failing(verdict).length} of ${verdict.tests.length} grading tests:\n${describeFailures(verdict)}`,
+      fix: 'The solution must pass every test: fix the solution, or the test if it expects the wrong thing. Each test runs alone as often as you like in `npm run dev`: paste the solution into the exercise and press Check.',
+    });
+  }
+  if (role === 'starter' && verdict.status === 'pass') {
+    add({ file, message: 'passes every grading test: there is nothing left for the learner to do', fix: 'Leave out of the starter what the exercise asks for (keep the TODO comments), or add tests that catch the missing part.' });
+  }
+  if (role === 'starter' && verdict.status === 'fail' && !verdict.tests.some((t) => t.status !== 'pass' && t.message)) {
+    add({ file, message: 'fails without a message that tells the learner what is wrong', fix: 'Make the failing test throw a GradingFailure (or use the kit\'s readers and expect*) with a message for the learner.' });
+  }
+  if (role === 'wrong') problems.push(...checkDeclaredFailures(content, exercise, declared!, verdict));
+  return problems;
 }
 
 /** A wrong example fails exactly the tests its declaration names, and passes every other one. */

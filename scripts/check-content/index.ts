@@ -89,8 +89,10 @@ export async function checkContent(roots: ContentRoots = contentRoots(), options
     if (wanted.has('grading')) {
       const since = Date.now();
       options.onProgress?.(`grading ${count(toGrade.length, 'exercise')}…`);
-      const report = sandbox && toGrade.length ? await checkGrading({ ...content, exercises: toGrade }, sandbox, (id) => options.onProgress?.(`  graded ${id}`)) : { problems: [], submissions: 0 };
-      record('grading', report.problems, `${count(toGrade.length, 'exercise')}, ${count(report.submissions, 'submission')}`, since);
+      const report = sandbox && toGrade.length ? await checkGrading({ ...content, exercises: toGrade }, sandbox, (id) => options.onProgress?.(`  graded ${id}`)) : { problems: [], submissions: 0, regraded: 0, unsteady: [] };
+      const again = report.regraded ? `; ${report.regraded} graded again alone` : '';
+      const unsteady = report.unsteady.length ? `, of which ${report.unsteady.length} fit only alone (unsteady): ${report.unsteady.join('; ')}` : '';
+      record('grading', report.problems, `${count(toGrade.length, 'exercise')}, ${count(report.submissions, 'submission')}${again}${unsteady}`, since);
     }
   } finally {
     await (await sandboxStarting?.catch(() => undefined))?.stop();
