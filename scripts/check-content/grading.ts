@@ -9,6 +9,7 @@ import { patchPath } from '../content/wrong.ts';
 import type { Content, ExerciseEntry } from './content.ts';
 import type { Problem } from './problems.ts';
 import type { GradingServer, Verdict } from './grading-server.ts';
+import { UNSTARTED_VERDICT } from '../../sandbox-server/src/shapes/verdict.ts';
 import { closest } from './similar.ts';
 import { declarations, type Declared } from './wrong.ts';
 
@@ -94,7 +95,9 @@ export async function checkGrading(content: Content, sandbox: GradingServer, onG
 
 /** A verdict another grading could change: not a compile error or tests that do not load. */
 function regradable(verdict: Verdict): boolean {
-  return verdict.status === 'pass' || verdict.status === 'fail' || verdict.message?.startsWith('the server could not grade it') === true;
+  if (verdict.status !== 'error') return true;
+  const message = verdict.message ?? '';
+  return message.startsWith('the server could not grade it') || message.startsWith(UNSTARTED_VERDICT);
 }
 
 function gradeOnce(sandbox: GradingServer, s: Submission): Promise<Verdict> {
@@ -114,6 +117,10 @@ function judge(content: Content, { exercise, role, name, declared }: Submission,
       add({ file: `${folder}/grade.test.ts`, message: `the grading tests do not load: ${verdict.message?.replace(/^.*?: /, '')}`, fix: 'Fix the error in grade.test.ts (or a file it imports); `npm run typecheck` shows type errors too.' });
     }
     suiteBroken.add(exercise.id);
+    return problems;
+  }
+  if (verdict.status === 'error' && verdict.message?.startsWith(UNSTARTED_VERDICT)) {
+    add({ file, message: verdict.message, fix: 'The machine was too busy to start a sandbox, twice: run the check again when it is less loaded.' });
     return problems;
   }
   if (verdict.status === 'error' && verdict.message?.startsWith('the server could not grade it')) {

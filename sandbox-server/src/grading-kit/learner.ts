@@ -38,7 +38,8 @@ export function outputTail(learner: LearnerProcess, max = 600): string {
   return text ? ` Its output ended with:\n${text}` : ' It printed nothing.';
 }
 
-export function describeExit(learner: LearnerProcess, exit: { exitCode: number | null; signal: string | null; limit?: string }): string {
+export function describeExit(learner: LearnerProcess, exit: { exitCode: number | null; signal: string | null; limit?: string; unstarted?: string }): string {
+  if (exit.unstarted) return `your program never ran: the server could not start its sandbox (${exit.unstarted}). The server was busy; this says nothing about your code.`;
   const how = exit.limit ?? (exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.exitCode}`);
   return `your program ${how}.${outputTail(learner)}`;
 }

@@ -13,7 +13,7 @@ import { followTraffic, type TrafficListener } from '../harness/session-traffic.
 import { loadSuite } from './load-suite.ts';
 import { runTestCase, setUpSuite, tearDownSuite, type RunStep, type TestCase, type TestFn } from './vitest-shim.ts';
 import type { CompileError } from '../shapes/run.ts';
-import { capOutput, type TestResult, type Verdict } from '../shapes/verdict.ts';
+import { capOutput, UNSTARTED_VERDICT, type TestResult, type Verdict } from '../shapes/verdict.ts';
 
 const SERVER_BOOT_TIMEOUT_MS = 20_000;
 
@@ -90,6 +90,11 @@ export class Grader {
       options.signal?.removeEventListener('abort', stop);
       ctx.cleanups.forEach((c) => c());
       await this.harness.closeSession(session).finally(() => traffic.finish()); // the stream stops however the grade ended
+    }
+    // A program whose sandbox never started was not graded: an error of the server's, not a fail.
+    const unstarted = (await Promise.all(session.processes.map((p) => p.exited))).find((exit) => exit.unstarted)?.unstarted;
+    if (unstarted) {
+      return done({ status: 'error', message: `${UNSTARTED_VERDICT} (${unstarted}). Nothing about your code was judged: try again in a moment.`, tests, ...traffic.finish() });
     }
     const allPass = tests.length > 0 && tests.every((t) => t.status === 'pass');
     return done({ status: allPass ? 'pass' : 'fail', tests, ...traffic.finish() });

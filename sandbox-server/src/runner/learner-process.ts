@@ -11,6 +11,11 @@ export interface ExitInfo {
   timedOut: boolean;
   /** Plain-words description of the limit that stopped the program, if one did. */
   limit?: string;
+  /**
+   * Set when the program never ran because its sandbox could not be started (a busy host): why.
+   * The server's fault, not the program's.
+   */
+  unstarted?: string;
 }
 
 export interface StartOptions {

@@ -33,6 +33,12 @@ export const verdictSchema = z.strictObject({
 });
 export type Verdict = z.infer<typeof verdictSchema>;
 
+/**
+ * How an error verdict begins when the program never ran because the server could not start its
+ * sandbox (a busy host): nothing was judged, and the same code may be submitted again as it is.
+ */
+export const UNSTARTED_VERDICT = 'Your program could not be graded: the server could not start a sandbox for it';
+
 /** A test's output as the verdict carries it: nothing when empty, cut at OUTPUT_CAP with a note. */
 export function capOutput(text: string): string | undefined {
   if (!text) return undefined;

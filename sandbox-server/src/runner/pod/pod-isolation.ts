@@ -131,6 +131,7 @@ class PodLearner implements LearnerProcess {
     this.exited = (async () => {
       // The time limit counts from the program's start, not from the pod's (a busy host may take a while).
       let timer: NodeJS.Timeout | undefined;
+      let unstarted: string | undefined;
       try {
         await started;
         timer = setTimeout(() => {
@@ -138,7 +139,8 @@ class PodLearner implements LearnerProcess {
           this.kill(`stopped after ${formatLimitMs(limits.timeoutMs)} (time limit)`);
         }, limits.timeoutMs);
       } catch (err) {
-        pod.capture.text.stderr += `${(err as Error).message}\n`;
+        unstarted = (err as Error).message;
+        pod.capture.text.stderr += `${unstarted}\n`;
         this.kill();
       }
       const exit = await pod.exited;
@@ -146,7 +148,7 @@ class PodLearner implements LearnerProcess {
       const outOfMemory = exit.memoryLimitHit || /heap out of memory|Reached heap limit/.test(pod.capture.text.stderr);
       if (outOfMemory && !this.limitHit) this.limitHit = `memory limit ${limits.memoryMb} MB exceeded`;
       this.hasExited = true;
-      return { exitCode: this.limitHit ? null : exit.code, signal: this.limitHit ? 'SIGKILL' : exit.signal, timedOut: this.timedOut, limit: this.limitHit };
+      return { exitCode: this.limitHit ? null : exit.code, signal: this.limitHit ? 'SIGKILL' : exit.signal, timedOut: this.timedOut, limit: this.limitHit, ...(unstarted && { unstarted }) };
     })();
   }
 
