@@ -35,10 +35,16 @@ const REQUESTS: Array<Record<string, unknown>> = [
 const CLOSE = { code: 1000, reason: 'done' };
 /** How much later than asked the server answers "slow" (instructions.md says so): past any timer a client might close on. */
 const SLOW_EXTRA_MS = 2000;
-/** From the program's start, long enough for the whole conversation (the slowest reply: 400 ms + SLOW_EXTRA_MS) on a loaded machine. */
+/** How long the program may take to start and connect. */
+const CONNECT_MS = 3000;
+/**
+ * From the program's connection, long enough for the whole conversation (the slowest reply: 400 ms +
+ * SLOW_EXTRA_MS) on a loaded machine, and for one sent a request at a time (both slow replies in a
+ * row). Counted from the connection, not the start: starting takes longest when the machine is busy.
+ */
 const CONVERSATION_MS = 6000;
-/** Each test may wait for the conversation's end (the waits share one deadline from the program's start). */
-const TEST_TIMEOUT_MS = CONVERSATION_MS + 3000;
+/** Each test may wait for the connection, then for the conversation's end (the waits share one deadline). */
+const TEST_TIMEOUT_MS = CONNECT_MS + CONVERSATION_MS + 3000;
 /** Lines of the program's stdout the tests read: "<n> …" and "closed …"; others are ignored. */
 const NUMBERED = /^[1-6] /;
 const CLOSED = /^closed\b/;
@@ -51,6 +57,8 @@ type Request = Seen<'request'>;
 interface Run {
   learner: LearnerProcess;
   startedAt: number;
+  /** When the grader saw the program's connection (undefined: not yet, or never). */
+  connectedAt?: number;
   /** Waits several tests share: once one test waited for something, the others do not wait again. */
   waits: Map<string, Promise<boolean>>;
 }
@@ -62,12 +70,26 @@ const run = (): Run =>
     return { learner: startLearner(), startedAt: Date.now(), waits: new Map() };
   });
 
-/** Waits until `ready`, at most until `within` ms after the program started; once per run for each `key`. */
-function waitOnce(key: string, ready: () => boolean, within = CONVERSATION_MS): Promise<boolean> {
-  const { waits, startedAt } = run();
+/**
+ * Waits until `ready`, at most until `within` ms after `since` (by default the program's connection,
+ * or its start when it never connected); once per run for each `key`.
+ */
+function waitOnce(key: string, ready: () => boolean, within = CONVERSATION_MS, since = conversationStart()): Promise<boolean> {
+  const { waits } = run();
   let wait = waits.get(key);
-  if (!wait) waits.set(key, (wait = waitUntil(ready, Math.max(0, startedAt + within - Date.now()))));
+  if (!wait) waits.set(key, (wait = waitUntil(ready, Math.max(0, since + within - Date.now()))));
   return wait;
+}
+
+/** What the conversation's deadline counts from. */
+function conversationStart(): number {
+  const { connectedAt, startedAt } = run();
+  return connectedAt ?? startedAt;
+}
+
+/** The conversation's deadline in words: "6 s of connecting". */
+function conversationDeadline(): string {
+  return `${CONVERSATION_MS / 1000} s of ${run().connectedAt === undefined ? 'starting' : 'connecting'}`;
 }
 
 const seen = (): WsApiEvent[] => referenceServers().wsApi.seen;
@@ -77,10 +99,11 @@ const capitalized = (text: string): string => text.charAt(0).toUpperCase() + tex
 async function connection(): Promise<number> {
   const { learner } = run();
   const connects = () => seen().filter((e): e is Seen<'connect'> => e.type === 'connect');
-  await waitOnce('connect', () => connects().length > 0 || learner.hasExited, 3000);
+  await waitOnce('connect', () => connects().length > 0 || learner.hasExited, CONNECT_MS, run().startedAt);
   const [first, ...more] = connects();
+  if (first) run().connectedAt ??= Date.now();
   if (!first) {
-    const why = learner.hasExited ? describeExit(learner, await learner.exited) : `it did not connect within 3 s.${outputTail(learner)}`;
+    const why = learner.hasExited ? describeExit(learner, await learner.exited) : `it did not connect within ${CONNECT_MS / 1000} s.${outputTail(learner)}`;
     throw new GradingFailure(`your program did not open a WebSocket to ws://HOST:WS_API_PORT (here ws://127.0.0.1:${referenceServers().ports.wsApi}/): ${why}`);
   }
   if (more.length) throw new GradingFailure(`your program opened ${more.length + 1} WebSockets to the server; send every request over one`);
@@ -192,7 +215,7 @@ function deliveredReply(conn: number, message: Request): WsApiReply | undefined 
 function undelivered(conn: number, ns: number[]): string {
   const closedFirst = isClosed(conn) || eventsOf('reply', conn).some((e) => !e.delivered);
   const slow = ns.some((n) => REQUESTS[n - 1].op === 'slow') ? ` (the grader's server answers "slow" requests ${SLOW_EXTRA_MS / 1000} s later than asked)` : '';
-  const why = closedFirst ? `your program's connection closed before ${ns.length > 1 ? 'they were' : 'it was'} ready${slow}` : `not out ${CONVERSATION_MS / 1000} s after your program started`;
+  const why = closedFirst ? `your program's connection closed before ${ns.length > 1 ? 'they were' : 'it was'} ready${slow}` : `not out ${CONVERSATION_MS / 1000} s after your program ${run().connectedAt === undefined ? 'started' : 'connected'}`;
   return `the server never sent its ${ns.length > 1 ? 'replies' : 'reply'} to ${ns.map(describeRequest).join(' and ')}: ${why}`;
 }
 
@@ -375,7 +398,7 @@ describe('WebSocket API client', () => {
     const conn = await connection();
     const requests = requireSix(await sentRequests());
     const close = await closedOrEnded(conn);
-    if (!close) throw new GradingFailure(`your program did not close its connection within ${CONVERSATION_MS / 1000} s of starting.${outputTail(run().learner)}`);
+    if (!close) throw new GradingFailure(`your program did not close its connection within ${conversationDeadline()}.${outputTail(run().learner)}`);
     const missing = requests.flatMap((r, i) => (deliveredReply(conn, r) ? [] : [i + 1]));
     if (missing.length) {
       throw new GradingFailure(
@@ -389,7 +412,7 @@ describe('WebSocket API client', () => {
   it(`closes with a close frame carrying code ${CLOSE.code} and reason "${CLOSE.reason}" (the closing handshake, not a dropped connection)`, { timeout: TEST_TIMEOUT_MS }, async () => {
     const conn = await connection();
     const close = await closedOrEnded(conn);
-    if (!close) throw new GradingFailure(`your program did not close its connection within ${CONVERSATION_MS / 1000} s of starting.${outputTail(run().learner)}`);
+    if (!close) throw new GradingFailure(`your program did not close its connection within ${conversationDeadline()}.${outputTail(run().learner)}`);
     if (close.code === CLOSE.code && close.reason === CLOSE.reason) return;
     const why =
       close.code === 1006
@@ -412,7 +435,7 @@ describe('WebSocket API client', () => {
         : seen().some((e) => e.type === 'connect')
           ? ' Its connection was still open: close it once every reply is in.'
           : '';
-      throw new GradingFailure(`expected your program to end by itself within ${CONVERSATION_MS / 1000} s of starting, but it was still running.${state}${outputTail(learner)}`);
+      throw new GradingFailure(`expected your program to end by itself within ${conversationDeadline()}, but it was still running.${state}${outputTail(learner)}`);
     }
     const exit = await learner.exited;
     const lines = learner.stdout.split('\n').map((l) => l.replace(/\r$/, ''));
