@@ -49,7 +49,10 @@ export const webSocketFrameInfoSchema = z.strictObject({
 
 export const SOCKET_IO_PACKET_TYPES = ['CONNECT', 'DISCONNECT', 'EVENT', 'ACK', 'CONNECT_ERROR', 'BINARY_EVENT', 'BINARY_ACK'] as const;
 
-/** What a WebSocket message of a Socket.IO connection carried: an Engine.IO packet, and in a message a Socket.IO packet. */
+/**
+ * What a WebSocket message of a Socket.IO connection, or a packet of a long-polling body, carried:
+ * an Engine.IO packet, and in a message a Socket.IO packet.
+ */
 export const socketIoInfoSchema = z.strictObject({
   /** The Engine.IO packet type: open, close, ping, pong, message, upgrade, noop. */
   engineIo: z.string().optional(),
@@ -63,7 +66,7 @@ export const socketIoInfoSchema = z.strictObject({
       /** The arguments (or the CONNECT's auth, the ACK's values, the error) as JSON, cut at TRAFFIC_ARGS_CHARS with "…". */
       args: z.string().optional(),
       ackId: z.number().int().optional(),
-      /** A binary packet's number of binary attachments (each sent as its own binary frame after it). */
+      /** A binary packet's number of binary attachments (each sent after it: over WebSocket as a binary frame, over polling as a "b" packet). */
       attachments: z.number().int().optional(),
     })
     .optional(),
@@ -73,7 +76,15 @@ export const socketIoInfoSchema = z.strictObject({
   error: z.string().optional(),
 });
 
-export const TRAFFIC_EVENT_KINDS = ['open', 'data', 'datagram', 'end', 'close', 'handshake', 'frame'] as const;
+/** Where a packet of an HTTP long-polling body was (kind "packet"). */
+export const pollingPacketInfoSchema = z.strictObject({
+  /** Its place in the body, from 1: Engine.IO joins the packets of one body with the record separator (0x1e). */
+  index: z.number().int().positive(),
+  /** Binary data, which polling sends as text: "b" and the bytes in base64. */
+  binary: z.boolean(),
+});
+
+export const TRAFFIC_EVENT_KINDS = ['open', 'data', 'datagram', 'end', 'close', 'handshake', 'http', 'frame', 'packet'] as const;
 
 export const trafficEventSchema = z.strictObject({
   /** Position in the run's log, from 0 (stable across streamed batches: a link target). */
@@ -92,14 +103,19 @@ export const trafficEventSchema = z.strictObject({
   /**
    * open: a connection was made; data: one TCP chunk as it arrived (one 'data' event); datagram: one
    * UDP datagram; end: a half-close (FIN); close: the connection closed; handshake: the head of an
-   * HTTP upgrade request or response; frame: one WebSocket frame.
+   * HTTP upgrade request or of its answer (the 101, or a refusal); http: the head of any other HTTP/1.1
+   * request or response (e.g. Engine.IO long-polling's GETs and POSTs), read on the connections of the
+   * WebSocket and Socket.IO servers and clients; frame: one WebSocket frame; packet: one Engine.IO
+   * packet of a long-polling request's or response's body (see `polling`, `socketIo`). The chunks
+   * that carried a head, frame or packet are events of their own as well.
    */
   kind: z.enum(TRAFFIC_EVENT_KINDS),
   direction: trafficDirectionSchema.optional(),
-  /** The payload's exact length in bytes (a frame's: as its header declares). */
+  /** The payload's exact length in bytes (a frame's: as its header declares; a packet's: in its body). */
   bytes: z.number().int().nonnegative().optional(),
   preview: trafficPreviewSchema.optional(),
   websocket: webSocketFrameInfoSchema.optional(),
+  polling: pollingPacketInfoSchema.optional(),
   socketIo: socketIoInfoSchema.optional(),
 });
 
@@ -130,6 +146,7 @@ export type TrafficDirection = z.infer<typeof trafficDirectionSchema>;
 export type TrafficEndpoint = z.infer<typeof trafficEndpointSchema>;
 export type TrafficPreview = z.infer<typeof trafficPreviewSchema>;
 export type SocketIoInfo = z.infer<typeof socketIoInfoSchema>;
+export type PollingPacketInfo = z.infer<typeof pollingPacketInfoSchema>;
 export type TrafficEventKind = z.infer<typeof trafficEventSchema>['kind'];
 export type TrafficWireEvent = z.infer<typeof trafficEventSchema>;
 export type TrafficMark = z.infer<typeof trafficMarkSchema>;

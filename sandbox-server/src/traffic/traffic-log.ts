@@ -1,10 +1,11 @@
 // A record of what crossed between learner code and its run's servers, seen from the trusted side:
-// the bytes of each chunk (so chunk boundaries show), and on WebSocket connections the opening
-// handshake and every frame. What a sequence-diagram view of a run is drawn from. Capped so a flood
+// the bytes of each chunk (so chunk boundaries show), the head of each HTTP message, on WebSocket
+// connections every frame, and in Engine.IO long-polling bodies every packet. What a sequence-diagram view of a run is drawn from. Capped so a flood
 // cannot grow it without bound. A grader's client connected to one of the run's reference servers is
 // recorded once, by the grader's side (see graderConnecting).
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { PollingPacket } from './engine-io-payload.ts';
 import type { WebSocketFrame } from './websocket-frames.ts';
 
 export type TrafficDirection = 'to-learner' | 'from-learner';
@@ -21,13 +22,21 @@ export interface TrafficEvent {
    * from-learner is what it received, to-learner what it sent.
    */
   peer?: string;
-  /** handshake: an HTTP upgrade request or response (its head in `bytes`); frame: one WebSocket frame. */
-  event: 'open' | 'data' | 'end' | 'close' | 'handshake' | 'frame';
+  /**
+   * handshake: the head of an HTTP upgrade request or of its answer; http: the head of any other HTTP
+   * request or response; frame: one WebSocket frame; packet: one Engine.IO packet of a long-polling body.
+   */
+  event: 'open' | 'data' | 'end' | 'close' | 'handshake' | 'http' | 'frame' | 'packet';
   direction?: TrafficDirection;
-  /** The chunk, the handshake's head, or the frame's payload (unmasked, its first bytes). */
+  /** The chunk, the HTTP head, the frame's payload (unmasked) or the packet (their first bytes). */
   bytes?: Buffer;
   /** For a frame: its header (the payload is in `bytes`). */
   frame?: Omit<WebSocketFrame, 'payload'>;
+  /** For a packet: where it was and its length (its first bytes are in `bytes`). */
+  packet?: Omit<PollingPacket, 'payload'> & {
+    /** The Engine.IO session of its request (unset on the request that opens one, and its answer). */
+    session?: string;
+  };
 }
 
 /** When one grading test ran (milliseconds since the run started), so the view can show its part. */
@@ -139,9 +148,25 @@ export class TrafficLog {
     this.push({ endpoint, connection, event: 'data', direction, bytes: Buffer.from(bytes) });
   }
 
+  /** The head of an HTTP upgrade request or of its answer. */
   handshake(endpoint: string, connection: number, direction: TrafficDirection, head: Buffer): void {
+    this.head('handshake', endpoint, connection, direction, head);
+  }
+
+  /** The head of an HTTP request or response that is no upgrade (e.g. Engine.IO long-polling). */
+  httpHead(endpoint: string, connection: number, direction: TrafficDirection, head: Buffer): void {
+    this.head('http', endpoint, connection, direction, head);
+  }
+
+  private head(event: 'handshake' | 'http', endpoint: string, connection: number, direction: TrafficDirection, head: Buffer): void {
     if (this.unrecorded.has(connection) || !this.charge(head.length)) return;
-    this.push({ endpoint, connection, event: 'handshake', direction, bytes: Buffer.from(head) });
+    this.push({ endpoint, connection, event, direction, bytes: Buffer.from(head) });
+  }
+
+  packet(endpoint: string, connection: number, direction: TrafficDirection, packet: PollingPacket, session?: string): void {
+    if (this.unrecorded.has(connection) || !this.charge(packet.payload.length)) return;
+    const { payload, ...where } = packet;
+    this.push({ endpoint, connection, event: 'packet', direction, packet: { ...where, ...(session !== undefined && { session }) }, bytes: payload });
   }
 
   frame(endpoint: string, connection: number, direction: TrafficDirection, frame: WebSocketFrame): void {

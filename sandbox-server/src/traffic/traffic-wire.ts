@@ -1,6 +1,7 @@
 // Turns a run's traffic log into what leaves the server (shapes/traffic.ts): each event with its
 // exact byte length, a bounded preview of its payload (text when UTF-8, hex otherwise), a WebSocket
-// frame's header, on Socket.IO connections the Engine.IO and Socket.IO packets decoded, and on a
+// frame's header, on Socket.IO connections the Engine.IO and Socket.IO packets decoded (of WebSocket
+// messages and of long-polling bodies), and on a
 // grader client's connection to a reference server that server as its `peer`. Read in
 // batches (`next()` gives what was recorded since the last call), so the same reader both streams a
 // run while it goes and, from a fresh reader, gives the whole of it at the end.
@@ -27,6 +28,12 @@ export class TrafficReader {
   /** The end each mark had when it was last sent (null: sent while running). */
   private readonly marksSent = new Map<TrafficMark, number | null>();
   private readonly connections = new Map<string, ConnectionState>();
+  /**
+   * The decoders of long-polling packets, one per Engine.IO session and direction: a binary packet's
+   * attachments may come in a later request than the packet (the client sends what it has, then
+   * the rest in its next POST), on another TCP connection.
+   */
+  private readonly pollingDecoders = new Map<string, SocketIoMessageDecoder>();
   private readonly endpoints = new Map<string, TrafficEndpoint>();
   private readonly servers: Map<string, ServerEndpoint>;
 
@@ -116,7 +123,21 @@ export class TrafficReader {
         wire.socketIo = state.socketIo[event.direction].decode({ binary: opcode === 0x2, payload: event.bytes ?? Buffer.alloc(0), length: event.frame.length });
       }
     }
+    if (event.packet && event.direction) {
+      const { index, binary, length, session } = event.packet;
+      wire.bytes = length;
+      wire.polling = { index, binary };
+      wire.socketIo = this.pollingDecoder(event, session).decode({ binary, payload: event.bytes ?? Buffer.alloc(0), length });
+    }
     return wire;
+  }
+
+  /** A packet of a request that names no session (the one opening it, and its answer) has its connection's decoder. */
+  private pollingDecoder(event: TrafficEvent, session: string | undefined): SocketIoMessageDecoder {
+    const key = [event.endpoint, session === undefined ? `connection ${event.connection}` : `session ${session}`, event.direction].join('\n');
+    let decoder = this.pollingDecoders.get(key);
+    if (!decoder) this.pollingDecoders.set(key, (decoder = new SocketIoMessageDecoder()));
+    return decoder;
   }
 
   private connection(event: TrafficEvent): ConnectionState {

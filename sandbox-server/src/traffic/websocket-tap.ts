@@ -1,37 +1,41 @@
-// Watches one WebSocket connection's bytes in both directions and records, besides the chunks, its
-// opening handshake (the HTTP heads) and each frame. Fed by whoever holds the socket: the grader's
-// WebSocket client, or a WebSocket reference server.
+// Watches one connection's bytes in both directions and records, besides each chunk, what they carry
+// as far as it can read them: HTTP/1.1 messages (each head; an Engine.IO long-polling body as its
+// packets), and once the connection upgrades to WebSocket, its frames. Fed by whoever holds the
+// socket: a grader's WebSocket or Socket.IO client, or a WebSocket or Socket.IO reference server.
 import type { Duplex } from 'node:stream';
+import { EngineIoPayloadReader, engineIoSession, isEngineIoPolling } from './engine-io-payload.ts';
+import { HttpMessageReader, type HttpHead, type HttpPart } from './http-messages.ts';
 import type { TrafficDirection, TrafficLog } from './traffic-log.ts';
 import { WebSocketFrameParser, type WebSocketFrame } from './websocket-frames.ts';
 
-/** An HTTP head longer than this is not a handshake worth recording (ws itself refuses far less). */
-const MAX_HEAD_BYTES = 8 * 1024;
-const HEAD_END = Buffer.from('\r\n\r\n');
+/** Requests sent ahead of their answers (pipelined) past this: the tap stops reading HTTP, as it could no longer pair them. */
+const MAX_UNANSWERED_REQUESTS = 64;
 
-class Direction {
-  /** The HTTP head so far, until it is complete (then undefined: frames follow). */
-  head: Buffer | undefined = Buffer.alloc(0);
-  readonly frames = new WebSocketFrameParser();
-  /** False once the stream is not WebSocket (a refused upgrade, a head too long). */
-  framing = true;
+/** A request seen whose final answer has not come yet. */
+interface Request {
+  method: string;
+  upgrade: boolean;
+  /** For an Engine.IO long-polling GET: its answer's body is read as packets, of this session. */
+  polling?: { session?: string };
 }
 
-/** Longest a server's writes wait for the request they answer to be recorded (see `hold`). */
-const HOLD_MS = 20;
-const HOLD_BYTES = 64 * 1024;
+class Direction {
+  /** What its bytes are read as: HTTP messages, WebSocket frames (after an upgrade), or not at all any more. */
+  reading: 'http' | 'frames' | 'none' = 'http';
+  readonly http: HttpMessageReader;
+  readonly frames = new WebSocketFrameParser();
+  /** The reader of the body in progress, when it is an Engine.IO long-polling payload. */
+  payload?: { reader: EngineIoPayloadReader; session?: string };
+
+  constructor(answeredMethod: () => string | undefined) {
+    this.http = new HttpMessageReader(answeredMethod);
+  }
+}
 
 export class WebSocketTap {
-  private readonly directions = { 'to-learner': new Direction(), 'from-learner': new Direction() };
-  /**
-   * A server's writes to the learner while the learner's request is not recorded yet. Node's HTTP
-   * server reads a request itself (its parser consumes the socket's handle) and hands the bytes to
-   * 'data' listeners only after the upgrade, when the server may have answered already; an answer
-   * cannot come before its request, so it is recorded after it.
-   */
-  private held: Buffer[] = [];
-  private heldBytes = 0;
-  private holdTimer?: NodeJS.Timeout;
+  /** Requests in the order they came, each until its final answer. */
+  private readonly requests: Request[] = [];
+  private readonly directions: Record<TrafficDirection, Direction>;
 
   /** Without a traffic log it records nothing but still follows the frames (for `onFrame`). */
   constructor(
@@ -41,75 +45,98 @@ export class WebSocketTap {
     /** Called with each frame too (after it is recorded), e.g. to follow fragmented messages. */
     private readonly onFrame?: (direction: TrafficDirection, frame: WebSocketFrame) => void,
     /**
-     * The direction whose bytes after the handshake's head, in the same chunk, are read again (node's
-     * http client hands them to ws, which puts them back on the socket): they count when they come back.
+     * The direction whose bytes after an upgrade's head, in the same chunk, are read again (node's
+     * HTTP server or client hands them to ws, which puts them back on the socket): they count when they come back.
      */
     private readonly replaysAfterHead?: TrafficDirection,
-  ) {}
+  ) {
+    const answered = () => this.requests[0]?.method;
+    this.directions = { 'to-learner': new Direction(answered), 'from-learner': new Direction(answered) };
+  }
 
-  /** `bytes` crossed in `direction`; the chunk itself is recorded too. */
+  /** `bytes` crossed in `direction`: the chunk is recorded, then what it completed (heads, packets, frames). */
   push(direction: TrafficDirection, bytes: Buffer): void {
-    if (direction === 'to-learner' && (this.held.length > 0 || this.answersUnseenRequest(bytes))) return this.hold(bytes);
-    this.record(direction, bytes);
-    const request = this.directions['from-learner'];
-    if (direction === 'from-learner' && this.held.length > 0 && (!request.framing || request.head === undefined)) this.release();
-  }
-
-  /** An HTTP response to the learner before any byte of theirs was seen: a server's answer to a request still in node's parser. */
-  private answersUnseenRequest(bytes: Buffer): boolean {
-    const request = this.directions['from-learner'];
-    const response = this.directions['to-learner'];
-    return request.framing && request.head?.length === 0 && response.head?.length === 0 && bytes.subarray(0, 5).toString('latin1') === 'HTTP/';
-  }
-
-  private hold(bytes: Buffer): void {
-    this.held.push(Buffer.from(bytes));
-    this.heldBytes += bytes.length;
-    if (this.heldBytes > HOLD_BYTES) return this.release();
-    this.holdTimer ??= setTimeout(() => this.release(), HOLD_MS).unref();
-  }
-
-  private release(): void {
-    clearTimeout(this.holdTimer);
-    this.holdTimer = undefined;
-    const held = this.held;
-    this.held = [];
-    this.heldBytes = 0;
-    for (const bytes of held) this.record('to-learner', bytes);
-  }
-
-  private record(direction: TrafficDirection, bytes: Buffer): void {
     const side = this.directions[direction];
-    if (!side.framing || !side.head) this.traffic?.data(this.endpoint, this.connection, direction, bytes);
-    if (!side.framing) return;
-    let rest = bytes;
-    if (side.head) {
-      const all = Buffer.concat([side.head, bytes]);
-      const end = all.indexOf(HEAD_END);
-      if (end === -1) {
-        this.traffic?.data(this.endpoint, this.connection, direction, bytes);
-        if (all.length > MAX_HEAD_BYTES) side.framing = false;
-        else side.head = all;
-        return;
+    // Recorded after the chunk they came in, which is recorded once it is known how much of it counts.
+    const decoded: (() => void)[] = [];
+    let replayed = 0;
+    try {
+      if (side.reading === 'http') {
+        side.http.push(bytes, (part) => {
+          if (part.type !== 'switch') return this.onHttpPart(direction, part, decoded);
+          side.reading = 'frames';
+          if (direction === this.replaysAfterHead) replayed = part.rest.length;
+          else this.readFrames(direction, part.rest, decoded);
+        });
+        if (side.http.error) side.reading = 'none';
+      } else if (side.reading === 'frames') {
+        this.readFrames(direction, bytes, decoded);
       }
-      const text = all.subarray(0, end + HEAD_END.length);
-      const head = text.toString('latin1');
-      // Only a 101 answer turns the connection into frames (both ways); a request says nothing yet.
-      const refused = /^HTTP\/1\.[01] /.test(head) && !/^HTTP\/1\.[01] 101 /.test(head);
-      const replayed = direction === this.replaysAfterHead && !refused ? all.length - text.length : 0;
-      this.traffic?.data(this.endpoint, this.connection, direction, bytes.subarray(0, bytes.length - replayed));
-      this.traffic?.handshake(this.endpoint, this.connection, direction, text);
-      side.head = undefined;
-      if (refused) {
-        this.directions['to-learner'].framing = false;
-        this.directions['from-learner'].framing = false;
-        return;
-      }
-      rest = replayed > 0 ? Buffer.alloc(0) : all.subarray(text.length);
+    } catch {
+      // A fault in the reading must not take down the server whose socket this is ('data' and
+      // write() run in its stack): the connection is then recorded as chunks only.
+      this.stopReading();
     }
-    for (const frame of side.frames.push(rest)) {
-      this.traffic?.frame(this.endpoint, this.connection, direction, frame);
-      this.onFrame?.(direction, frame);
+    this.traffic?.data(this.endpoint, this.connection, direction, bytes.subarray(0, bytes.length - replayed));
+    for (const record of decoded) record();
+  }
+
+  private onHttpPart(direction: TrafficDirection, part: Exclude<HttpPart, { type: 'switch' }>, decoded: (() => void)[]): void {
+    const side = this.directions[direction];
+    if (part.type === 'head') return this.onHead(direction, part.head, decoded);
+    const payload = side.payload;
+    if (!payload) return;
+    const packets = part.type === 'body' ? payload.reader.push(part.bytes) : payload.reader.end();
+    if (part.type === 'end') side.payload = undefined;
+    for (const packet of packets) decoded.push(() => this.traffic?.packet(this.endpoint, this.connection, direction, packet, payload.session));
+  }
+
+  private onHead(direction: TrafficDirection, head: HttpHead, decoded: (() => void)[]): void {
+    const side = this.directions[direction];
+    if (head.request) {
+      const { method, target } = head.request;
+      const polling = isEngineIoPolling(target) && !head.upgrade;
+      const session = polling ? engineIoSession(target) : undefined;
+      decoded.push(() => this.recordHead(head.upgrade, direction, head.bytes));
+      if (polling && method === 'POST') side.payload = { reader: new EngineIoPayloadReader(), session };
+      this.requests.push({ method, upgrade: head.upgrade, ...(polling && method === 'GET' && { polling: { session } }) });
+      if (this.requests.length > MAX_UNANSWERED_REQUESTS) this.stopReading();
+      return;
+    }
+    const status = head.response!.status;
+    const request = this.requests[0];
+    const answersUpgrade = head.upgrade || request?.upgrade === true;
+    decoded.push(() => this.recordHead(answersUpgrade, direction, head.bytes));
+    // An interim answer (100 Continue) leaves the request waiting for its final one.
+    if (status < 200 && status !== 101) return;
+    this.requests.shift();
+    // Only a 101 turns an upgrade request's connection into frames; any other answer refuses it.
+    if (request?.upgrade && status !== 101) return this.stopReading();
+    const encoded = head.headers.some(([name, value]) => name === 'content-encoding' && value.toLowerCase() !== 'identity');
+    if (request?.polling && status === 200 && !encoded) side.payload = { reader: new EngineIoPayloadReader(), session: request.polling.session };
+  }
+
+  /** An upgrade's head (or its answer's) is a handshake; any other, an HTTP head. */
+  private recordHead(upgrade: boolean, direction: TrafficDirection, head: Buffer): void {
+    if (upgrade) this.traffic?.handshake(this.endpoint, this.connection, direction, head);
+    else this.traffic?.httpHead(this.endpoint, this.connection, direction, head);
+  }
+
+  private readFrames(direction: TrafficDirection, bytes: Buffer, decoded: (() => void)[]): void {
+    for (const frame of this.directions[direction].frames.push(bytes)) {
+      decoded.push(() => {
+        this.traffic?.frame(this.endpoint, this.connection, direction, frame);
+        this.onFrame?.(direction, frame);
+      });
+    }
+  }
+
+  /** The connection carries something this tap does not follow: from now on only its chunks are recorded. */
+  private stopReading(): void {
+    for (const side of Object.values(this.directions)) {
+      side.http.stop();
+      side.reading = 'none';
+      side.payload = undefined;
     }
   }
 
@@ -118,15 +145,23 @@ export class WebSocketTap {
    * written to it goes to the learner. Records the connection's close too.
    */
   attach(socket: Duplex): void {
-    socket.on('data', (chunk: Buffer) => this.push('from-learner', chunk));
+    // First of the 'data' listeners: node's HTTP server parses a request (and may answer it) in its
+    // own listener, and an answer must not be recorded before its question.
+    socket.prependListener('data', (chunk: Buffer) => this.push('from-learner', chunk));
     const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
     socket.write = ((chunk: unknown, ...rest: unknown[]) => {
-      if (Buffer.isBuffer(chunk) || typeof chunk === 'string') this.push('to-learner', Buffer.from(chunk));
+      const bytes = asBytes(chunk, rest[0]);
+      if (bytes && bytes.length > 0) this.push('to-learner', bytes);
       return write(chunk, ...rest);
     }) as typeof socket.write;
-    socket.once('close', () => {
-      this.release();
-      this.traffic?.closed(this.endpoint, this.connection, 'close');
-    });
+    socket.once('close', () => this.traffic?.closed(this.endpoint, this.connection, 'close'));
   }
+}
+
+/** What a write() call sends, as bytes (a string in the encoding it names: node writes HTTP heads as latin1). */
+function asBytes(chunk: unknown, encoding: unknown): Buffer | undefined {
+  if (Buffer.isBuffer(chunk)) return chunk;
+  if (typeof chunk === 'string') return Buffer.from(chunk, typeof encoding === 'string' && Buffer.isEncoding(encoding) ? encoding : 'utf8');
+  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  return undefined;
 }
