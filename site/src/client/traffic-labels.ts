@@ -44,9 +44,12 @@ export function eventLabel(e: TrafficWireEvent, max = 40): string {
     case 'datagram':
       return cut(`datagram ${size(e)}${quoted(e, max)}`, max);
     case 'handshake':
-      return cut(handshakeLine(e), max);
+    case 'http':
+      return cut(headLine(e), max);
     case 'frame':
       return cut(socketIoLabel(e) ?? frameLabel(e, max), max);
+    case 'packet':
+      return cut(`polling: ${socketIoLabel(e) ?? `packet ${size(e)}${quoted(e, max)}`}`, max);
   }
 }
 
@@ -54,8 +57,8 @@ function cut(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
-/** "GET /path" or "101 Switching Protocols": the head's first line, without what is always there. */
-function handshakeLine(e: TrafficWireEvent): string {
+/** "HTTP GET /path" or "HTTP 101 Switching Protocols": an HTTP head's first line, without what is always there. */
+function headLine(e: TrafficWireEvent): string {
   const first = (e.preview?.text ?? '').split('\r\n')[0];
   const status = /^HTTP\/1\.[01] (.*)$/.exec(first);
   if (status) return `HTTP ${status[1]}`;
@@ -72,7 +75,7 @@ function frameLabel(e: TrafficWireEvent, max: number): string {
   return `${ws.kind} frame${e.bytes ? ` ${size(e)}` : ''}`;
 }
 
-/** What a Socket.IO connection's message says: emit, ack, connect…, or undefined to show it as a frame. */
+/** What a Socket.IO connection's message or polling packet says: emit, ack, connect…, or undefined to show it as bytes. */
 function socketIoLabel(e: TrafficWireEvent): string | undefined {
   const s = e.socketIo;
   if (!s || (s.error && !s.socketIo)) return undefined;
@@ -112,6 +115,8 @@ export function eventFields(e: TrafficWireEvent): [string, string][] {
     fields.push(['WebSocket frame', `opcode ${ws.opcode} (${ws.kind}), FIN ${ws.fin ? 'set' : 'not set'}, ${ws.masked ? 'masked' : 'not masked'}${ws.rsv ? `, RSV ${ws.rsv}` : ''}`]);
     if (ws.closeCode !== undefined) fields.push(['close code', `${ws.closeCode}${ws.closeReason ? `, reason "${ws.closeReason}"` : ''}`]);
   }
+  const polling = e.polling;
+  if (polling) fields.push(['HTTP long-polling', `packet ${polling.index} of the body${polling.binary ? ', binary data sent as "b" and base64' : ''}`]);
   const s = e.socketIo;
   if (s?.engineIo) fields.push(['Engine.IO packet', s.engineIo + (s.engineIoData ? ` ${s.engineIoData}` : '')]);
   if (s?.socketIo) {
@@ -120,7 +125,7 @@ export function eventFields(e: TrafficWireEvent): [string, string][] {
     if (p.event !== undefined) fields.push(['event', p.event]);
     if (p.args !== undefined) fields.push([p.type === 'CONNECT' ? 'data (auth)' : 'arguments', p.args]);
     if (p.ackId !== undefined) fields.push(['ack id', String(p.ackId)]);
-    if (p.attachments) fields.push(['binary attachments', `${p.attachments}, each in its own binary frame after this one`]);
+    if (p.attachments) fields.push(['binary attachments', `${p.attachments}, each in its own ${polling ? '"b" packet' : 'binary frame'} after this one`]);
   }
   if (s?.attachment) fields.push(['binary attachment', `${s.attachment.index} of ${s.attachment.of} of the packet before`]);
   if (s?.error) fields.push(['Socket.IO', s.error]);
