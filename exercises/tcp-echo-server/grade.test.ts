@@ -11,6 +11,24 @@ const REPLACEMENT_BYTES = Buffer.from('\uFFFD');
  */
 const QUIET_MS = 150;
 
+/** How long to wait for the echo of one piece before sending the next anyway (a correct server echoes it at once). */
+const PIECE_ECHO_MS = 500;
+
+/**
+ * Writes `sent` cut at `cuts`, each piece once the echo of everything before it is back: the server
+ * has then read that piece on its own, so its chunks end at the cuts however loaded the machine is
+ * (pieces written a few milliseconds apart can reach a busy server in one read).
+ */
+async function writePiecesAfterEchoes(client: TestClient, sent: Buffer, cuts: number[]): Promise<void> {
+  const before = client.received.length;
+  let start = 0;
+  for (const cut of [...cuts, sent.length]) {
+    await client.write(sent.subarray(start, cut));
+    start = cut;
+    if (cut < sent.length) await waitUntil(() => client.received.length - before >= cut || client.isClosed, PIECE_ECHO_MS);
+  }
+}
+
 /** The quiet client, connected once per grade when the first test starts. */
 function quietClient(): Promise<{ client: TestClient; since: number }> {
   return oncePerGrade('quiet-client', async () => ({ client: await (await learnerServer()).connect('a quiet client'), since: Date.now() }));
@@ -69,7 +87,7 @@ describe('TCP echo server', () => {
   it('echoes multi-byte UTF-8 split inside a character', async () => {
     const client = await (await learnerServer()).connect();
     const sent = Buffer.from('héllo wörld ✓ 🚀\n');
-    await client.writeInPieces(sent, [2, 14, 19]);
+    await writePiecesAfterEchoes(client, sent, [2, 14, 19]);
     await expectEchoed(client, sent, 'UTF-8 split mid-character');
   });
 
