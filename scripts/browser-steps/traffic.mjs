@@ -5,7 +5,9 @@
 //   close; an arrow opens its payload from the keyboard (Enter), as text and hex, and Space closes it;
 //   the diagram is one tab stop, Up and Down move between its arrows;
 //   a wrong tcp-echo-server fails its tests in its lesson, and a failing test's button shows that
-//   test's part of the diagram; axe, light and dark, with the diagram and the payload shown.
+//   test's part of the diagram; axe, light and dark, with the diagram and the payload shown;
+//   the Socket.IO transports sample's diagram shows its long-polling requests with their packets
+//   decoded, then the upgrade, and a packet's payload says where in its body it was (axe, dark).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { applyWrongPatch } from '../content/wrong.ts';
@@ -13,6 +15,8 @@ import { applyWrongPatch } from '../content/wrong.ts';
 const LESSON = '/03-tcp-sockets/first-tcp-client/';
 const SAMPLE = 'course-playground[data-title="echo-client.ts"]';
 const SENT = ['Hello from the client!\n', 'This is a second message\n'];
+const SIO_LESSON = '/05-socket-io/why-socket-io/';
+const SIO_SAMPLE = 'course-playground[data-title="why-socket-io-transports.ts"]';
 /** A wrong example that fails a few of the echo server's tests, not all of them. */
 const WRONG = { exercise: 'tcp-echo-server', patch: 'to-string' };
 
@@ -43,6 +47,18 @@ const diagramOf = (page, sel) =>
  * @param {(page: unknown, text: string, panelSel: string) => Promise<void>} t.pasteIntoEditor
  */
 export async function trafficSteps({ page, base, root, step, assert, axe, pasteIntoEditor }) {
+  /** axe with the page in the dark theme, then the theme as it was. */
+  const axeDark = async () => {
+    const before = await page.evaluate(() => document.documentElement.dataset.theme);
+    await page.evaluate(() => (document.documentElement.dataset.theme = 'dark'));
+    await page.waitForTimeout(300); // the editors follow the theme a moment later (as in the main test's dark step)
+    try {
+      return await axe();
+    } finally {
+      await page.evaluate((t) => (document.documentElement.dataset.theme = t ?? 'light'), before);
+    }
+  };
+
   const opened = await step(`traffic view: the TCP client lesson opens (${LESSON})`, async () => {
     const res = await page.goto(base + LESSON, { waitUntil: 'load' });
     assert(res && res.ok(), `HTTP ${res?.status()}`);
@@ -101,16 +117,7 @@ export async function trafficSteps({ page, base, root, step, assert, axe, pasteI
       return `text ${JSON.stringify(textShown)}, hex ${hexShown.split('\n')[0]}`;
     });
     await step('axe: no serious/critical violations (traffic diagram and payload, light)', () => axe());
-    await step('axe: no serious/critical violations (traffic diagram and payload, dark)', async () => {
-      const before = await page.evaluate(() => document.documentElement.dataset.theme);
-      await page.evaluate(() => (document.documentElement.dataset.theme = 'dark'));
-      await page.waitForTimeout(300); // the editors follow the theme a moment later (as in the main test's dark step)
-      try {
-        return await axe();
-      } finally {
-        await page.evaluate((t) => (document.documentElement.dataset.theme = t ?? 'light'), before);
-      }
-    });
+    await step('axe: no serious/critical violations (traffic diagram and payload, dark)', axeDark);
   }
 
   const lesson = JSON.parse(readFileSync(path.join(root, 'exercises', WRONG.exercise, 'exercise.json'), 'utf8')).lesson;
@@ -164,4 +171,37 @@ export async function trafficSteps({ page, base, root, step, assert, axe, pasteI
     assert(arrows > 0, 'the diagram went away with the edit');
     return axe();
   });
+  const polled = await step('traffic view: Run of why-socket-io-transports.ts draws the polling GETs and POSTs with their packets decoded, then the upgrade', async () => {
+    const res = await page.goto(base + SIO_LESSON, { waitUntil: 'load' });
+    assert(res && res.ok(), `HTTP ${res?.status()} for ${SIO_LESSON}`);
+    await page.locator(`${SIO_SAMPLE} button[data-action="run"]`).click();
+    await page.waitForFunction((s) => /Exited with code 0/.test(document.querySelector(`${s} [data-status]`)?.textContent ?? ''), SIO_SAMPLE, { timeout: 30_000 });
+    const d = await diagramOf(page, SIO_SAMPLE);
+    const sio = d.rows.filter((r) => r.endpoint === 'socketIo');
+    const steps = [
+      (r) => r.kind === 'http' && r.direction === 'out' && /^HTTP GET \/socket\.io\/\?EIO=4&transport=polling/.test(r.full),
+      (r) => r.kind === 'packet' && r.direction === 'in' && r.full === 'polling: Engine.IO open',
+      (r) => r.kind === 'packet' && r.direction === 'out' && r.full === 'polling: CONNECT {"name":"default"}',
+      (r) => r.kind === 'handshake' && r.direction === 'out' && /transport=websocket&sid=/.test(r.full),
+      (r) => r.kind === 'frame' && r.direction === 'out' && r.full === 'Engine.IO upgrade',
+    ].map((test) => sio.findIndex(test));
+    assert(steps.every((at, i) => at !== -1 && (i === 0 || at > steps[i - 1])), `steps at ${JSON.stringify(steps)} in ${JSON.stringify(sio.map((r) => `${r.kind} ${r.full}`))}`);
+    return `${sio.length} arrows to socketIo: ${sio.filter((r) => r.kind === 'packet').map((r) => r.label).join(' | ')}`;
+  });
+  if (polled) {
+    await step("traffic view: a polling packet's payload says where in its body it was (Enter opens it)", async () => {
+      const packet = page.locator(`${SIO_SAMPLE} [data-traffic] .sm-traffic-row[data-kind="packet"].from-learner`).first();
+      await packet.focus();
+      await page.keyboard.press('Enter');
+      const detail = page.locator(`${SIO_SAMPLE} .sm-traffic-detail`);
+      await detail.waitFor({ state: 'visible', timeout: 3000 });
+      const fields = await detail.locator('.sm-traffic-fields').textContent();
+      assert(/HTTP long-pollingpacket 1 of the body/.test(fields ?? ''), `fields ${JSON.stringify(fields)}`);
+      assert(/Socket\.IO packetCONNECT, namespace \//.test(fields ?? ''), `fields ${JSON.stringify(fields)}`);
+      const text = await detail.locator('.sm-traffic-text').textContent();
+      assert(text === '40{"name":"default"}', `payload text ${JSON.stringify(text)}`);
+      return text;
+    });
+    await step('axe: no serious/critical violations (polling traffic and a packet payload, dark)', axeDark);
+  }
 }
