@@ -344,6 +344,9 @@ describe('delivery server', () => {
       a.dropTransport(); // the ack never reached alice
       const again = await connect(alice);
       await sendRetry(again, request, 1, " on alice's new connection: your server relayed lost-ack already, and its ack was lost with the connection");
+      // Bob's ack travels on its own connection and the marker on alice's new one: wait until the
+      // server has read it, so a server that resends unacknowledged messages is not caught here by chance.
+      await settled(b);
       const rest = await untilMarker(b, { from: again, id: markerId() }, 'after the retry');
       expectSequence(b, rest, [], 'no second copy of lost-ack before the marker');
     });
