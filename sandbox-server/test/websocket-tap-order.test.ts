@@ -1,6 +1,6 @@
 // The WebSocket tap on a server's side records the learner's upgrade request before the server's
-// answer, although node's HTTP server hands the request's bytes to 'data' listeners only after the
-// upgrade (when the 101 and the first messages may have been written already).
+// answer, although node's HTTP server reads the request in its own 'data' listener, where the 101
+// and the first messages may be written at once (the tap listens before it).
 import { afterEach, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -1,6 +1,7 @@
-// Reads the WebSocket messages of a Socket.IO connection as what they are: Engine.IO packets (open,
-// ping, pong, message…) and, inside a message, Socket.IO packets (CONNECT with its auth, EVENT with
-// its name, arguments and ack id, ACK, binary packets and their attachments). The parsing is
+// Reads the WebSocket messages of a Socket.IO connection, and the packets of its long-polling
+// bodies, as what they are: Engine.IO packets (open, ping, pong, message…) and, inside a message,
+// Socket.IO packets (CONNECT with its auth, EVENT with its name, arguments and ack id, ACK, binary
+// packets and their attachments). The parsing is
 // socket.io's own (engine.io-parser, socket.io-parser), so a learner sees what an emit really sends,
 // as the other side reads it. Used when a log is serialized, not while it is recorded: recording
 // stays cheap, and only what is shown is decoded.
@@ -15,7 +16,7 @@ export function isEngineIoRequest(head: string): boolean {
   return /^GET \S*[?&]EIO=\d/.test(head);
 }
 
-/** One message as the tap kept it: the first bytes of its payload and its declared length. */
+/** One message (or polling packet) as the tap kept it: the first bytes of its payload and its length. */
 export interface RecordedMessage {
   binary: boolean;
   /** The payload's first bytes (all of it when `payload.length === length`). */
@@ -24,8 +25,8 @@ export interface RecordedMessage {
 }
 
 /**
- * Decodes the messages of one direction of one connection, in order: a binary packet announces how
- * many binary frames follow it, and those are shown as its attachments.
+ * Decodes the messages of one direction of one connection (or of one polling session), in order: a
+ * binary packet announces how many binary messages follow it, and those are shown as its attachments.
  */
 export class SocketIoMessageDecoder {
   private attachments?: { next: number; of: number };
