@@ -146,6 +146,9 @@ export function expectConsecutive(client: TestWebSocket, ticks: Tick[], why: str
  */
 export async function justAfterHeartbeat(within: number): Promise<void> {
   const metronome = await connect('a client waiting for a ping');
+  // Subscribed, so that a heartbeat which (wrongly) pings subscribers only is found too: without its
+  // ping, the wait would end at `within`, at any point of the heartbeat's interval.
+  await metronome.sendJson({ type: 'subscribe', metrics: ['heartbeat-metronome'] });
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, within);
     metronome.ws.once('ping', () => {
