@@ -19,6 +19,12 @@ export const DEFAULT_BUFFERED_BYTES = 4 * 1024 * 1024;
 const DEFAULT_WAIT_MS = 2000;
 /** Pause between fragments, so they leave as separate frames and segments. */
 const FRAGMENT_GAP_MS = 10;
+/**
+ * With a ping between fragments, the next one waits for its pong instead (proof the server read
+ * that far, so the pieces arrive apart however busy the machine is), but not longer than this: a
+ * missing pong is the test's to report.
+ */
+const FRAGMENT_PONG_WAIT_MS = 500;
 
 export interface WebSocketMessage {
   data: Buffer;
@@ -72,6 +78,8 @@ export class TestWebSocket {
   /** Fragments of a message the peer started and has not finished. */
   private openFragments = { frames: 0, bytes: 0 };
   private readonly pongs: Buffer[] = [];
+  /** Pongs received so far, read or not. */
+  private pongsReceived = 0;
 
   private constructor(
     private readonly socket: net.Socket,
@@ -93,6 +101,7 @@ export class TestWebSocket {
     });
     ws.on('pong', (data: Buffer) => {
       this.pongs.push(data);
+      this.pongsReceived++;
       this.wake();
     });
     ws.on('error', (err: Error & { code?: string }) => {
@@ -176,8 +185,12 @@ export class TestWebSocket {
     const binary = options.binary ?? Buffer.isBuffer(pieces[0]);
     for (const [i, piece] of pieces.entries()) {
       await this.sendFrame(piece, { binary, fin: i === pieces.length - 1 });
-      if (i < pieces.length - 1) {
-        if (options.pingBetween) this.ws.ping(Buffer.from(`between ${i + 1}`));
+      if (i === pieces.length - 1) continue;
+      if (options.pingBetween) {
+        const before = this.pongsReceived;
+        this.ws.ping(Buffer.from(`between ${i + 1}`));
+        await this.until(() => this.pongsReceived > before || this.isClosed, FRAGMENT_PONG_WAIT_MS); // the pong stays for expectPong
+      } else {
         await sleep(FRAGMENT_GAP_MS);
       }
     }
