@@ -12,8 +12,7 @@ import { Server, type Socket } from 'socket.io';
 import type { TrafficLog } from '../traffic/traffic-log.ts';
 import { WebSocketTap } from '../traffic/websocket-tap.ts';
 import { TokenBuckets } from '../token-buckets.ts';
-import type { StreamReferenceServer } from './registry.ts';
-import { whenListening } from './listening.ts';
+import { HttpHostedServer } from './http-hosted-server.ts';
 
 export interface SocketIoLimits {
   /** Engine.IO connections at once; one more is refused at the handshake (HTTP 503). */
@@ -82,12 +81,12 @@ function handshakeError(code: string, message: string): Error & { data: { code: 
   return Object.assign(new Error(message), { data: { code } });
 }
 
-export class SocketIoReferenceServer implements StreamReferenceServer {
+export class SocketIoReferenceServer extends HttpHostedServer {
   readonly limits: SocketIoLimits;
   /** Every event, when observing (a run's server). */
   readonly seen: SocketIoEvent[] = [];
   private readonly events = new EventEmitter();
-  private readonly http = http.createServer();
+  protected readonly http = http.createServer();
   readonly io: Server;
   private readonly sockets = new Set<net.Socket>();
   private readonly perIp = new Map<string, number>();
@@ -100,6 +99,7 @@ export class SocketIoReferenceServer implements StreamReferenceServer {
     limits: Partial<SocketIoLimits> = {},
     private readonly observe = true,
   ) {
+    super();
     const given = Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined));
     this.limits = { ...DEFAULT_SOCKET_IO_LIMITS, ...given };
     this.eventRate = new TokenBuckets(this.limits.eventsPerMinute, this.limits.eventBurst);
@@ -131,20 +131,6 @@ export class SocketIoReferenceServer implements StreamReferenceServer {
       if (left > 0) this.perIp.set(ip, left);
       else this.perIp.delete(ip);
     });
-  }
-
-  async listen(port = 0, host = '127.0.0.1'): Promise<number> {
-    await whenListening(this.http, () => this.http.listen(port, host));
-    return this.port;
-  }
-
-  get port(): number {
-    return (this.http.address() as net.AddressInfo).port;
-  }
-
-  /** Serves a connection that arrived some other way (relayed from an isolated program's network). */
-  acceptSocket(socket: net.Socket): void {
-    this.http.emit('connection', socket);
   }
 
   async close(): Promise<void> {

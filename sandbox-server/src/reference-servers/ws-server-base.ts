@@ -8,12 +8,11 @@
 import http from 'node:http';
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { whenListening } from './listening.ts';
+import { HttpHostedServer } from './http-hosted-server.ts';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { TokenBuckets } from '../token-buckets.ts';
 import type { TrafficLog } from '../traffic/traffic-log.ts';
 import { WebSocketTap } from '../traffic/websocket-tap.ts';
-import type { StreamReferenceServer } from './registry.ts';
 
 export interface WsServerLimits {
   /** Open WebSockets; past it an upgrade is answered 503. */
@@ -71,7 +70,7 @@ export interface WsConnection {
   close(code: number, reason: string): void;
 }
 
-export abstract class ReferenceWebSocketServer implements StreamReferenceServer {
+export abstract class ReferenceWebSocketServer extends HttpHostedServer {
   readonly limits: WsServerLimits;
   protected readonly http = http.createServer((_req, res) => {
     res.writeHead(426, { Upgrade: 'websocket', 'Content-Type': 'text/plain' }).end(`This is the course's ${this.name} server: connect with a WebSocket client (ws://).\n`);
@@ -91,6 +90,7 @@ export abstract class ReferenceWebSocketServer implements StreamReferenceServer 
     protected readonly traffic?: TrafficLog,
     limits: Partial<WsServerLimits> = {},
   ) {
+    super();
     const given = Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined));
     this.limits = { ...DEFAULT_WS_LIMITS, ...given };
     this.messageRate = new TokenBuckets(this.limits.messagesPerMinute, this.limits.messageBurst);
@@ -117,20 +117,6 @@ export abstract class ReferenceWebSocketServer implements StreamReferenceServer 
   /** Open WebSockets now. */
   get connectionCount(): number {
     return this.wss.clients.size;
-  }
-
-  async listen(port = 0, host = '127.0.0.1'): Promise<number> {
-    await whenListening(this.http, () => this.http.listen(port, host));
-    return this.port;
-  }
-
-  get port(): number {
-    return (this.http.address() as net.AddressInfo).port;
-  }
-
-  /** Serves a connection that arrived some other way (relayed from an isolated program's network). */
-  acceptSocket(socket: net.Socket): void {
-    this.http.emit('connection', socket);
   }
 
   /**
