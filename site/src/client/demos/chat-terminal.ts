@@ -8,7 +8,7 @@
  */
 import type { Terminal } from '@xterm/xterm';
 import type { ChatTerminalMessage } from '../../../../sandbox-server/src/shapes/chat-terminal.ts';
-import { describeClose, injectCss, isDark, liveUrl, onThemeChange, whenNearView } from './live-socket';
+import { describeClose, injectCss, isDark, liveUrl, onJsonMessage, onThemeChange, whenNearView } from './live-socket';
 import { LineBuffer, terminalSafe } from './terminal-text';
 
 const PROMPT = '\x1b[2m>\x1b[22m ';
@@ -101,14 +101,7 @@ class CourseChatTerminal extends HTMLElement {
       this.startInput();
       this.term!.focus();
     });
-    ws.addEventListener('message', (event) => {
-      if (typeof event.data !== 'string') return;
-      let message: ChatTerminalMessage;
-      try {
-        message = JSON.parse(event.data) as ChatTerminalMessage;
-      } catch {
-        return;
-      }
+    onJsonMessage<ChatTerminalMessage>(ws, (message) => {
       if (message.type === 'line') this.showLine(message.text);
       else if (message.type === 'refused') this.showLine(`(not sent: ${message.message})`, '\x1b[3m');
     });

@@ -7,7 +7,7 @@
  */
 import { CollabSession, type CollabServerMessage, type CollabUser } from './collab-session';
 import { codePointAt, utf16Index } from './collab-ops';
-import { describeClose, liveUrl } from './live-socket';
+import { describeClose, liveUrl, onJsonMessage } from './live-socket';
 
 /** Edits and cursor moves go out at most this often: the shared server allows 10 messages a second. */
 const FLUSH_MS = 150;
@@ -99,14 +99,7 @@ class CourseCollabEditor extends HTMLElement {
     this.button('join').disabled = true;
     this.status(`Connecting to the shared document "${doc}"…`);
     ws.addEventListener('open', () => session.join(name));
-    ws.addEventListener('message', (event) => {
-      if (typeof event.data !== 'string') return;
-      let message: CollabServerMessage;
-      try {
-        message = JSON.parse(event.data) as CollabServerMessage;
-      } catch {
-        return;
-      }
+    onJsonMessage<CollabServerMessage>(ws, (message) => {
       if (this.composing) this.held.push(message);
       else this.receive(message);
     });

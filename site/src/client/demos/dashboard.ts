@@ -7,7 +7,7 @@
  * the same for everyone watching; "watching" counts the connections to the dashboard server.
  */
 import type uPlot from 'uplot';
-import { describeClose, injectCss, isDark, liveUrl, onThemeChange, whenNearView } from './live-socket';
+import { describeClose, injectCss, isDark, liveUrl, onJsonMessage, onThemeChange, whenNearView } from './live-socket';
 
 const METRICS = ['cpu', 'memory', 'load', 'uptime', 'connections'] as const;
 /** Points kept per chart: two minutes at the shared server's one tick a second. */
@@ -124,14 +124,7 @@ class CourseDashboard extends HTMLElement {
     this.ws = ws;
     this.button('connect').hidden = true;
     this.status('Connecting to the shared dashboard server…');
-    ws.addEventListener('message', (event) => {
-      if (typeof event.data !== 'string') return;
-      let message: ServerMessage;
-      try {
-        message = JSON.parse(event.data) as ServerMessage;
-      } catch {
-        return;
-      }
+    onJsonMessage<ServerMessage>(ws, (message) => {
       this.receive(message);
     });
     ws.addEventListener('close', (event) => {

@@ -62,3 +62,20 @@ const CLOSE_MEANINGS: Record<number, string> = {
   1011: 'the server could not go on',
   1013: 'the server is full, try again later',
 };
+
+/**
+ * Calls `handle` with each text message of `ws` parsed as JSON. What the shared servers send is JSON
+ * text: anything else (a binary message, text that does not parse) is ignored, never shown.
+ */
+export function onJsonMessage<T>(ws: WebSocket, handle: (message: T) => void): void {
+  ws.addEventListener('message', (event) => {
+    if (typeof event.data !== 'string') return;
+    let message: T;
+    try {
+      message = JSON.parse(event.data) as T;
+    } catch {
+      return;
+    }
+    handle(message);
+  });
+}
